@@ -1,0 +1,47 @@
+//! Micro-benchmarks of the per-request pure functions: token reading, cookie parsing and
+//! writing, `Domain` rewriting and JWT `exp` peeking.
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::HeaderMap;
+use qelos_integrator_core::{cookies, credentials, jwt};
+
+const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NjVmMDAwMDAwMDAwMDAwMDAwMDAwMDEiLCJ0ZW5hbnQiOiIwIiwidXNlcm5hbWUiOiJ0ZXN0QHRlc3QuY29tIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJl";
+
+fn headers_with_cookies() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let cookie = format!("theme=dark; q_access_token={JWT}; q_refresh_token={JWT}; lang=en");
+    h.insert("cookie", cookie.parse().expect("valid header"));
+    h.insert("host", "app.example.com:8080".parse().expect("valid header"));
+    h
+}
+
+fn bench(c: &mut Criterion) {
+    let headers = headers_with_cookies();
+    let anonymous = {
+        let mut h = HeaderMap::new();
+        h.insert("host", "app.example.com".parse().expect("valid header"));
+        h.insert("accept", "application/json".parse().expect("valid header"));
+        h
+    };
+    c.bench_function("credentials::read signed-in cookies", |b| {
+        b.iter(|| credentials::read(black_box(&headers), "q_access_token", "q_refresh_token"))
+    });
+    c.bench_function("credentials::read anonymous", |b| {
+        b.iter(|| credentials::read(black_box(&anonymous), "q_access_token", "q_refresh_token"))
+    });
+    c.bench_function("jwt::peek_exp", |b| b.iter(|| jwt::peek_exp(black_box(JWT))));
+    c.bench_function("cookies::token_cookie", |b| {
+        b.iter(|| cookies::token_cookie("q_access_token", black_box(JWT), true))
+    });
+    let upstream = "qlt_0=abc; Max-Age=2592000; Domain=qelos.internal; Path=/api; Expires=Thu, 01 Jan 2037 00:00:00 GMT; HttpOnly; Secure; SameSite=None";
+    c.bench_function("cookies::rewrite_domain", |b| {
+        b.iter(|| cookies::rewrite_domain(black_box(upstream), Some("app.example.com")))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

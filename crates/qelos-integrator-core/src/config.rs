@@ -1,0 +1,440 @@
+//! Integrator configuration: a validated [`QelosConfig`], built with [`QelosConfigBuilder`] or
+//! read from the environment.
+
+use std::time::Duration;
+
+use qelos_sdk::{QelosSdk, Secret};
+
+/// Default name of the access-token cookie.
+pub const DEFAULT_ACCESS_COOKIE: &str = "q_access_token";
+/// Default name of the refresh-token cookie.
+pub const DEFAULT_REFRESH_COOKIE: &str = "q_refresh_token";
+/// Default per-call timeout for upstream calls.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default grace window during which a just-rotated refresh token still yields the new pair.
+pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(30);
+
+/// Why a configuration could not be built. Raised at start-up, never per request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No Qelos URL was given (`QELOS_APP_URL` unset or empty).
+    #[error("QELOS_APP_URL is not set: the integrator needs the URL of your Qelos application")]
+    MissingAppUrl,
+    /// The Qelos URL or an SDK option was refused.
+    #[error("invalid Qelos SDK options: {0}")]
+    Sdk(#[from] qelos_sdk::Error),
+    /// A cookie name contains characters a cookie name cannot have.
+    #[error("invalid cookie name {0:?}: use letters, digits, '-' and '_'")]
+    InvalidCookieName(String),
+    /// A skip path is not an absolute path.
+    #[error("invalid skip path {0:?}: skip paths start with '/'")]
+    InvalidSkipPath(String),
+    /// An environment variable has a value that cannot be used.
+    #[error("environment variable {var} has an invalid value: {reason}")]
+    InvalidEnv {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The validated integrator configuration.
+///
+/// Cheap to clone. Build it with [`QelosConfig::builder`] or [`QelosConfig::from_env`]; a bad
+/// URL is an error here, at start-up, not on the first request.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use qelos_integrator_core::QelosConfig;
+///
+/// let config = QelosConfig::builder("https://app.example.com")
+///     .require_auth(true)
+///     .skip_paths(["/health", "/static"])
+///     .timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert!(config.is_skipped("/health/db"));
+/// assert!(!config.is_skipped("/healthz"));
+/// # Ok::<(), qelos_integrator_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct QelosConfig {
+    pub(crate) sdk: QelosSdk,
+    pub(crate) api_token: Option<Secret>,
+    pub(crate) access_cookie: String,
+    pub(crate) refresh_cookie: String,
+    pub(crate) require_auth: bool,
+    pub(crate) skip_paths: Vec<String>,
+    pub(crate) refresh_grace: Duration,
+    pub(crate) identity_cache_ttl: Option<Duration>,
+    pub(crate) secure_cookies: bool,
+}
+
+impl std::fmt::Debug for QelosConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QelosConfig")
+            .field("app_url", &self.sdk.app_url().as_str())
+            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
+            .field("access_cookie", &self.access_cookie)
+            .field("refresh_cookie", &self.refresh_cookie)
+            .field("require_auth", &self.require_auth)
+            .field("skip_paths", &self.skip_paths)
+            .field("timeout", &self.sdk.timeout())
+            .field("refresh_grace", &self.refresh_grace)
+            .field("identity_cache_ttl", &self.identity_cache_ttl)
+            .finish()
+    }
+}
+
+impl QelosConfig {
+    /// Starts a configuration for the Qelos application at `app_url`.
+    pub fn builder(app_url: impl Into<String>) -> QelosConfigBuilder {
+        QelosConfigBuilder::new(app_url.into())
+    }
+
+    /// Reads the configuration from the environment: `QELOS_APP_URL` (required),
+    /// `QELOS_API_TOKEN`, `QELOS_REQUIRE_AUTH` (`true`/`false`/`1`/`0`), `QELOS_SKIP_PATHS`
+    /// (comma list) and `QELOS_TIMEOUT_MS`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingAppUrl`] without `QELOS_APP_URL`, [`ConfigError::InvalidEnv`] for
+    /// unusable values, and every error of [`QelosConfigBuilder::build`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// Like [`from_env`](Self::from_env) but returns the builder, to add settings in code.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env), for the environment part.
+    pub fn builder_from_env() -> Result<QelosConfigBuilder, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let app_url = var("QELOS_APP_URL").ok_or(ConfigError::MissingAppUrl)?;
+        let mut builder = Self::builder(app_url.trim());
+        if let Some(token) = var("QELOS_API_TOKEN") {
+            builder = builder.api_token(token.trim());
+        }
+        if let Some(value) = var("QELOS_REQUIRE_AUTH") {
+            builder = builder.require_auth(parse_bool("QELOS_REQUIRE_AUTH", &value)?);
+        }
+        if let Some(value) = var("QELOS_SKIP_PATHS") {
+            builder = builder.skip_paths(value.split(',').map(str::trim).filter(|p| !p.is_empty()));
+        }
+        if let Some(value) = var("QELOS_TIMEOUT_MS") {
+            let ms: u64 = value.trim().parse().map_err(|_| ConfigError::InvalidEnv {
+                var: "QELOS_TIMEOUT_MS",
+                reason: "expected a number of milliseconds".into(),
+            })?;
+            builder = builder.timeout(Duration::from_millis(ms));
+        }
+        Ok(builder)
+    }
+
+    /// The Qelos application URL.
+    pub fn app_url(&self) -> &url::Url {
+        self.sdk.app_url()
+    }
+    /// `true` when an API token is configured (every upstream call then uses `x-api-key`).
+    pub fn has_api_token(&self) -> bool {
+        self.api_token.is_some()
+    }
+    /// Name of the access-token cookie.
+    pub fn access_token_cookie(&self) -> &str {
+        &self.access_cookie
+    }
+    /// Name of the refresh-token cookie.
+    pub fn refresh_token_cookie(&self) -> &str {
+        &self.refresh_cookie
+    }
+    /// Whether anonymous requests are rejected with 401.
+    pub fn require_auth(&self) -> bool {
+        self.require_auth
+    }
+    /// The skip-path prefixes (normalised: leading `/`, no trailing `/`).
+    pub fn skip_path_prefixes(&self) -> &[String] {
+        &self.skip_paths
+    }
+    /// Per-call upstream timeout.
+    pub fn timeout(&self) -> Duration {
+        self.sdk.timeout()
+    }
+    /// Grace window of the refresh single-flight.
+    pub fn refresh_grace(&self) -> Duration {
+        self.refresh_grace
+    }
+    /// TTL of the identity cache, when it is on.
+    pub fn identity_cache_ttl(&self) -> Option<Duration> {
+        self.identity_cache_ttl
+    }
+    /// Whether written cookies carry `Secure` (every scheme but `http://`).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+    /// The shared base SDK (no credentials) whose HTTP client every request reuses.
+    pub fn base_sdk(&self) -> &QelosSdk {
+        &self.sdk
+    }
+
+    /// `true` when `path` is under a skip prefix. Prefixes match whole segments:
+    /// `/health` skips `/health` and `/health/db`, not `/healthz`.
+    pub fn is_skipped(&self, path: &str) -> bool {
+        self.skip_paths.iter().any(|p| path_is_under(path, p))
+    }
+}
+
+/// Whole-segment prefix match used for skip paths.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::config::path_is_under;
+/// assert!(path_is_under("/health", "/health"));
+/// assert!(path_is_under("/health/db", "/health"));
+/// assert!(!path_is_under("/healthz", "/health"));
+/// assert!(path_is_under("/anything", "/"));
+/// ```
+pub fn path_is_under(path: &str, prefix: &str) -> bool {
+    if prefix == "/" || prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::InvalidEnv {
+            var,
+            reason: format!("expected true or false, got {other:?}"),
+        }),
+    }
+}
+
+fn valid_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Builder for [`QelosConfig`]. Setters never fail; problems are reported by [`build`](Self::build).
+#[must_use]
+pub struct QelosConfigBuilder {
+    app_url: String,
+    api_token: Option<Secret>,
+    access_cookie: String,
+    refresh_cookie: String,
+    require_auth: bool,
+    skip_paths: Vec<String>,
+    timeout: Duration,
+    refresh_grace: Duration,
+    identity_cache_ttl: Option<Duration>,
+    client: Option<reqwest::Client>,
+    headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for QelosConfigBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QelosConfigBuilder")
+            .field("app_url", &self.app_url)
+            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
+            .field("require_auth", &self.require_auth)
+            .field("skip_paths", &self.skip_paths)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QelosConfigBuilder {
+    fn new(app_url: String) -> Self {
+        Self {
+            app_url,
+            api_token: None,
+            access_cookie: DEFAULT_ACCESS_COOKIE.into(),
+            refresh_cookie: DEFAULT_REFRESH_COOKIE.into(),
+            require_auth: false,
+            skip_paths: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
+            identity_cache_ttl: None,
+            client: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Authenticate every upstream call with this API token (`x-api-key`) instead of the
+    /// caller's tokens. No cookies are read or written and nothing is refreshed.
+    pub fn api_token(mut self, token: impl Into<String>) -> Self {
+        self.api_token = Some(Secret::new(token.into()));
+        self
+    }
+    /// Name of the access-token cookie (default `q_access_token`).
+    pub fn access_token_cookie(mut self, name: impl Into<String>) -> Self {
+        self.access_cookie = name.into();
+        self
+    }
+    /// Name of the refresh-token cookie (default `q_refresh_token`).
+    pub fn refresh_token_cookie(mut self, name: impl Into<String>) -> Self {
+        self.refresh_cookie = name.into();
+        self
+    }
+    /// Reject anonymous requests with `401 {"code":"UNAUTHORIZED"}` (default `false`).
+    pub fn require_auth(mut self, on: bool) -> Self {
+        self.require_auth = on;
+        self
+    }
+    /// Adds one skip-path prefix: requests under it get no context and cause no upstream call.
+    pub fn skip_path(mut self, prefix: impl Into<String>) -> Self {
+        self.skip_paths.push(prefix.into());
+        self
+    }
+    /// Adds several skip-path prefixes.
+    pub fn skip_paths<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.skip_paths.extend(prefixes.into_iter().map(Into::into));
+        self
+    }
+    /// Per-call timeout of upstream calls (default 10 s). Identity resolution as a whole is
+    /// bounded by the same value.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// How long a finished refresh is remembered for late requests still carrying the old
+    /// refresh token (default 30 s).
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
+        self
+    }
+    /// Turns on the in-memory identity cache: user and workspaces are remembered for `ttl`,
+    /// keyed by a SHA-256 hash of the credential (off by default).
+    pub fn identity_cache(mut self, ttl: Duration) -> Self {
+        self.identity_cache_ttl = Some(ttl);
+        self
+    }
+    /// Uses this `reqwest::Client` (shared, pooled) for every upstream call.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+    /// Sends a custom header (for example `tenant`) on every upstream call.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Validates and builds the configuration, including the shared HTTP client.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Sdk`] for a bad URL or header, [`ConfigError::InvalidCookieName`],
+    /// [`ConfigError::InvalidSkipPath`].
+    pub fn build(self) -> Result<QelosConfig, ConfigError> {
+        for name in [&self.access_cookie, &self.refresh_cookie] {
+            if !valid_cookie_name(name) {
+                return Err(ConfigError::InvalidCookieName(name.clone()));
+            }
+        }
+        let mut skip_paths = Vec::with_capacity(self.skip_paths.len());
+        for p in self.skip_paths {
+            if !p.starts_with('/') {
+                return Err(ConfigError::InvalidSkipPath(p));
+            }
+            let trimmed = p.trim_end_matches('/');
+            skip_paths.push(if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() });
+        }
+        let mut sdk = QelosSdk::builder(self.app_url.trim()).timeout(self.timeout);
+        if let Some(client) = self.client {
+            sdk = sdk.client(client);
+        }
+        for (name, value) in &self.headers {
+            sdk = sdk.header(name, value);
+        }
+        let sdk = sdk.build()?;
+        let secure_cookies = !sdk.app_url().scheme().eq_ignore_ascii_case("http");
+        Ok(QelosConfig {
+            sdk,
+            api_token: self.api_token,
+            access_cookie: self.access_cookie,
+            refresh_cookie: self.refresh_cookie,
+            require_auth: self.require_auth,
+            skip_paths,
+            refresh_grace: self.refresh_grace,
+            identity_cache_ttl: self.identity_cache_ttl,
+            secure_cookies,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_prefixes_match_whole_segments() {
+        let c = QelosConfig::builder("http://localhost:3000")
+            .skip_paths(["/health/", "/static"])
+            .build()
+            .unwrap();
+        assert!(c.is_skipped("/health"));
+        assert!(c.is_skipped("/health/db"));
+        assert!(!c.is_skipped("/healthz"));
+        assert!(c.is_skipped("/static/app.js"));
+        assert!(!c.is_skipped("/"));
+    }
+
+    #[test]
+    fn bad_url_is_a_startup_error() {
+        assert!(matches!(
+            QelosConfig::builder("not a url").build(),
+            Err(ConfigError::Sdk(_))
+        ));
+    }
+
+    #[test]
+    fn relative_skip_path_is_refused() {
+        assert!(matches!(
+            QelosConfig::builder("http://x").skip_path("health").build(),
+            Err(ConfigError::InvalidSkipPath(_))
+        ));
+    }
+
+    #[test]
+    fn bad_cookie_name_is_refused() {
+        assert!(matches!(
+            QelosConfig::builder("http://x").access_token_cookie("a;b").build(),
+            Err(ConfigError::InvalidCookieName(_))
+        ));
+    }
+
+    #[test]
+    fn secure_cookies_follow_the_scheme() {
+        assert!(!QelosConfig::builder("http://x").build().unwrap().secure_cookies());
+        assert!(!QelosConfig::builder("HTTP://x").build().unwrap().secure_cookies());
+        assert!(QelosConfig::builder("https://x").build().unwrap().secure_cookies());
+    }
+
+    #[test]
+    fn debug_redacts_the_api_token() {
+        let c = QelosConfig::builder("http://x").api_token("ql_topsecret").build().unwrap();
+        assert!(!format!("{c:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn parse_bool_accepts_the_usual_spellings() {
+        assert!(parse_bool("V", "TRUE").unwrap());
+        assert!(!parse_bool("V", "0").unwrap());
+        assert!(parse_bool("V", "maybe").is_err());
+    }
+}

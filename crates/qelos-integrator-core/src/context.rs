@@ -1,0 +1,217 @@
+//! The per-request context handed to handlers, and the cookies that go back with the response.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use qelos_sdk::{AuthKind, QelosSdk, TokenPair, User, Workspace};
+
+use crate::cookies;
+use crate::rejection::Rejection;
+
+/// Why a request is anonymous.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnonymousReason {
+    /// The request carried no credentials (no upstream call was made).
+    NoCredentials,
+    /// Qelos refused the credentials (invalid token, no such user).
+    InvalidCredentials,
+    /// The session ended: the access token expired and the refresh token was refused or absent.
+    /// The response expires the token cookies.
+    SessionExpired,
+    /// Qelos could not be reached (connect error, timeout, 5xx, garbage). Not a logout.
+    Unavailable,
+}
+
+/// Cookie names and attributes for the integrator's own token cookies.
+#[derive(Clone, Debug)]
+pub(crate) struct CookieSettings {
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+    pub(crate) secure: bool,
+}
+
+/// The `Set-Cookie` values collected for one response: written by the pipeline and by the
+/// request SDK (a refresh inside the handler), read by the adapter after the handler ran.
+///
+/// Cheap to clone (shared). `Debug` shows only how many cookies are waiting.
+#[derive(Clone)]
+pub struct ResponseCookies {
+    settings: Arc<CookieSettings>,
+    values: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for ResponseCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCookies")
+            .field("pending", &self.len())
+            .finish()
+    }
+}
+
+impl ResponseCookies {
+    pub(crate) fn new(settings: Arc<CookieSettings>) -> Self {
+        Self {
+            settings,
+            values: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A poisoned lock only means another thread panicked while pushing a string; the
+        // vector itself is still valid.
+        self.values.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a raw `Set-Cookie` value.
+    pub fn push(&self, set_cookie: String) {
+        self.lock().push(set_cookie);
+    }
+
+    /// Queues the integrator token cookies for `tokens` (contract step 7): the access cookie,
+    /// and the refresh cookie when the pair has a refresh token. `Path=/; HttpOnly;
+    /// SameSite=Lax`, plus `Secure` unless the Qelos URL is `http://`.
+    pub fn set_tokens(&self, tokens: &TokenPair) {
+        let s = &self.settings;
+        let mut values = self.lock();
+        if let Some(access) = &tokens.access {
+            values.push(cookies::token_cookie(&s.access, access.expose(), s.secure));
+        }
+        if let Some(refresh) = &tokens.refresh {
+            values.push(cookies::token_cookie(&s.refresh, refresh.expose(), s.secure));
+        }
+    }
+
+    /// Queues the expiry (`Max-Age=0`) of both token cookies (contract step 8).
+    pub fn expire_tokens(&self) {
+        let s = &self.settings;
+        let mut values = self.lock();
+        values.push(cookies::expired_cookie(&s.access, s.secure));
+        values.push(cookies::expired_cookie(&s.refresh, s.secure));
+    }
+
+    /// Number of queued cookies.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// `true` when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes every queued cookie, leaving the queue empty.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+/// Appends `Set-Cookie` headers to an `http` header map, skipping values that are not valid
+/// header values (they cannot come from this crate, but a custom hook could push one).
+pub fn append_set_cookies(headers: &mut http::HeaderMap, set_cookies: Vec<String>) {
+    for value in set_cookies {
+        if let Ok(v) = http::HeaderValue::try_from(value) {
+            headers.append(http::header::SET_COOKIE, v);
+        }
+    }
+}
+
+pub(crate) struct ContextParts {
+    pub(crate) user: Option<User>,
+    pub(crate) workspace: Option<Workspace>,
+    pub(crate) workspaces: Vec<Workspace>,
+    pub(crate) sdk: QelosSdk,
+    pub(crate) tokens: TokenPair,
+    pub(crate) anonymous: Option<AnonymousReason>,
+    pub(crate) cookies: ResponseCookies,
+}
+
+/// Who is calling, in which workspace, and an SDK bound to their tokens.
+///
+/// One per request; cheap to clone (shared). Built by the integrator before the handler runs.
+///
+/// # Examples
+///
+/// ```
+/// # fn handler(ctx: qelos_integrator_core::QelosContext) {
+/// match ctx.user() {
+///     Some(user) => println!("hello {} in {:?}", user.username, ctx.workspace().map(|w| &w.name)),
+///     None => println!("anonymous ({:?})", ctx.anonymous_reason()),
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct QelosContext(Arc<ContextParts>);
+
+impl std::fmt::Debug for QelosContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QelosContext")
+            .field("user", &self.0.user.as_ref().map(|u| &u.id))
+            .field("workspace", &self.0.workspace.as_ref().map(|w| &w.id))
+            .field("workspaces", &self.0.workspaces.len())
+            .field("anonymous", &self.0.anonymous)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QelosContext {
+    pub(crate) fn new(parts: ContextParts) -> Self {
+        Self(Arc::new(parts))
+    }
+
+    /// The signed-in user (`GET /api/me`), `None` when anonymous.
+    pub fn user(&self) -> Option<&User> {
+        self.0.user.as_ref()
+    }
+    /// The active workspace, as chosen by the workspace resolver.
+    pub fn workspace(&self) -> Option<&Workspace> {
+        self.0.workspace.as_ref()
+    }
+    /// The user's workspaces (`GET /api/workspaces`); empty when anonymous.
+    pub fn workspaces(&self) -> &[Workspace] {
+        &self.0.workspaces
+    }
+    /// An SDK bound to this request's credentials. It refreshes by itself; new cookies reach
+    /// the response.
+    pub fn sdk(&self) -> &QelosSdk {
+        &self.0.sdk
+    }
+    /// The tokens of this request, updated after a refresh (OAuth mode); what the request
+    /// carried otherwise.
+    pub fn tokens(&self) -> TokenPair {
+        match self.0.sdk.auth_kind() {
+            AuthKind::OAuth => self.0.sdk.tokens(),
+            _ => self.0.tokens.clone(),
+        }
+    }
+    /// `true` when a user is signed in.
+    pub fn is_authenticated(&self) -> bool {
+        self.0.user.is_some()
+    }
+    /// Why the request is anonymous, `None` when signed in.
+    pub fn anonymous_reason(&self) -> Option<AnonymousReason> {
+        self.0.anonymous
+    }
+    /// The user, or the refusal a route that needs one must answer: 503 when Qelos was
+    /// unreachable, 401 otherwise (with the cookie expiries of a dead session).
+    ///
+    /// # Errors
+    ///
+    /// A [`Rejection`] of kind `Unauthorized` or `Unavailable`.
+    pub fn require_user(&self) -> Result<&User, Rejection> {
+        match (&self.0.user, self.0.anonymous) {
+            (Some(user), _) => Ok(user),
+            (None, Some(AnonymousReason::Unavailable)) => {
+                Err(Rejection::unavailable().with_cookies(self.0.cookies.take()))
+            }
+            (None, _) => Err(Rejection::unauthorized().with_cookies(self.0.cookies.take())),
+        }
+    }
+    /// The cookies queued for the response.
+    pub fn response_cookies(&self) -> &ResponseCookies {
+        &self.0.cookies
+    }
+    /// Takes the queued `Set-Cookie` values. Adapters call this after the handler.
+    pub fn take_response_cookies(&self) -> Vec<String> {
+        self.0.cookies.take()
+    }
+}

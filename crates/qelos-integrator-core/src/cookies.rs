@@ -1,0 +1,337 @@
+//! Cookie reading and writing: the integrator cookies, the Qelos session cookie, and `Domain` rewriting.
+//!
+//! Everything here is a pure function over strings so adapters never parse cookies themselves.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Characters `encodeURIComponent` leaves alone; everything else is percent-encoded when a
+/// token is written into a cookie value (the official integrators' encoding).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Splits a `Cookie` header value into `(name, raw value)` pairs, skipping empty and nameless items.
+///
+/// Quoted values are unquoted. Values are **not** percent-decoded (see [`decode_value`]).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::pairs;
+/// let got: Vec<_> = pairs("a=1; b=\"two\";;=x; c").collect();
+/// assert_eq!(got, vec![("a", "1"), ("b", "two")]);
+/// ```
+pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|item| {
+        let (name, value) = item.split_once('=')?;
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        Some((name, value))
+    })
+}
+
+/// Percent-decodes a cookie value. `None` when the result is not UTF-8 (for example a truncated
+/// `%E0%A4` sequence): a value that cannot be decoded is treated as absent, never as an error page.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::decode_value;
+/// assert_eq!(decode_value("a%2Eb").as_deref(), Some("a.b"));
+/// assert_eq!(decode_value("%E0%A4%A"), None);
+/// ```
+pub fn decode_value(raw: &str) -> Option<String> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(|cow| cow.into_owned())
+}
+
+/// Finds the first cookie called `name` in any of the given `Cookie` header values and returns it
+/// percent-decoded. Empty values count as absent.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::find;
+/// assert_eq!(find(["x=1; q_access_token=abc"], "q_access_token").as_deref(), Some("abc"));
+/// assert_eq!(find(["q_access_token="], "q_access_token"), None);
+/// ```
+pub fn find<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<String> {
+    headers
+        .into_iter()
+        .flat_map(pairs)
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, v)| decode_value(v))
+        .filter(|v| !v.is_empty())
+}
+
+/// `true` for the names of Qelos's own session cookie: `qlt_<tenant prefix>` or the legacy `token`.
+pub fn is_session_cookie_name(name: &str) -> bool {
+    name == "token" || (name.starts_with("qlt_") && name.len() > 4)
+}
+
+/// Collects the Qelos session cookies (`qlt_…`, `token`) of the request into one `Cookie` header
+/// value to forward upstream, leaving the application's other cookies out. `None` when there are none.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::session_cookie_header;
+/// let header = session_cookie_header(["theme=dark; qlt_0=abc", "token=def"]);
+/// assert_eq!(header.as_deref(), Some("qlt_0=abc; token=def"));
+/// assert_eq!(session_cookie_header(["theme=dark"]), None);
+/// ```
+pub fn session_cookie_header<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut out = String::new();
+    for (name, value) in headers.into_iter().flat_map(pairs) {
+        if is_session_cookie_name(name) && !value.is_empty() {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Builds the `Set-Cookie` value for an integrator token cookie:
+/// `name=<encoded>; Path=/; HttpOnly; SameSite=Lax` plus `; Secure` when `secure`.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::token_cookie;
+/// assert_eq!(
+///     token_cookie("q_access_token", "a b", true),
+///     "q_access_token=a%20b; Path=/; HttpOnly; SameSite=Lax; Secure"
+/// );
+/// ```
+pub fn token_cookie(name: &str, value: &str, secure: bool) -> String {
+    let mut out = format!(
+        "{name}={}; Path=/; HttpOnly; SameSite=Lax",
+        utf8_percent_encode(value, COMPONENT)
+    );
+    if secure {
+        out.push_str("; Secure");
+    }
+    out
+}
+
+/// Builds a `Set-Cookie` value that makes the browser drop the cookie `name` (`Max-Age=0`).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::expired_cookie;
+/// let c = expired_cookie("q_refresh_token", false);
+/// assert!(c.starts_with("q_refresh_token=; Path=/; Max-Age=0;"));
+/// ```
+pub fn expired_cookie(name: &str, secure: bool) -> String {
+    let mut out = format!(
+        "{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"
+    );
+    if secure {
+        out.push_str("; Secure");
+    }
+    out
+}
+
+/// Reduces an inbound `Host` (or `X-Forwarded-Host`) value to a cookie domain: the first
+/// comma-separated value, port stripped, IPv6 brackets removed, lower-cased.
+///
+/// Returns `None` for empty values or values with characters that do not belong in a host
+/// (so a hostile header can never inject cookie attributes).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::cookie_domain;
+/// assert_eq!(cookie_domain("App.Example.com:8443").as_deref(), Some("app.example.com"));
+/// assert_eq!(cookie_domain("[::1]:3000").as_deref(), Some("::1"));
+/// assert_eq!(cookie_domain("evil.com; Path=/"), None);
+/// ```
+pub fn cookie_domain(host: &str) -> Option<String> {
+    let host = host.split(',').next()?.trim();
+    let bare = if let Some(rest) = host.strip_prefix('[') {
+        // [v6]:port or [v6]
+        rest.split_once(']')?.0
+    } else if host.matches(':').count() > 1 {
+        // unbracketed IPv6 literal, no port possible
+        host
+    } else {
+        host.split_once(':').map_or(host, |(h, _)| h)
+    };
+    let valid = !bare.is_empty()
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'));
+    valid.then(|| bare.to_ascii_lowercase())
+}
+
+/// Rewrites the `Domain` attribute of a `Set-Cookie` value to `domain`, or removes it when
+/// `domain` is `None`. Every other attribute is kept as it was, in order. A cookie without a
+/// `Domain` attribute is returned unchanged (it is already host-only).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::cookies::rewrite_domain;
+/// let upstream = "qlt_0=abc; Max-Age=60; Domain=qelos.internal; Path=/api; HttpOnly; Secure; SameSite=None";
+/// assert_eq!(
+///     rewrite_domain(upstream, Some("app.example.com")),
+///     "qlt_0=abc; Max-Age=60; Domain=app.example.com; Path=/api; HttpOnly; Secure; SameSite=None"
+/// );
+/// assert_eq!(
+///     rewrite_domain(upstream, None),
+///     "qlt_0=abc; Max-Age=60; Path=/api; HttpOnly; Secure; SameSite=None"
+/// );
+/// ```
+pub fn rewrite_domain(set_cookie: &str, domain: Option<&str>) -> String {
+    let mut out = String::with_capacity(set_cookie.len() + 16);
+    for (i, part) in set_cookie.split(';').enumerate() {
+        let is_domain = i > 0
+            && part
+                .trim_start()
+                .split('=')
+                .next()
+                .is_some_and(|k| k.trim().eq_ignore_ascii_case("domain"));
+        if is_domain {
+            match domain {
+                Some(d) => {
+                    out.push_str("; Domain=");
+                    out.push_str(d);
+                }
+                None => {}
+            }
+            continue;
+        }
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_decodes_percent_encoding() {
+        assert_eq!(find(["t=a%2Fb%3D"], "t").as_deref(), Some("a/b="));
+    }
+
+    #[test]
+    fn find_treats_bad_percent_encoding_as_absent() {
+        assert_eq!(find(["t=%E0%A4%A"], "t"), None);
+        assert_eq!(find(["t=%FF"], "t"), None);
+    }
+
+    #[test]
+    fn find_searches_every_cookie_header_and_takes_the_first_match() {
+        assert_eq!(find(["a=1", "t=2; t=3"], "t").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn find_ignores_names_that_only_share_a_prefix() {
+        assert_eq!(find(["q_access_token_old=1"], "q_access_token"), None);
+    }
+
+    #[test]
+    fn pairs_tolerates_garbage() {
+        let got: Vec<_> = pairs(";;; =;==;a==b; c=d=e").collect();
+        assert_eq!(got, vec![("a", "=b"), ("c", "d=e")]);
+    }
+
+    #[test]
+    fn session_cookie_names() {
+        assert!(is_session_cookie_name("qlt_0"));
+        assert!(is_session_cookie_name("qlt_6523ab12"));
+        assert!(is_session_cookie_name("token"));
+        assert!(!is_session_cookie_name("qlt_"));
+        assert!(!is_session_cookie_name("tokens"));
+        assert!(!is_session_cookie_name("q_access_token"));
+    }
+
+    #[test]
+    fn token_cookie_is_insecure_only_when_asked() {
+        assert_eq!(
+            token_cookie("q_access_token", "x.y", false),
+            "q_access_token=x.y; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    fn token_cookie_encodes_like_encode_uri_component() {
+        assert_eq!(
+            token_cookie("n", "a;b,c=d/é", false),
+            "n=a%3Bb%2Cc%3Dd%2F%C3%A9; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    fn expired_cookie_has_max_age_zero_and_the_same_path() {
+        let c = expired_cookie("q_access_token", true);
+        assert!(c.contains("Max-Age=0"));
+        assert!(c.contains("Path=/"));
+        assert!(c.ends_with("; Secure"));
+    }
+
+    #[test]
+    fn cookie_domain_strips_ports_and_brackets() {
+        assert_eq!(cookie_domain("example.com").as_deref(), Some("example.com"));
+        assert_eq!(cookie_domain("example.com:80").as_deref(), Some("example.com"));
+        assert_eq!(cookie_domain("127.0.0.1:3000").as_deref(), Some("127.0.0.1"));
+        assert_eq!(cookie_domain("[2001:db8::1]:443").as_deref(), Some("2001:db8::1"));
+        assert_eq!(cookie_domain("[2001:db8::1]").as_deref(), Some("2001:db8::1"));
+        assert_eq!(cookie_domain("2001:db8::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(cookie_domain("a.com, b.com").as_deref(), Some("a.com"));
+    }
+
+    #[test]
+    fn cookie_domain_refuses_hostile_values() {
+        assert_eq!(cookie_domain(""), None);
+        assert_eq!(cookie_domain("  "), None);
+        assert_eq!(cookie_domain("a b"), None);
+        assert_eq!(cookie_domain("a;b"), None);
+        assert_eq!(cookie_domain("[::1"), None);
+        assert_eq!(cookie_domain("a\r\nSet-Cookie: x"), None);
+    }
+
+    #[test]
+    fn rewrite_domain_is_case_insensitive_and_keeps_other_attributes() {
+        let got = rewrite_domain("a=b; path=/api; domain=.up.io; HttpOnly", Some("me.io"));
+        assert_eq!(got, "a=b; path=/api; Domain=me.io; HttpOnly");
+    }
+
+    #[test]
+    fn rewrite_domain_leaves_host_only_cookies_alone() {
+        assert_eq!(rewrite_domain("a=b; Path=/", Some("me.io")), "a=b; Path=/");
+    }
+
+    #[test]
+    fn rewrite_domain_does_not_touch_a_cookie_named_domain() {
+        assert_eq!(
+            rewrite_domain("domain=x; Domain=up.io", Some("me.io")),
+            "domain=x; Domain=me.io"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Reading the caller's credentials from request headers (contract step 2).
+
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, COOKIE, HOST};
+use qelos_sdk::Secret;
+
+use crate::cookies;
+use crate::jwt::MAX_TOKEN_LEN;
+
+/// The credentials a request carries, as the integrator reads them.
+///
+/// `Debug` never prints a token.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RequestCredentials {
+    /// Access token: `Authorization: Bearer …`, else the access cookie.
+    pub access: Option<Secret>,
+    /// Refresh token from the refresh cookie.
+    pub refresh: Option<Secret>,
+    /// The Qelos session cookies (`qlt_…`, `token`) as one `Cookie` header value to forward.
+    pub session_cookie: Option<Secret>,
+    /// `true` when the request carried something token-shaped that is certainly not a valid token
+    /// (longer than [`MAX_TOKEN_LEN`]). Such a request is anonymous without an upstream call.
+    pub garbage: bool,
+}
+
+impl std::fmt::Debug for RequestCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCredentials")
+            .field("access", &self.access.as_ref().map(|_| "***"))
+            .field("refresh", &self.refresh.as_ref().map(|_| "***"))
+            .field("session_cookie", &self.session_cookie.as_ref().map(|_| "***"))
+            .field("garbage", &self.garbage)
+            .finish()
+    }
+}
+
+impl RequestCredentials {
+    /// `true` when there is nothing to authenticate with.
+    pub fn is_empty(&self) -> bool {
+        self.access.is_none() && self.refresh.is_none() && self.session_cookie.is_none()
+    }
+}
+
+/// Reads the credentials of a request.
+///
+/// * access token: `Authorization: Bearer <t>` (scheme case-insensitive), else cookie `access_cookie`;
+/// * refresh token: cookie `refresh_cookie`;
+/// * session cookies: `qlt_…` / `token`, forwarded as they are.
+///
+/// Cookie values are percent-decoded; values that do not decode, headers that are not visible
+/// ASCII, and `Bearer` without a token count as absent.
+///
+/// # Examples
+///
+/// ```
+/// use http::HeaderMap;
+/// use qelos_integrator_core::credentials::read;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("cookie", "q_access_token=a.b.c; q_refresh_token=r".parse().unwrap());
+/// let creds = read(&headers, "q_access_token", "q_refresh_token");
+/// assert_eq!(creds.access.unwrap().expose(), "a.b.c");
+/// assert_eq!(creds.refresh.unwrap().expose(), "r");
+/// ```
+pub fn read(headers: &HeaderMap, access_cookie: &str, refresh_cookie: &str) -> RequestCredentials {
+    let mut creds = RequestCredentials::default();
+    let mut garbage = false;
+
+    let mut keep = |value: String| -> Option<Secret> {
+        if value.len() > MAX_TOKEN_LEN {
+            garbage = true;
+            None
+        } else {
+            Some(Secret::new(value))
+        }
+    };
+
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token);
+    let cookie_headers = || {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+    };
+
+    creds.access = match bearer {
+        Some(token) => keep(token.to_owned()),
+        None => cookies::find(cookie_headers(), access_cookie).and_then(&mut keep),
+    };
+    creds.refresh = cookies::find(cookie_headers(), refresh_cookie).and_then(&mut keep);
+    creds.session_cookie = cookies::session_cookie_header(cookie_headers()).and_then(&mut keep);
+    creds.garbage = garbage;
+    creds
+}
+
+/// The token of an `Authorization: Bearer <token>` value, or `None` for other schemes and for
+/// `Bearer` without a token.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::credentials::bearer_token;
+/// assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+/// assert_eq!(bearer_token("bearer   abc  "), Some("abc"));
+/// assert_eq!(bearer_token("Bearer"), None);
+/// assert_eq!(bearer_token("Basic Zm9v"), None);
+/// ```
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim();
+    (!token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+}
+
+/// The cookie domain of the request (its `Host`, port stripped), see [`cookies::cookie_domain`].
+pub fn inbound_cookie_domain(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(cookies::cookie_domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_wins_over_the_access_cookie() {
+        let h = headers(&[
+            ("authorization", b"Bearer from-header"),
+            ("cookie", b"q_access_token=from-cookie"),
+        ]);
+        let c = read(&h, "q_access_token", "q_refresh_token");
+        assert_eq!(c.access.unwrap().expose(), "from-header");
+    }
+
+    #[test]
+    fn custom_cookie_names_are_used() {
+        let h = headers(&[("cookie", b"at=1; rt=2; q_access_token=3")]);
+        let c = read(&h, "at", "rt");
+        assert_eq!(c.access.unwrap().expose(), "1");
+        assert_eq!(c.refresh.unwrap().expose(), "2");
+    }
+
+    #[test]
+    fn no_credentials_is_empty() {
+        let h = headers(&[("cookie", b"theme=dark"), ("authorization", b"Basic eA==")]);
+        assert!(read(&h, "q_access_token", "q_refresh_token").is_empty());
+    }
+
+    #[test]
+    fn bearer_without_token_is_anonymous() {
+        let h = headers(&[("authorization", b"Bearer ")]);
+        assert!(read(&h, "a", "r").is_empty());
+    }
+
+    #[test]
+    fn non_utf8_headers_are_ignored_not_fatal() {
+        let h = headers(&[
+            ("authorization", b"Bearer \xff\xfe"),
+            ("cookie", b"q_access_token=\xe9t\xe9"),
+        ]);
+        assert!(read(&h, "q_access_token", "r").is_empty());
+    }
+
+    #[test]
+    fn oversized_tokens_are_flagged_as_garbage() {
+        let big = format!("Bearer {}", "a".repeat(16 * 1024));
+        let h = headers(&[("authorization", big.as_bytes())]);
+        let c = read(&h, "a", "r");
+        assert!(c.access.is_none());
+        assert!(c.garbage);
+    }
+
+    #[test]
+    fn session_cookies_are_collected_without_app_cookies() {
+        let h = headers(&[("cookie", b"q_access_token=x; qlt_0=s; theme=dark")]);
+        let c = read(&h, "q_access_token", "q_refresh_token");
+        assert_eq!(c.session_cookie.unwrap().expose(), "qlt_0=s");
+    }
+
+    #[test]
+    fn debug_hides_tokens() {
+        let h = headers(&[("cookie", b"q_access_token=supersecret; q_refresh_token=alsosecret")]);
+        let dbg = format!("{:?}", read(&h, "q_access_token", "q_refresh_token"));
+        assert!(!dbg.contains("supersecret"));
+        assert!(!dbg.contains("alsosecret"));
+    }
+
+    #[test]
+    fn inbound_domain_comes_from_host() {
+        let h = headers(&[("host", b"app.example.com:8080")]);
+        assert_eq!(inbound_cookie_domain(&h).as_deref(), Some("app.example.com"));
+    }
+}

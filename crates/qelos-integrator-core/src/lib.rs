@@ -1,0 +1,72 @@
+//! The framework-agnostic core of the Qelos integrators.
+//!
+//! Before a handler runs, the integrator works out which Qelos user is calling, which workspace
+//! is active, and builds a [`QelosSdk`](qelos_sdk::QelosSdk) bound to that user's tokens, with
+//! expiry, refresh and cookie rotation handled. Framework adapters (axum, actix, rocket, poem,
+//! warp) are thin layers over [`Integrator::resolve`]; see `docs/porting.md` for writing one.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = QelosConfig::builder("https://app.example.com")
+//!     .skip_path("/health")
+//!     .build()?;
+//! let integrator = Integrator::new(config);
+//!
+//! let request = RequestHead::new("/dashboard").header("cookie", "q_access_token=…");
+//! match integrator.resolve(&request).await {
+//!     Outcome::Continue(ctx) => {
+//!         if let Some(user) = ctx.user() {
+//!             let products = ctx.sdk().entities("products").list(&Default::default()).await?;
+//!             println!("{} sees {} products", user.username, products.len());
+//!         }
+//!         for set_cookie in ctx.take_response_cookies() {
+//!             println!("Set-Cookie: {set_cookie}");
+//!         }
+//!     }
+//!     Outcome::Reject(rejection) => println!("{} {}", rejection.status(), rejection.body()),
+//!     Outcome::Skipped => {}
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # The pipeline
+//!
+//! 1. skip paths (whole segments), 2. read tokens (Bearer, cookies, Qelos session cookie),
+//! 3. no credentials: anonymous with no upstream call, 4. `api_token` mode, 5. `/api/me` and
+//! `/api/workspaces` concurrently (an access JWT known to be expired is refreshed first),
+//! 6. refresh on 401 only, single-flight across the process with a grace window, 7. cookies
+//! written after a refresh, 8. dead sessions expire their cookies, 9. workspace resolution,
+//! 10. 401 / 503 decisions. `docs/architecture.md` walks through each step.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod cache;
+pub mod config;
+pub mod context;
+pub mod cookies;
+pub mod credentials;
+pub mod jwt;
+mod pipeline;
+pub mod refresh;
+mod rejection;
+mod request;
+mod token_key;
+pub mod workspace;
+
+pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
+pub use context::{AnonymousReason, QelosContext, ResponseCookies, append_set_cookies};
+pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
+pub use refresh::{RefreshCoordinator, RefreshError};
+pub use rejection::{Rejection, RejectionKind};
+pub use request::{RequestHead, RequestView};
+pub use token_key::TokenKey;
+pub use workspace::{ResolveWorkspace, resolve_async};
+
+#[doc(no_inline)]
+pub use qelos_sdk;

@@ -1,0 +1,493 @@
+//! The integrator pipeline: from a request to a [`QelosContext`] or a [`Rejection`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::future::BoxFuture;
+use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair, User, Workspace};
+use tracing::Instrument as _;
+
+use crate::cache::{Identity, IdentityCache};
+use crate::config::QelosConfig;
+use crate::context::{AnonymousReason, ContextParts, CookieSettings, QelosContext, ResponseCookies};
+use crate::cookies;
+use crate::credentials::{self, RequestCredentials};
+use crate::jwt;
+use crate::refresh::{RefreshCoordinator, RefreshError};
+use crate::rejection::Rejection;
+use crate::request::{RequestHead, RequestView};
+use crate::token_key::TokenKey;
+use crate::workspace::{ResolveWorkspace, active_or_first};
+
+/// What the integrator decided for a request.
+#[derive(Debug)]
+#[must_use]
+pub enum Outcome {
+    /// The path is under a skip prefix: run the handler with no context.
+    Skipped,
+    /// Run the handler with this context; afterwards write
+    /// [`QelosContext::take_response_cookies`] onto the response.
+    Continue(QelosContext),
+    /// Answer this refusal instead of running the handler.
+    Reject(Rejection),
+}
+
+/// Runs after every successful refresh with the new tokens and the response's cookie queue.
+///
+/// The default calls [`ResponseCookies::set_tokens`]. Closures implement it.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::{OnTokenRefresh, ResponseCookies};
+/// use qelos_sdk::TokenPair;
+///
+/// let hook = |tokens: &TokenPair, cookies: &ResponseCookies| {
+///     tracing::info!("tokens refreshed");
+///     cookies.set_tokens(tokens); // keep the default cookies
+/// };
+/// fn assert_hook(_: impl OnTokenRefresh) {}
+/// assert_hook(hook);
+/// ```
+pub trait OnTokenRefresh: Send + Sync + 'static {
+    /// Called with the new pair.
+    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies);
+}
+
+impl<F> OnTokenRefresh for F
+where
+    F: Fn(&TokenPair, &ResponseCookies) + Send + Sync + 'static,
+{
+    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies) {
+        self(tokens, cookies);
+    }
+}
+
+struct DefaultOnRefresh;
+
+impl OnTokenRefresh for DefaultOnRefresh {
+    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies) {
+        cookies.set_tokens(tokens);
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    config: QelosConfig,
+    coordinator: Arc<RefreshCoordinator>,
+    cache: Option<Arc<IdentityCache>>,
+    resolver: Option<Arc<dyn ResolveWorkspace>>,
+    on_refresh: Arc<dyn OnTokenRefresh>,
+    cookie_settings: Arc<CookieSettings>,
+}
+
+/// The framework-agnostic integrator. Build one per application, share it (cheap `Clone`),
+/// and call [`resolve`](Self::resolve) once per request.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?);
+/// let request = RequestHead::new("/me").header("authorization", "Bearer …");
+/// match integrator.resolve(&request).await {
+///     Outcome::Skipped => { /* run the handler without context */ }
+///     Outcome::Continue(ctx) => {
+///         println!("user: {:?}", ctx.user().map(|u| &u.username));
+///         let _cookies = ctx.take_response_cookies(); // after the handler: write these
+///     }
+///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Integrator {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Integrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integrator")
+            .field("config", &self.shared.config)
+            .field("custom_resolver", &self.shared.resolver.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Integrator {
+    /// An integrator for `config`, with its own refresh coordinator (and identity cache when
+    /// the config turns it on).
+    pub fn new(config: QelosConfig) -> Self {
+        let cookie_settings = Arc::new(CookieSettings {
+            access: config.access_cookie.clone(),
+            refresh: config.refresh_cookie.clone(),
+            secure: config.secure_cookies,
+        });
+        Self {
+            shared: Arc::new(Shared {
+                coordinator: Arc::new(RefreshCoordinator::new(config.refresh_grace)),
+                cache: config
+                    .identity_cache_ttl
+                    .map(|ttl| Arc::new(IdentityCache::new(ttl))),
+                resolver: None,
+                on_refresh: Arc::new(DefaultOnRefresh),
+                cookie_settings,
+                config,
+            }),
+        }
+    }
+
+    /// Uses `resolver` to choose each request's workspace (default: [`active_or_first`]).
+    #[must_use]
+    pub fn resolve_workspace(mut self, resolver: impl ResolveWorkspace) -> Self {
+        Arc::make_mut(&mut self.shared).resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Runs `hook` after each refresh instead of writing the default cookies.
+    #[must_use]
+    pub fn on_token_refresh(mut self, hook: impl OnTokenRefresh) -> Self {
+        Arc::make_mut(&mut self.shared).on_refresh = Arc::new(hook);
+        self
+    }
+
+    /// Shares one refresh coordinator between integrators (for example several routers in one
+    /// process).
+    #[must_use]
+    pub fn with_refresh_coordinator(mut self, coordinator: Arc<RefreshCoordinator>) -> Self {
+        Arc::make_mut(&mut self.shared).coordinator = coordinator;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &QelosConfig {
+        &self.shared.config
+    }
+
+    /// Decides what to do with a request. The request is read synchronously, before this
+    /// returns, so the future owns everything it needs: it is `Send + 'static` even when the
+    /// request type is not (actix).
+    ///
+    /// Requests under a skip path and requests without credentials finish without any upstream
+    /// call.
+    pub fn resolve<R>(&self, request: &R) -> impl Future<Output = Outcome> + Send + 'static
+    where
+        R: RequestView + ?Sized,
+    {
+        let start = self.start(request);
+        let shared = Arc::clone(&self.shared);
+        async move {
+            match start {
+                Start::Done(outcome) => outcome,
+                Start::Identify(job) => {
+                    let span = tracing::debug_span!("qelos.resolve", path = %job.path);
+                    identify(shared, job).instrument(span).await
+                }
+            }
+        }
+    }
+
+    fn start<R: RequestView + ?Sized>(&self, request: &R) -> Start {
+        let shared = &self.shared;
+        let config = &shared.config;
+        let path = request.path();
+        if config.is_skipped(path) {
+            return Start::Done(Outcome::Skipped);
+        }
+        let headers = request.headers();
+        let (creds, mode) = match &config.api_token {
+            Some(token) => (RequestCredentials::default(), Mode::ApiToken(token.clone())),
+            None => {
+                let creds =
+                    credentials::read(&headers, &config.access_cookie, &config.refresh_cookie);
+                if creds.is_empty() {
+                    let reason = if creds.garbage {
+                        AnonymousReason::InvalidCredentials
+                    } else {
+                        AnonymousReason::NoCredentials
+                    };
+                    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+                    return Start::Done(finish_anonymous(shared, reason, cookies, None));
+                }
+                (creds, Mode::Caller)
+            }
+        };
+        let head = shared.resolver.as_ref().map(|_| RequestHead {
+            path: path.to_owned(),
+            headers: headers.clone().into_owned(),
+        });
+        Start::Identify(Job {
+            path: path.to_owned(),
+            creds,
+            mode,
+            domain: credentials::inbound_cookie_domain(&headers),
+            head,
+        })
+    }
+}
+
+enum Mode {
+    ApiToken(qelos_sdk::Secret),
+    Caller,
+}
+
+struct Job {
+    path: String,
+    creds: RequestCredentials,
+    mode: Mode,
+    domain: Option<String>,
+    head: Option<RequestHead>,
+}
+
+enum Start {
+    Done(Outcome),
+    Identify(Job),
+}
+
+fn finish_anonymous(
+    shared: &Shared,
+    reason: AnonymousReason,
+    cookies: ResponseCookies,
+    sdk: Option<QelosSdk>,
+) -> Outcome {
+    if shared.config.require_auth {
+        let rejection = if reason == AnonymousReason::Unavailable {
+            Rejection::unavailable()
+        } else {
+            Rejection::unauthorized()
+        };
+        return Outcome::Reject(rejection.with_cookies(cookies.take()));
+    }
+    Outcome::Continue(QelosContext::new(ContextParts {
+        user: None,
+        workspace: None,
+        workspaces: Vec::new(),
+        sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
+        tokens: TokenPair::default(),
+        anonymous: Some(reason),
+        cookies,
+    }))
+}
+
+/// The SDK hooks of one request: refreshes go through the process-wide coordinator, new tokens
+/// and Qelos's own `Set-Cookie`s land in the response's cookie queue.
+struct RequestHooks {
+    shared: Arc<Shared>,
+    cookies: ResponseCookies,
+    domain: Option<String>,
+    session_dead: AtomicBool,
+}
+
+impl SessionHooks for RequestHooks {
+    fn refresh<'a>(
+        &'a self,
+        sdk: &'a QelosSdk,
+        current: &'a TokenPair,
+    ) -> BoxFuture<'a, Result<TokenPair, qelos_sdk::Error>> {
+        Box::pin(async move {
+            match self.shared.coordinator.refresh(sdk, current).await {
+                Ok(pair) => Ok(pair),
+                Err(RefreshError::Unavailable(message)) => Err(qelos_sdk::Error::Network(message)),
+                Err(RefreshError::NoRefreshToken) => Err(qelos_sdk::Error::NoRefreshToken),
+                Err(_) => {
+                    self.mark_dead();
+                    Err(qelos_sdk::Error::Api {
+                        status: 401,
+                        message: "the session has expired".into(),
+                    })
+                }
+            }
+        })
+    }
+
+    fn on_tokens(&self, tokens: &TokenPair) {
+        self.shared.on_refresh.on_token_refresh(tokens, &self.cookies);
+    }
+
+    fn on_set_cookie(&self, set_cookie: &[String]) {
+        for value in set_cookie {
+            self.cookies
+                .push(cookies::rewrite_domain(value, self.domain.as_deref()));
+        }
+    }
+}
+
+impl RequestHooks {
+    fn mark_dead(&self) {
+        if !self.session_dead.swap(true, Ordering::AcqRel) {
+            self.cookies.expire_tokens();
+        }
+    }
+}
+
+async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
+    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+    let hooks = Arc::new(RequestHooks {
+        shared: Arc::clone(&shared),
+        cookies: cookies.clone(),
+        domain: job.domain.clone(),
+        session_dead: AtomicBool::new(false),
+    });
+    let deadline = shared.config.timeout();
+    let attempt = tokio::time::timeout(deadline, authenticate(&shared, &job, &hooks)).await;
+    let (reason, sdk) = match attempt {
+        Ok(Authenticated::User {
+            sdk,
+            user,
+            workspaces,
+        }) => {
+            let workspace = match (&shared.resolver, &job.head) {
+                (Some(resolver), Some(head)) => resolver.resolve(head, &user, &workspaces).await,
+                _ => active_or_first(&user, &workspaces),
+            };
+            tracing::debug!(user = %user.id, "request authenticated");
+            return Outcome::Continue(QelosContext::new(ContextParts {
+                tokens: sdk.tokens(),
+                user: Some(user),
+                workspace,
+                workspaces,
+                sdk,
+                anonymous: None,
+                cookies,
+            }));
+        }
+        Ok(Authenticated::Anonymous(reason, sdk)) => (reason, sdk),
+        Err(_elapsed) => {
+            tracing::warn!(timeout = ?deadline, "Qelos did not answer in time; request continues anonymous");
+            (AnonymousReason::Unavailable, None)
+        }
+    };
+    let reason = if hooks.session_dead.load(Ordering::Acquire) {
+        AnonymousReason::SessionExpired
+    } else {
+        reason
+    };
+    finish_anonymous(&shared, reason, cookies, sdk)
+}
+
+enum Authenticated {
+    User {
+        sdk: QelosSdk,
+        user: User,
+        workspaces: Vec<Workspace>,
+    },
+    Anonymous(AnonymousReason, Option<QelosSdk>),
+}
+
+async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>) -> Authenticated {
+    let base = &shared.config.sdk;
+    let dyn_hooks = || -> Option<Arc<dyn SessionHooks>> { Some(Arc::clone(hooks) as Arc<dyn SessionHooks>) };
+    let sdk = match &job.mode {
+        Mode::ApiToken(token) => base.with_auth(Auth::ApiToken(token.clone()), None),
+        Mode::Caller => {
+            let creds = &job.creds;
+            if creds.access.is_some() || creds.refresh.is_some() {
+                let mut tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
+                let access_expired = tokens
+                    .access
+                    .as_ref()
+                    .is_none_or(|a| jwt::is_expired(a.expose()));
+                if access_expired {
+                    if tokens.refresh.is_none() {
+                        // A known-expired access token and nothing to refresh it with: the
+                        // session is over, without spending a round trip on a certain 401.
+                        if let Some(cookie) = &creds.session_cookie {
+                            base.with_auth(Auth::CookieSession(cookie.clone()), dyn_hooks())
+                        } else {
+                            hooks.mark_dead();
+                            return Authenticated::Anonymous(AnonymousReason::SessionExpired, None);
+                        }
+                    } else {
+                        match shared.coordinator.refresh(base, &tokens).await {
+                            Ok(pair) => {
+                                shared.on_refresh.on_token_refresh(&pair, &hooks.cookies);
+                                tokens = pair;
+                            }
+                            Err(RefreshError::Unavailable(_)) => {
+                                return Authenticated::Anonymous(AnonymousReason::Unavailable, None);
+                            }
+                            Err(_) => {
+                                hooks.mark_dead();
+                                return Authenticated::Anonymous(AnonymousReason::SessionExpired, None);
+                            }
+                        }
+                        base.with_auth(Auth::OAuth(tokens), dyn_hooks())
+                    }
+                } else {
+                    base.with_auth(Auth::OAuth(tokens), dyn_hooks())
+                }
+            } else if let Some(cookie) = &creds.session_cookie {
+                base.with_auth(Auth::CookieSession(cookie.clone()), dyn_hooks())
+            } else {
+                return Authenticated::Anonymous(AnonymousReason::NoCredentials, None);
+            }
+        }
+    };
+
+    let cache_key = shared.cache.as_ref().and_then(|_| credential_key(&sdk, job));
+    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
+        if let Some(identity) = cache.get(key) {
+            return Authenticated::User {
+                sdk,
+                user: identity.user.clone(),
+                workspaces: identity.workspaces.clone(),
+            };
+        }
+    }
+
+    let workspaces_api = sdk.workspaces();
+    let (me, workspaces) = tokio::join!(sdk.get_logged_in_user(), workspaces_api.list());
+    match me {
+        Ok(user) => {
+            let workspaces = match workspaces {
+                Ok(list) => list,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not list workspaces; continuing with none");
+                    Vec::new()
+                }
+            };
+            if let Some(cache) = &shared.cache {
+                // Key by the credential the next request will carry (after a refresh: the new one).
+                if let Some(key) = credential_key(&sdk, job) {
+                    cache.insert(
+                        key,
+                        Identity {
+                            user: user.clone(),
+                            workspaces: workspaces.clone(),
+                        },
+                    );
+                }
+            }
+            Authenticated::User {
+                sdk,
+                user,
+                workspaces,
+            }
+        }
+        Err(err) if err.is_unavailable() => {
+            tracing::warn!(error = %err, "Qelos unavailable while resolving the user; request continues anonymous");
+            Authenticated::Anonymous(AnonymousReason::Unavailable, Some(sdk))
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "Qelos refused the credentials");
+            Authenticated::Anonymous(AnonymousReason::InvalidCredentials, Some(sdk))
+        }
+    }
+}
+
+fn credential_key(sdk: &QelosSdk, job: &Job) -> Option<TokenKey> {
+    match &job.mode {
+        Mode::ApiToken(token) => Some(TokenKey::new("api-token", token.expose())),
+        Mode::Caller => match sdk.tokens().access {
+            Some(access) => Some(TokenKey::new("access", access.expose())),
+            None => job
+                .creds
+                .session_cookie
+                .as_ref()
+                .map(|c| TokenKey::new("session-cookie", c.expose())),
+        },
+    }
+}

@@ -1,0 +1,120 @@
+//! What the integrator needs to know about an incoming request.
+//!
+//! An adapter implements [`RequestView`] (two methods) for its framework's request type, or
+//! builds a [`RequestHead`] and passes that. Implementations for the `http` crate's
+//! [`Request`](http::Request) and [`request::Parts`](http::request::Parts) are included, so
+//! frameworks built on `http` 1.x (axum, poem, warp) need no code at all.
+
+use std::borrow::Cow;
+
+use http::HeaderMap;
+
+/// A read-only view of the request: its path and its headers.
+///
+/// # Examples
+///
+/// ```
+/// use std::borrow::Cow;
+/// use http::HeaderMap;
+/// use qelos_integrator_core::RequestView;
+///
+/// struct MyRequest { path: String, headers: HeaderMap }
+///
+/// impl RequestView for MyRequest {
+///     fn path(&self) -> &str { &self.path }
+///     fn headers(&self) -> Cow<'_, HeaderMap> { Cow::Borrowed(&self.headers) }
+/// }
+/// ```
+pub trait RequestView {
+    /// The request path, without the query string.
+    fn path(&self) -> &str;
+    /// The request headers. Frameworks on `http` 1.x borrow; others convert.
+    fn headers(&self) -> Cow<'_, HeaderMap>;
+}
+
+/// An owned request head: path and headers. Handed to workspace resolvers, and usable as a
+/// [`RequestView`] by adapters whose framework has its own header types.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::RequestHead;
+/// let head = RequestHead::new("/me").header("x-tenant", "Acme");
+/// assert_eq!(head.header_str("x-tenant"), Some("Acme"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RequestHead {
+    /// Request path without the query string.
+    pub path: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+}
+
+impl RequestHead {
+    /// A head with the given path and no headers.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// Adds a header; values that are not valid header values are skipped.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.push_header(name, value.as_bytes());
+        self
+    }
+
+    /// Appends a header from raw bytes (for adapters converting from another header type).
+    /// Names or values that `http` refuses are skipped, which is what a proxy in front would do.
+    pub fn push_header(&mut self, name: &str, value: &[u8]) {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_bytes(value),
+        ) {
+            self.headers.append(n, v);
+        }
+    }
+
+    /// First value of a header as text, if present and visible ASCII.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl RequestView for RequestHead {
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        Cow::Borrowed(&self.headers)
+    }
+}
+
+impl RequestView for http::request::Parts {
+    fn path(&self) -> &str {
+        self.uri.path()
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        Cow::Borrowed(&self.headers)
+    }
+}
+
+impl<B> RequestView for http::Request<B> {
+    fn path(&self) -> &str {
+        self.uri().path()
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        Cow::Borrowed(self.headers())
+    }
+}
+
+impl<T: RequestView + ?Sized> RequestView for &T {
+    fn path(&self) -> &str {
+        (**self).path()
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        (**self).headers()
+    }
+}
