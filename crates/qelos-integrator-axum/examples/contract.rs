@@ -1,0 +1,90 @@
+//! The axum contract app: the routes and JSON every adapter serves identically (see
+//! `qelos_contract::app`). Run it by hand with
+//! `cargo run -p qelos-integrator-axum --example contract` (`QELOS_APP_URL`, `PORT`; without
+//! `QELOS_APP_URL` it starts an embedded qelos-mock).
+
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use qelos_contract::app::{self, EntityOp};
+use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, RequireUser};
+use serde_json::Value;
+
+/// The contract app for `config`.
+pub fn app(config: QelosConfig) -> Router {
+    Router::new()
+        .route("/me", get(me))
+        .route("/tenant/me", get(me))
+        .route("/secret", get(secret))
+        .route("/health", get(health))
+        .route("/health/db", get(health))
+        .route("/healthz", get(health))
+        .route("/sdk/me", get(sdk_me))
+        .route("/entities/{blueprint}", get(list).post(create))
+        .route("/entities/{blueprint}/{id}", get(get_one).put(update).delete(remove))
+        .layer(QelosLayer::new(config).resolve_workspace(app::tenant_resolver()))
+        // Merged after `.layer`: this route runs without the middleware.
+        .merge(Router::new().route("/bare/me", get(me)))
+}
+
+fn reply((status, body): app::Reply) -> impl IntoResponse {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+        Json(body),
+    )
+}
+
+async fn me(q: Qelos) -> Json<Value> {
+    Json(app::me_json(Some(&q)))
+}
+
+async fn secret(user: RequireUser) -> Json<Value> {
+    Json(app::me_json(Some(user.context())))
+}
+
+async fn health(q: Option<Qelos>) -> Json<Value> {
+    Json(app::health_json(q.is_some()))
+}
+
+async fn sdk_me(q: Qelos, RawQuery(query): RawQuery) -> impl IntoResponse {
+    tokio::time::sleep(app::delay_from_query(query.as_deref())).await;
+    reply(app::sdk_me(&q).await)
+}
+
+async fn list(q: Qelos, Path(bp): Path<String>) -> impl IntoResponse {
+    reply(app::entity(q.sdk(), &bp, EntityOp::List).await)
+}
+
+async fn create(q: Qelos, Path(bp): Path<String>, Json(body): Json<Value>) -> impl IntoResponse {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Create(body)).await)
+}
+
+async fn get_one(q: Qelos, Path((bp, id)): Path<(String, String)>) -> impl IntoResponse {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Get(id)).await)
+}
+
+async fn update(
+    q: Qelos,
+    Path((bp, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> impl IntoResponse {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Update(id, body)).await)
+}
+
+async fn remove(q: Qelos, Path((bp, id)): Path<(String, String)>) -> impl IntoResponse {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Delete(id)).await)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let (config, _embedded) = app::config_or_embedded_mock().await?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", app::port_from_env())).await?;
+    println!("axum contract app on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(config)).await?;
+    Ok(())
+}

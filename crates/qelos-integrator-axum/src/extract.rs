@@ -1,0 +1,174 @@
+//! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
+
+use std::ops::Deref;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use qelos_integrator_core::qelos_sdk::User;
+use qelos_integrator_core::{QelosContext, Rejection};
+
+use crate::layer::Skipped;
+
+const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that serves this route";
+
+/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+///
+/// As `Qelos`, it is always there when [`QelosLayer`](crate::QelosLayer) ran (the user may be
+/// `None`); without the layer it answers `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. As
+/// `Option<Qelos>` it is `None` for anonymous requests and skipped paths.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_axum::Qelos;
+///
+/// async fn me(qelos: Qelos) -> String {
+///     match qelos.user() {
+///         Some(user) => format!("{} in {:?}", user.username, qelos.workspace().map(|w| &w.name)),
+///         None => "anonymous".into(),
+///     }
+/// }
+///
+/// async fn greet(qelos: Option<Qelos>) -> &'static str {
+///     if qelos.is_some() { "welcome back" } else { "hello, stranger" }
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Qelos(pub QelosContext);
+
+impl Deref for Qelos {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Qelos {
+    type Rejection = QelosRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<QelosContext>()
+            .cloned()
+            .map(Qelos)
+            .ok_or_else(|| QelosRejection(Rejection::middleware_missing(HINT)))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
+    type Rejection = QelosRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match parts.extensions.get::<QelosContext>() {
+            Some(ctx) if ctx.is_authenticated() => Ok(Some(Qelos(ctx.clone()))),
+            Some(_) => Ok(None),
+            None if parts.extensions.get::<Skipped>().is_some() => Ok(None),
+            None => Err(QelosRejection(Rejection::middleware_missing(HINT))),
+        }
+    }
+}
+
+/// A signed-in user, or the refusal: `401 {"code":"UNAUTHORIZED"}`, or
+/// `503 {"code":"QELOS_UNAVAILABLE"}` when Qelos could not be reached.
+///
+/// Use it as a handler argument, or guard a group of routes with
+/// `route_layer(axum::middleware::from_extractor::<RequireUser>())`.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_axum::RequireUser;
+///
+/// async fn secret(user: RequireUser) -> String {
+///     format!("hello {}", user.user().username)
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireUser {
+    user: User,
+    context: QelosContext,
+}
+
+impl RequireUser {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    /// The whole context.
+    pub fn context(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl Deref for RequireUser {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
+    type Rejection = QelosRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Qelos(ctx) = <Qelos as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        let user = ctx.require_user().map_err(QelosRejection)?.clone();
+        Ok(RequireUser { user, context: ctx })
+    }
+}
+
+/// The request's SDK alone, bound to the caller's tokens.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_axum::QelosSdk;
+///
+/// async fn count(sdk: QelosSdk) -> String {
+///     match sdk.entities("products").count(&Default::default()).await {
+///         Ok(n) => n.to_string(),
+///         Err(err) => err.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
+
+impl Deref for QelosSdk {
+    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QelosSdk {
+    type Rejection = QelosRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Qelos(ctx) = <Qelos as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        Ok(QelosSdk(ctx.sdk().clone()))
+    }
+}
+
+/// The refusal of a Qelos extractor, answered as the contract's JSON.
+#[derive(Debug)]
+pub struct QelosRejection(pub Rejection);
+
+impl IntoResponse for QelosRejection {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl std::fmt::Display for QelosRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for QelosRejection {}

@@ -1,0 +1,53 @@
+//! Qelos for axum: know, before any handler runs, which Qelos user is calling, which workspace
+//! is active, and get an SDK bound to that user's tokens, with expiry, refresh and cookie
+//! rotation handled.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use axum::{Json, Router, routing::get};
+//! use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, RequireUser};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let config = QelosConfig::builder("https://app.example.com")
+//!         .skip_path("/health")
+//!         .build()?;
+//!     let app = Router::new()
+//!         .route("/me", get(|q: Qelos| async move {
+//!             Json(q.user().map(|u| u.username.clone()))
+//!         }))
+//!         .route("/secret", get(|u: RequireUser| async move { u.user().id.clone() }))
+//!         .route("/health", get(|| async { "ok" }))
+//!         .layer(QelosLayer::new(config));
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Extractors
+//!
+//! | extractor | gives | refuses with |
+//! |---|---|---|
+//! | [`Qelos`] | the context (user may be `None`) | 500 `QELOS_MIDDLEWARE_MISSING` without the layer |
+//! | `Option<Qelos>` | `Some` only for a signed-in user | 500 without the layer |
+//! | [`RequireUser`] | a signed-in user | 401 `UNAUTHORIZED`, 503 `QELOS_UNAVAILABLE` |
+//! | [`QelosSdk`] | the request's SDK | 500 without the layer |
+//!
+//! The crate README walks through configuration, authentication, entities and pitfalls.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod extract;
+mod layer;
+
+pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
+pub use layer::{QelosLayer, QelosService};
+
+#[doc(no_inline)]
+pub use qelos_integrator_core::{
+    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext,
+    RequestHead, ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
+};
