@@ -1,5 +1,263 @@
-//! Project automation; see `cargo xtask help`.
+//! Project automation.
+//!
+//! * `cargo xtask test`: everything CI runs, on a fresh Debian machine: installs what is
+//!   missing (apt packages, cargo-nextest, a Python venv with the official `qelos-sdk` client),
+//!   checks formatting and lints, runs every test with `cargo nextest`, runs the doctests, and
+//!   prints the contract table (scenario × adapter).
+//! * `cargo xtask table`: prints the contract table of the last run.
 
-fn main() {
-    println!("usage: cargo xtask <test|bench>");
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The pinned version of the official Python client used by the conformance tests.
+const PY_QELOS_SDK: &str = "qelos-sdk==4.0.0";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("table") => print_contract_table(&root()).map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <test|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  table  print the contract table of the last test run");
+            Err("unknown command".into())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}
+
+fn run(cmd: &mut Command) -> Result {
+    println!("$ {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn have(program: &str) -> bool {
+    succeeds(Command::new("sh").args(["-c", &format!("command -v {program}")]))
+}
+
+/// Installs Debian packages that are missing (needs root or sudo; `apt-get update` first).
+fn apt_install(packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !succeeds(Command::new("dpkg").args(["-s", p])))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !have("apt-get") {
+        return Err(format!("missing packages {missing:?} and no apt-get to install them"));
+    }
+    let sudo = if succeeds(Command::new("sh").args(["-c", "[ \"$(id -u)\" = 0 ]"])) {
+        vec![]
+    } else {
+        vec!["sudo"]
+    };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(all[0]);
+        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run(&mut apt(&["update"]))?;
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend(missing.iter().copied());
+    run(&mut apt(&install))
+}
+
+fn setup(root: &Path) -> Result<PathBuf> {
+    step("set-up: system packages");
+    let mut packages = vec![];
+    if !have("python3") {
+        packages.push("python3");
+    }
+    if !succeeds(Command::new("python3").args(["-c", "import venv, ensurepip"])) {
+        packages.push("python3-venv");
+    }
+    apt_install(&packages)?;
+
+    step("set-up: cargo-nextest");
+    if !succeeds(Command::new("cargo").args(["nextest", "--version"])) {
+        run(Command::new("cargo").args(["install", "cargo-nextest", "--locked"]))?;
+    }
+
+    step("set-up: Python venv with the official Qelos client");
+    let venv = root.join("target").join("py-venv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    let installed = succeeds(
+        Command::new(&python).args(["-c", "import qelos_sdk"]),
+    );
+    if !installed {
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", PY_QELOS_SDK]))?;
+    }
+    Ok(python)
+}
+
+fn test(args: &[String]) -> Result {
+    let root = root();
+    let python = setup(&root)?;
+    let mut failures = Vec::new();
+
+    step("format");
+    if let Err(e) = run(Command::new("cargo").current_dir(&root).args(["fmt", "--all", "--", "--check"])) {
+        failures.push(e);
+    }
+
+    step("lint");
+    if let Err(e) = run(Command::new("cargo").current_dir(&root).args([
+        "clippy", "--workspace", "--all-targets", "--", "-D", "warnings",
+    ])) {
+        failures.push(e);
+    }
+
+    step("tests (cargo nextest)");
+    let mut nextest = Command::new("cargo");
+    nextest
+        .current_dir(&root)
+        .args(["nextest", "run", "--workspace", "--profile", "ci"])
+        .args(args)
+        .env("QELOS_PYTHON", &python);
+    if let Err(e) = run(&mut nextest) {
+        failures.push(e);
+    }
+
+    step("doctests");
+    if let Err(e) = run(Command::new("cargo").current_dir(&root).args(["test", "--workspace", "--doc"])) {
+        failures.push(e);
+    }
+
+    step("contract table");
+    match print_contract_table(&root) {
+        Ok(true) => {}
+        Ok(false) => failures.push("a contract scenario failed".into()),
+        Err(e) => failures.push(e),
+    }
+
+    if failures.is_empty() {
+        println!("\nall checks passed");
+        Ok(())
+    } else {
+        Err(format!("{} step(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
+    }
+}
+
+/// Reads nextest's JUnit report and prints scenario × adapter. Returns whether every
+/// contract test that ran passed.
+fn print_contract_table(root: &Path) -> Result<bool> {
+    let path = root.join("target/nextest/ci/junit.xml");
+    let xml = std::fs::read_to_string(&path)
+        .map_err(|e| format!("no test report at {}: {e}", path.display()))?;
+    // adapter -> scenario -> passed
+    let mut table: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    let mut rest = xml.as_str();
+    while let Some(start) = rest.find("<testcase ") {
+        rest = &rest[start..];
+        let end_tag = rest.find('>').unwrap_or(rest.len());
+        let head = &rest[..end_tag];
+        let self_closing = head.ends_with('/');
+        let body_end = if self_closing {
+            end_tag
+        } else {
+            rest.find("</testcase>").unwrap_or(rest.len())
+        };
+        let body = &rest[..body_end];
+        let name = attr(head, "name");
+        let class = attr(head, "classname");
+        if let (Some(name), Some(class)) = (name, class) {
+            if let Some(adapter) = contract_adapter(&class, &name) {
+                let scenario = name.rsplit("::").next().unwrap_or(&name).to_owned();
+                let passed = !body.contains("<failure") && !body.contains("<error");
+                table.entry(adapter).or_default().insert(scenario, passed);
+            }
+        }
+        rest = &rest[body_end.max(1)..];
+    }
+    if table.is_empty() {
+        println!("(no contract tests in the report)");
+        return Ok(true);
+    }
+    let adapters: Vec<&String> = table.keys().collect();
+    let mut scenarios: Vec<&String> = table.values().flat_map(|m| m.keys()).collect();
+    scenarios.sort();
+    scenarios.dedup();
+    let mut header = format!("| {:<60} |", "scenario");
+    for a in &adapters {
+        header.push_str(&format!(" {a:^6} |"));
+    }
+    println!("{header}");
+    println!("|{}|{}", "-".repeat(62), adapters.iter().map(|_| "--------|").collect::<String>());
+    let mut all_ok = true;
+    for s in scenarios {
+        let mut line = format!("| {s:<60} |");
+        for a in &adapters {
+            let cell = match table[*a].get(s) {
+                Some(true) => "pass",
+                Some(false) => {
+                    all_ok = false;
+                    "FAIL"
+                }
+                None => "-",
+            };
+            line.push_str(&format!(" {cell:^6} |"));
+        }
+        println!("{line}");
+    }
+    Ok(all_ok)
+}
+
+fn attr(head: &str, key: &str) -> Option<String> {
+    let pat = format!(" {key}=\"");
+    let start = head.find(&pat)? + pat.len();
+    let len = head[start..].find('"')?;
+    Some(head[start..start + len].to_owned())
+}
+
+/// `qelos-integrator-axum::contract` + `s01_…` → `axum`.
+fn contract_adapter(class: &str, name: &str) -> Option<String> {
+    let scenario = name.rsplit("::").next()?;
+    let is_scenario = scenario.len() > 4
+        && scenario.starts_with('s')
+        && scenario[1..3].bytes().all(|b| b.is_ascii_digit())
+        && scenario.as_bytes()[3] == b'_';
+    if !is_scenario || !class.ends_with("::contract") {
+        return None;
+    }
+    let krate = class.trim_end_matches("::contract");
+    Some(krate.strip_prefix("qelos-integrator-").unwrap_or(krate).to_owned())
 }
