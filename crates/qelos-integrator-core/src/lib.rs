@@ -53,6 +53,7 @@ pub mod cookies;
 pub mod credentials;
 pub mod jwt;
 mod pipeline;
+pub mod proxy;
 pub mod refresh;
 mod rejection;
 mod request;
