@@ -439,7 +439,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     }
 
     let workspaces_api = sdk.workspaces();
-    let (me, workspaces) = tokio::join!(sdk.get_logged_in_user(), workspaces_api.list());
+    let (me, workspaces) = futures_util::future::join(sdk.get_logged_in_user(), workspaces_api.list()).await;
     match me {
         Ok(user) => {
             let workspaces = match workspaces {

@@ -1,0 +1,596 @@
+//! The client: construction, auth modes, the request machinery and refresh.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::error::Error;
+use crate::secret::{Secret, TokenPair};
+
+/// Default per-call timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Paths that never carry the instance's credentials and never trigger a refresh.
+const NO_AUTH: [&str; 4] = [
+    "/api/signin",
+    "/api/signup",
+    "/api/token/refresh",
+    "/api/auth/callback",
+];
+
+/// How an instance authenticates; fixed for the instance's lifetime. `Debug` redacts.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials.
+    #[default]
+    None,
+    /// Forward this raw `Cookie` header value (the `qlt_…` session cookie) on every call.
+    CookieSession(Secret),
+    /// `Authorization: Bearer <access>`; on a 401, refresh once and retry.
+    OAuth(TokenPair),
+    /// `x-api-key: <token>` on every call; never refreshes.
+    ApiToken(Secret),
+}
+
+/// The kind of [`Auth`] an instance uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthKind {
+    /// No credentials.
+    None,
+    /// Session cookie.
+    CookieSession,
+    /// OAuth bearer pair.
+    OAuth,
+    /// API token.
+    ApiToken,
+}
+
+/// Hooks an integrator plugs in: who performs a refresh, who hears about new tokens and about
+/// Qelos's own `Set-Cookie` headers. Every method has a default.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_sdk::{SessionHooks, TokenPair};
+/// struct Log;
+/// impl SessionHooks for Log {
+///     fn on_tokens(&self, _tokens: &TokenPair) { tracing::info!("tokens rotated"); }
+/// }
+/// ```
+pub trait SessionHooks: Send + Sync + 'static {
+    /// Obtains a fresh pair after a 401 in OAuth mode. Default: [`QelosSdk::exchange_tokens`].
+    fn refresh<'a>(
+        &'a self,
+        sdk: &'a QelosSdk,
+        current: &'a TokenPair,
+    ) -> BoxFuture<'a, Result<TokenPair, Error>> {
+        Box::pin(sdk.exchange_tokens(current))
+    }
+    /// Called after the SDK stored a new pair.
+    fn on_tokens(&self, _tokens: &TokenPair) {}
+    /// Called with the `Set-Cookie` values of every API response that has any (not for
+    /// sign-in, logout and callback calls, whose results return them).
+    fn on_set_cookie(&self, _set_cookie: &[String]) {}
+}
+
+struct Shared {
+    client: reqwest::Client,
+    app_url: url::Url,
+    timeout: Duration,
+    headers: HeaderMap,
+}
+
+struct State {
+    auth: Auth,
+    tokens: Mutex<TokenPair>,
+    refresh_lock: tokio::sync::Mutex<()>,
+    hooks: Option<Arc<dyn SessionHooks>>,
+}
+
+/// The Qelos client. Cheap to clone: clones share the HTTP client (one connection pool) and
+/// the token state.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qelos_sdk::{Credentials, QelosSdk};
+/// # async fn run() -> Result<(), qelos_sdk::Error> {
+/// let anonymous = QelosSdk::builder("http://localhost:3000").build()?;
+/// let signed_in = anonymous.oauth_signin(&Credentials::new("test@test.com", "admin")).await?;
+/// let sdk = anonymous.with_auth(qelos_sdk::Auth::OAuth(signed_in.tokens), None);
+/// let me = sdk.get_logged_in_user().await?;
+/// println!("{} has {} workspaces", me.username, sdk.workspaces().list().await?.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct QelosSdk {
+    shared: Arc<Shared>,
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for QelosSdk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QelosSdk")
+            .field("app_url", &self.shared.app_url.as_str())
+            .field("auth", &self.auth_kind())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A raw answer: status, headers, body.
+pub(crate) struct Raw {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Raw {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    /// Fails with [`Error::Api`] unless 2xx.
+    pub(crate) fn ok(self) -> Result<Raw, Error> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(Error::from_body(self.status.as_u16(), &self.body))
+        }
+    }
+
+    pub(crate) fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let raw = self.ok()?;
+        serde_json::from_slice(&raw.body).map_err(|e| Error::decode(raw.status.as_u16(), &e))
+    }
+}
+
+/// One call's description.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    pub(crate) path: &'a str,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<serde_json::Value>,
+    /// Extra headers for this call only (sensitive).
+    pub(crate) bearer: Option<&'a Secret>,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn new(method: Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            bearer: None,
+        }
+    }
+    pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    pub(crate) fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+}
+
+impl QelosSdk {
+    /// Starts building a client for the Qelos application at `app_url`.
+    pub fn builder(app_url: impl AsRef<str>) -> QelosSdkBuilder {
+        QelosSdkBuilder {
+            app_url: app_url.as_ref().to_owned(),
+            client: None,
+            timeout: DEFAULT_TIMEOUT,
+            headers: Vec::new(),
+            auth: Auth::None,
+            hooks: None,
+        }
+    }
+
+    /// The Qelos application URL.
+    pub fn app_url(&self) -> &url::Url {
+        &self.shared.app_url
+    }
+    /// The shared HTTP client.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.shared.client
+    }
+    /// The per-call timeout.
+    pub fn timeout(&self) -> Duration {
+        self.shared.timeout
+    }
+    /// Which kind of credentials this instance uses.
+    pub fn auth_kind(&self) -> AuthKind {
+        match self.state.auth {
+            Auth::None => AuthKind::None,
+            Auth::CookieSession(_) => AuthKind::CookieSession,
+            Auth::OAuth(_) => AuthKind::OAuth,
+            Auth::ApiToken(_) => AuthKind::ApiToken,
+        }
+    }
+
+    /// A new instance with the same client, options and headers, and new credentials (fresh
+    /// token state). Never builds a new HTTP client.
+    pub fn with_auth(&self, auth: Auth, hooks: Option<Arc<dyn SessionHooks>>) -> QelosSdk {
+        QelosSdk {
+            shared: Arc::clone(&self.shared),
+            state: Arc::new(State::new(auth, hooks)),
+        }
+    }
+
+    /// The current tokens (OAuth mode: the latest pair; otherwise empty).
+    pub fn tokens(&self) -> TokenPair {
+        self.state
+            .tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn replace_tokens(&self, pair: &TokenPair) {
+        *self
+            .state
+            .tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = pair.clone();
+    }
+
+    fn url(&self, path: &str) -> url::Url {
+        let mut url = self.shared.app_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{path}"));
+        url
+    }
+
+    /// Sends one request once, with the instance's credentials when `with_auth`.
+    async fn send_once(&self, call: &Call<'_>, tokens: &TokenPair, with_auth: bool) -> Result<Raw, Error> {
+        let mut url = self.url(call.path);
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(call.query.iter());
+        }
+        let mut headers = self.shared.headers.clone();
+        if with_auth {
+            match &self.state.auth {
+                Auth::None => {}
+                Auth::CookieSession(cookie) => insert_secret(&mut headers, "cookie", cookie.expose())?,
+                Auth::OAuth(_) => {
+                    if let Some(access) = &tokens.access {
+                        insert_secret(&mut headers, "authorization", &format!("Bearer {}", access.expose()))?;
+                    }
+                }
+                Auth::ApiToken(key) => insert_secret(&mut headers, "x-api-key", key.expose())?,
+            }
+        }
+        if let Some(bearer) = call.bearer {
+            insert_secret(&mut headers, "authorization", &format!("Bearer {}", bearer.expose()))?;
+        }
+        let mut request = self
+            .shared
+            .client
+            .request(call.method.clone(), url)
+            .headers(headers)
+            .timeout(self.shared.timeout);
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let span = tracing::debug_span!(
+            "qelos.request",
+            method = %call.method,
+            path = call.path,
+            status = tracing::field::Empty
+        );
+        let timeout = self.shared.timeout;
+        async move {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Error::from_reqwest(e, timeout))?;
+            let status = response.status();
+            tracing::Span::current().record("status", status.as_u16());
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| Error::from_reqwest(e, timeout))?;
+            tracing::debug!(status = status.as_u16(), "qelos answered");
+            Ok(Raw {
+                status,
+                headers,
+                body,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a request with the instance's credentials, relays `Set-Cookie` to the hooks, and in
+    /// OAuth mode refreshes once on a 401 and retries.
+    pub(crate) async fn send(&self, call: Call<'_>) -> Result<Raw, Error> {
+        let with_auth = !NO_AUTH.contains(&call.path);
+        let used = self.tokens();
+        let raw = self.send_once(&call, &used, with_auth).await?;
+        let can_refresh = with_auth && matches!(self.state.auth, Auth::OAuth(_));
+        let raw = if raw.status == StatusCode::UNAUTHORIZED && can_refresh {
+            self.refresh_after_401(&used).await?;
+            let fresh = self.tokens();
+            self.send_once(&call, &fresh, true).await?
+        } else {
+            raw
+        };
+        self.relay_cookies(&raw);
+        Ok(raw)
+    }
+
+    /// Sends without credentials or refresh, and without relaying cookies (the caller returns them).
+    pub(crate) async fn send_plain(&self, call: Call<'_>) -> Result<Raw, Error> {
+        self.send_once(&call, &TokenPair::default(), false).await
+    }
+
+    fn relay_cookies(&self, raw: &Raw) {
+        if let Some(hooks) = &self.state.hooks {
+            let cookies = raw.set_cookies();
+            if !cookies.is_empty() {
+                hooks.on_set_cookie(&cookies);
+            }
+        }
+    }
+
+    /// Per-instance single-flight: concurrent 401s on clones refresh once; a call that failed
+    /// with tokens that have since been replaced just retries.
+    async fn refresh_after_401(&self, used: &TokenPair) -> Result<(), Error> {
+        let _guard = self.state.refresh_lock.lock().await;
+        let current = self.tokens();
+        if current != *used {
+            return Ok(());
+        }
+        let fresh = match &self.state.hooks {
+            Some(hooks) => hooks.refresh(self, &current).await?,
+            None => self.exchange_tokens(&current).await?,
+        };
+        self.replace_tokens(&fresh);
+        if let Some(hooks) = &self.state.hooks {
+            hooks.on_tokens(&fresh);
+        }
+        Ok(())
+    }
+
+    /// Refreshes the stored pair now (OAuth mode), stores it and tells the hooks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRefreshToken`] without tokens; the refresh call's errors.
+    pub async fn refresh_token(&self) -> Result<TokenPair, Error> {
+        let current = self.tokens();
+        let _guard = self.state.refresh_lock.lock().await;
+        let fresh = match &self.state.hooks {
+            Some(hooks) => hooks.refresh(self, &current).await?,
+            None => self.exchange_tokens(&current).await?,
+        };
+        self.replace_tokens(&fresh);
+        if let Some(hooks) = &self.state.hooks {
+            hooks.on_tokens(&fresh);
+        }
+        Ok(fresh)
+    }
+
+    /// Stateless token exchange: with a refresh token, `POST /api/token/refresh` (Bearer refresh)
+    /// → the new pair; else with an access token, `POST /api/cookie/refresh` (Bearer access) →
+    /// `{payload.cookieToken, None}`. Does not touch this instance's state.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRefreshToken`] for an empty pair; [`Error::Api`] 401 when Qelos refuses;
+    /// network, timeout and decode errors.
+    pub async fn exchange_tokens(&self, current: &TokenPair) -> Result<TokenPair, Error> {
+        if let Some(refresh) = &current.refresh {
+            let mut call = Call::new(Method::POST, "/api/token/refresh");
+            call.bearer = Some(refresh);
+            let v: serde_json::Value = self.send_plain(call).await?.json()?;
+            let token = |k: &str| {
+                v.pointer(&format!("/payload/{k}"))
+                    .and_then(|t| t.as_str())
+                    .map(Secret::from)
+            };
+            let access = token("token").ok_or(Error::Decode {
+                status: 200,
+                detail: "refresh answer has no payload.token".into(),
+            })?;
+            return Ok(TokenPair::new(Some(access), token("refreshToken")));
+        }
+        if let Some(access) = &current.access {
+            let mut call = Call::new(Method::POST, "/api/cookie/refresh");
+            call.bearer = Some(access);
+            let v: serde_json::Value = self.send_plain(call).await?.json()?;
+            let cookie = v
+                .pointer("/payload/cookieToken")
+                .and_then(|t| t.as_str())
+                .ok_or(Error::Decode {
+                    status: 200,
+                    detail: "cookie refresh answer has no payload.cookieToken".into(),
+                })?;
+            return Ok(TokenPair::new(Some(Secret::from(cookie)), None));
+        }
+        Err(Error::NoRefreshToken)
+    }
+
+    /// GET and decode.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.send(Call::new(Method::GET, path)).await?.json()
+    }
+}
+
+fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), Error> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidHeader(format!("{name} holds characters a header cannot carry")))?;
+    v.set_sensitive(true);
+    headers.insert(HeaderName::from_static(name), v);
+    Ok(())
+}
+
+impl State {
+    fn new(auth: Auth, hooks: Option<Arc<dyn SessionHooks>>) -> Self {
+        let tokens = match &auth {
+            Auth::OAuth(pair) => pair.clone(),
+            _ => TokenPair::default(),
+        };
+        Self {
+            auth,
+            tokens: Mutex::new(tokens),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            hooks,
+        }
+    }
+}
+
+/// Builder for [`QelosSdk`]. Setters never fail; [`build`](Self::build) reports problems.
+#[must_use]
+pub struct QelosSdkBuilder {
+    app_url: String,
+    client: Option<reqwest::Client>,
+    timeout: Duration,
+    headers: Vec<(String, String)>,
+    auth: Auth,
+    hooks: Option<Arc<dyn SessionHooks>>,
+}
+
+impl std::fmt::Debug for QelosSdkBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QelosSdkBuilder")
+            .field("app_url", &self.app_url)
+            .field("timeout", &self.timeout)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QelosSdkBuilder {
+    /// Uses (and shares) this HTTP client instead of building one.
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+    /// Per-call timeout (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// A header sent on every call (for example `tenant`).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    /// The credentials.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+    /// Cookie-session credentials: the raw `Cookie` header to forward.
+    pub fn cookie_session(self, cookie_header: impl Into<Secret>) -> Self {
+        self.auth(Auth::CookieSession(cookie_header.into()))
+    }
+    /// OAuth credentials.
+    pub fn oauth(self, tokens: TokenPair) -> Self {
+        self.auth(Auth::OAuth(tokens))
+    }
+    /// API-token credentials.
+    pub fn api_token(self, token: impl Into<Secret>) -> Self {
+        self.auth(Auth::ApiToken(token.into()))
+    }
+    /// Session hooks (refresh, token and cookie observers).
+    pub fn hooks(mut self, hooks: Arc<dyn SessionHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Validates the URL and headers and builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] unless the URL is `http(s)` with a host; [`Error::InvalidHeader`];
+    /// [`Error::Network`] if the HTTP client cannot be built.
+    pub fn build(self) -> Result<QelosSdk, Error> {
+        let trimmed = self.app_url.trim().trim_end_matches('/');
+        let app_url = url::Url::parse(trimmed).map_err(|e| Error::InvalidUrl(e.to_string()))?;
+        if !matches!(app_url.scheme(), "http" | "https") {
+            return Err(Error::InvalidUrl(format!("unsupported scheme {:?}", app_url.scheme())));
+        }
+        if app_url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::InvalidUrl("the URL has no host".into()));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::InvalidHeader(format!("bad header name {name:?}")))?;
+            let v = HeaderValue::from_str(value)
+                .map_err(|_| Error::InvalidHeader(format!("bad value for header {name:?}")))?;
+            headers.append(n, v);
+        }
+        let client = match self.client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build()
+                .map_err(|e| Error::Network(e.without_url().to_string()))?,
+        };
+        Ok(QelosSdk {
+            shared: Arc::new(Shared {
+                client,
+                app_url,
+                timeout: self.timeout,
+                headers,
+            }),
+            state: Arc::new(State::new(self.auth, self.hooks)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_refuses_bad_urls() {
+        assert!(matches!(QelosSdk::builder("not a url").build(), Err(Error::InvalidUrl(_))));
+        assert!(matches!(QelosSdk::builder("ftp://x").build(), Err(Error::InvalidUrl(_))));
+        assert!(QelosSdk::builder("http://localhost:3000/").build().is_ok());
+    }
+
+    #[test]
+    fn builder_refuses_bad_headers() {
+        assert!(matches!(
+            QelosSdk::builder("http://x").header("te nant", "0").build(),
+            Err(Error::InvalidHeader(_))
+        ));
+    }
+
+    #[test]
+    fn with_auth_shares_the_client_and_debug_redacts() {
+        let base = QelosSdk::builder("http://x").build().unwrap();
+        let sdk = base.with_auth(
+            Auth::OAuth(TokenPair::new(Some("access-secret".into()), Some("refresh-secret".into()))),
+            None,
+        );
+        assert!(Arc::ptr_eq(&base.shared, &sdk.shared));
+        assert_eq!(sdk.auth_kind(), AuthKind::OAuth);
+        let dbg = format!("{sdk:?} {:?}", sdk.tokens());
+        assert!(!dbg.contains("secret"), "{dbg}");
+    }
+
+    #[test]
+    fn urls_join_under_the_app_path() {
+        let sdk = QelosSdk::builder("http://x/base/").build().unwrap();
+        assert_eq!(sdk.url("/api/me").as_str(), "http://x/base/api/me");
+    }
+}

@@ -1,0 +1,211 @@
+//! Blueprint entities: list, get, create, update, remove, count, with a typed query builder.
+//!
+//! ```no_run
+//! # async fn run(sdk: qelos_sdk::QelosSdk) -> Result<(), qelos_sdk::Error> {
+//! use qelos_sdk::EntityQuery;
+//! #[derive(serde::Deserialize, serde::Serialize)]
+//! struct Product { name: String, price: f64 }
+//!
+//! let products = sdk.entities::<Product>("products");
+//! let created = products.create(&Product { name: "Widget".into(), price: 10.0 }).await?;
+//! let cheap = products.list(&EntityQuery::new().where_("price", 10).limit(20).sort("-created")).await?;
+//! println!("{} {}", created.id, cheap.len());
+//! # Ok(()) }
+//! ```
+
+use std::marker::PhantomData;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::segment;
+use crate::client::{Call, QelosSdk};
+use crate::error::Error;
+
+/// An entity: its `id` (the `identifier`) and the rest of its JSON as `T`.
+///
+/// With `T = serde_json::Value` (the default) every field is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entity<T = Value> {
+    /// The entity id.
+    #[serde(default)]
+    pub id: String,
+    /// The entity's properties (flat: metadata keys at the top level).
+    #[serde(flatten)]
+    pub data: T,
+}
+
+/// A list query: filters, `$limit`, `$page`, `$sort`, `$flat`.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_sdk::EntityQuery;
+/// let q = EntityQuery::new().where_("category", "tools").limit(10).page(2).sort("-metadata.price");
+/// assert_eq!(
+///     q.pairs(),
+///     vec![
+///         ("category".to_string(), "tools".to_string()),
+///         ("$limit".into(), "10".into()),
+///         ("$page".into(), "2".into()),
+///         ("$sort".into(), "-metadata.price".into()),
+///         ("$flat".into(), "true".into()),
+///     ]
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntityQuery {
+    filters: Vec<(String, String)>,
+    limit: Option<u64>,
+    page: Option<u64>,
+    sort: Option<String>,
+    flat: Option<bool>,
+}
+
+impl EntityQuery {
+    /// An empty query.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A filter on a property (`where` in the other SDKs).
+    #[must_use]
+    pub fn where_(mut self, key: impl Into<String>, value: impl std::fmt::Display) -> Self {
+        self.filters.push((key.into(), value.to_string()));
+        self
+    }
+    /// `$limit`.
+    #[must_use]
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+    /// `$page` (1-based).
+    #[must_use]
+    pub fn page(mut self, n: u64) -> Self {
+        self.page = Some(n);
+        self
+    }
+    /// `$sort` (`-field` descending; properties as `metadata.<name>`).
+    #[must_use]
+    pub fn sort(mut self, s: impl Into<String>) -> Self {
+        self.sort = Some(s.into());
+        self
+    }
+    /// `$flat` (default `true`: properties at the top level).
+    #[must_use]
+    pub fn flat(mut self, flat: bool) -> Self {
+        self.flat = Some(flat);
+        self
+    }
+    /// The query-string pairs.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut out = self.filter_pairs();
+        out.push(("$flat".into(), self.flat.unwrap_or(true).to_string()));
+        out
+    }
+    fn filter_pairs(&self) -> Vec<(String, String)> {
+        let mut out = self.filters.clone();
+        if let Some(n) = self.limit {
+            out.push(("$limit".into(), n.to_string()));
+        }
+        if let Some(n) = self.page {
+            out.push(("$page".into(), n.to_string()));
+        }
+        if let Some(s) = &self.sort {
+            out.push(("$sort".into(), s.clone()));
+        }
+        out
+    }
+}
+
+/// The entities of one blueprint, typed as `T`.
+#[derive(Clone, Debug)]
+pub struct Entities<T = Value> {
+    sdk: QelosSdk,
+    path: String,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl QelosSdk {
+    /// The entities of blueprint `key`.
+    pub fn entities<T>(&self, key: &str) -> Entities<T> {
+        Entities {
+            sdk: self.clone(),
+            path: format!("/api/blueprints/{}", segment(key)),
+            _t: PhantomData,
+        }
+    }
+}
+
+fn flat() -> Vec<(String, String)> {
+    vec![("$flat".into(), "true".into())]
+}
+
+impl<T: DeserializeOwned> Entities<T> {
+    fn one(&self, id: &str) -> String {
+        format!("{}/entities/{}", self.path, segment(id))
+    }
+
+    /// `GET …/entities` with the query.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403 (`not permitted`), 404 (`blueprint not found`); network, timeout,
+    /// decode errors.
+    pub async fn list(&self, query: &EntityQuery) -> Result<Vec<Entity<T>>, Error> {
+        let path = format!("{}/entities", self.path);
+        self.sdk.send(Call::new(Method::GET, &path).query(query.pairs())).await?.json()
+    }
+    /// `GET …/entities/:id`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 404 (`entity not found`), 403.
+    pub async fn get(&self, id: &str) -> Result<Entity<T>, Error> {
+        self.sdk.send(Call::new(Method::GET, &self.one(id)).query(flat())).await?.json()
+    }
+    /// `POST …/entities`: properties flat or under `metadata`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403, 406 (validation).
+    pub async fn create(&self, entity: &impl Serialize) -> Result<Entity<T>, Error> {
+        let body = serde_json::to_value(entity).map_err(|e| Error::decode(0, &e))?;
+        let path = format!("{}/entities", self.path);
+        self.sdk.send(Call::new(Method::POST, &path).query(flat()).json(body)).await?.json()
+    }
+    /// `PUT …/entities/:id`: merges the given properties.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403, 404, 406.
+    pub async fn update(&self, id: &str, changes: &impl Serialize) -> Result<Entity<T>, Error> {
+        let body = serde_json::to_value(changes).map_err(|e| Error::decode(0, &e))?;
+        self.sdk.send(Call::new(Method::PUT, &self.one(id)).query(flat()).json(body)).await?.json()
+    }
+    /// `DELETE …/entities/:id`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403, 404.
+    pub async fn remove(&self, id: &str) -> Result<(), Error> {
+        self.sdk.send(Call::new(Method::DELETE, &self.one(id))).await?.ok()?;
+        Ok(())
+    }
+    /// `GET …/charts/count` with the query's filters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 401 when anonymous, 403.
+    pub async fn count(&self, query: &EntityQuery) -> Result<u64, Error> {
+        #[derive(Deserialize)]
+        struct Count {
+            count: u64,
+        }
+        let path = format!("{}/charts/count", self.path);
+        let c: Count = self.sdk.send(Call::new(Method::GET, &path).query(query.filter_pairs())).await?.json()?;
+        Ok(c.count)
+    }
+}

@@ -1,0 +1,206 @@
+//! The SDK's error type. It never contains a token, a URL or response text.
+
+use std::time::Duration;
+
+/// Everything that can go wrong calling Qelos.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Qelos answered with an error status. `message` is the server's own message, taken from
+    /// `message`, `error.message`, `error_description`, `error`, or a string body.
+    #[error("Qelos answered {status}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The call took longer than the configured timeout.
+    #[error("Qelos did not answer within the timeout")]
+    Timeout,
+    /// The connection failed (refused, reset, DNS, ...).
+    #[error("could not reach Qelos: {0}")]
+    Network(String),
+    /// Qelos answered success but the body is not the expected JSON. `detail` holds the decoder's
+    /// category and position, never body content.
+    #[error("Qelos answered {status} with a body that could not be decoded: {detail}")]
+    Decode {
+        /// HTTP status.
+        status: u16,
+        /// What went wrong, without body content.
+        detail: String,
+    },
+    /// The Qelos URL is not usable.
+    #[error("invalid Qelos URL: {0}")]
+    InvalidUrl(String),
+    /// A header name or value is not valid (the value is never shown).
+    #[error("invalid header: {0}")]
+    InvalidHeader(String),
+    /// A refresh was needed but there is no refresh token (or access token for a cookie refresh).
+    #[error("no refresh token available")]
+    NoRefreshToken,
+}
+
+impl Error {
+    /// The HTTP status of an [`Error::Api`] or [`Error::Decode`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+    /// `true` for a 401 from Qelos.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Api { status: 401, .. })
+    }
+    /// `true` when Qelos is unavailable rather than refusing: timeout, network failure, garbage
+    /// body, or a 5xx. An outage is not a logout.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Timeout | Error::Network(_) | Error::Decode { .. } => true,
+            Error::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
+        let _ = timeout;
+        if err.is_timeout() {
+            return Error::Timeout;
+        }
+        let err = err.without_url();
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Network(text)
+    }
+
+    pub(crate) fn decode(status: u16, err: &serde_json::Error) -> Self {
+        let kind = match err.classify() {
+            serde_json::error::Category::Io => "i/o error",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "unexpected JSON shape",
+            serde_json::error::Category::Eof => "truncated JSON",
+        };
+        Error::Decode {
+            status,
+            detail: format!("{kind} at line {} column {}", err.line(), err.column()),
+        }
+    }
+
+    /// Builds an [`Error::Api`] from an error body, the way the official SDKs read messages.
+    pub(crate) fn from_body(status: u16, body: &[u8]) -> Self {
+        let message = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(v) => message_of(&v).unwrap_or_else(|| "Request failed".to_owned()),
+            Err(_) => {
+                let text = String::from_utf8_lossy(body).trim().to_owned();
+                if text.is_empty() || text.len() > 300 || text.starts_with('<') {
+                    default_message(status)
+                } else {
+                    text
+                }
+            }
+        };
+        Error::Api { status, message }
+    }
+}
+
+fn default_message(status: u16) -> String {
+    match status {
+        401 => "unauthorized".into(),
+        403 => "forbidden".into(),
+        404 => "not found".into(),
+        s if s >= 500 => "server error".into(),
+        _ => "Request failed".into(),
+    }
+}
+
+/// `message` || `error.message` || `error_description` || `error` (string).
+pub(crate) fn message_of(v: &serde_json::Value) -> Option<String> {
+    let s = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).map(str::to_owned);
+    s(v.get("message"))
+        .or_else(|| s(v.get("error").and_then(|e| e.get("message"))))
+        .or_else(|| s(v.get("error_description")))
+        .or_else(|| s(v.get("error")))
+        .or_else(|| {
+            // signup/signin validation errors: {"errors":{...}}
+            v.get("errors").map(|e| {
+                let mut codes = Vec::new();
+                collect_codes(e, &mut codes);
+                if codes.is_empty() {
+                    "Request failed".to_owned()
+                } else {
+                    codes.join(", ")
+                }
+            })
+        })
+}
+
+fn collect_codes(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k == "code" || k == "message" {
+                    if let Some(s) = v.as_str() {
+                        out.push(s.to_owned());
+                    }
+                } else {
+                    collect_codes(v, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_is_taken_in_the_official_order() {
+        let cases = [
+            (r#"{"message":"a","error":"b"}"#, "a"),
+            (r#"{"error":{"message":"nested"}}"#, "nested"),
+            (r#"{"error_description":"desc","error":"x"}"#, "desc"),
+            (r#"{"error":"plain"}"#, "plain"),
+            (r#""just a string""#, "just a string"),
+            (r#"{"other":1}"#, "Request failed"),
+            (r#"{"errors":{"general":{"message":"Invalid username or password"}}}"#, "Invalid username or password"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(
+                Error::from_body(400, body.as_bytes()),
+                Error::Api { status: 400, message: want.into() },
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_401_body_has_a_default_message() {
+        assert!(Error::from_body(401, b"").is_unauthorized());
+    }
+
+    #[test]
+    fn decode_errors_never_quote_the_body() {
+        let err = serde_json::from_str::<u32>(r#""eyJsecret-token""#).unwrap_err();
+        let e = Error::decode(200, &err);
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert!(e.is_unavailable());
+    }
+
+    #[test]
+    fn unavailable_means_outage_not_refusal() {
+        assert!(Error::Timeout.is_unavailable());
+        assert!(Error::Api { status: 503, message: String::new() }.is_unavailable());
+        assert!(!Error::Api { status: 401, message: String::new() }.is_unavailable());
+        assert!(!Error::Api { status: 403, message: String::new() }.is_unavailable());
+    }
+}

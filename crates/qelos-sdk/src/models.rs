@@ -1,0 +1,325 @@
+//! Typed shapes of the Qelos API. Every type keeps the fields it does not name in `extra`, so
+//! serialising gives the API's JSON back.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::secret::{Secret, TokenPair};
+
+/// The signed-in user, as `GET /api/me` returns it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The user id (`_id`).
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Username (often the email).
+    #[serde(default)]
+    pub username: String,
+    /// Email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Full name (`fullName`), URI-decoded.
+    #[serde(rename = "fullName", default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// First name (`firstName`), URI-decoded.
+    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name (`lastName`), URI-decoded.
+    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Tenant roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Tenant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The active workspace of the credential; absent when none is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<Workspace>,
+    /// Every other field.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl User {
+    /// Percent-decodes the name fields Qelos stores URI-encoded in JWTs (as the TS SDK does).
+    pub(crate) fn decode_names(&mut self) {
+        for field in [&mut self.full_name, &mut self.first_name, &mut self.last_name] {
+            if let Some(v) = field.as_mut() {
+                *v = decode_component(v);
+            }
+        }
+        if let Some(Value::String(name)) = self.extra.get_mut("name") {
+            *name = decode_component(name);
+        }
+        if let Some(ws) = self.workspace.as_mut() {
+            ws.name = decode_component(&ws.name);
+        }
+    }
+}
+
+/// `decodeURIComponent` that leaves undecodable text as it was.
+pub(crate) fn decode_component(v: &str) -> String {
+    if !v.contains('%') {
+        return v.to_owned();
+    }
+    percent_encoding::percent_decode_str(v)
+        .decode_utf8()
+        .map_or_else(|_| v.to_owned(), |s| s.into_owned())
+}
+
+/// A workspace (from `/api/workspaces`, `/api/me`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Workspace id (`_id`).
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// The caller's roles in it (when the API says).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Every other field (`tenant`, `members`, `logo`, `isPrivilegedUser`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Sign-in credentials.
+///
+/// # Examples
+///
+/// ```
+/// let c = qelos_sdk::Credentials::new("test@test.com", "admin").workspace("6660…");
+/// assert!(!format!("{c:?}").contains("admin\""));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// Username or email.
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+    /// Workspace to activate (OAuth sign-in chooses it here).
+    pub workspace: Option<String>,
+    /// Only succeed if the user holds one of these roles.
+    pub roles: Option<Vec<String>>,
+}
+
+impl Credentials {
+    /// Username and password.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            password: Secret::new(password.into()),
+            workspace: None,
+            roles: None,
+        }
+    }
+    /// Choose the workspace to sign in to.
+    #[must_use]
+    pub fn workspace(mut self, id: impl Into<String>) -> Self {
+        self.workspace = Some(id.into());
+        self
+    }
+    pub(crate) fn body(&self, auth_type: &str) -> Value {
+        let mut body = serde_json::json!({
+            "username": self.username,
+            "password": self.password.expose(),
+            "authType": auth_type,
+        });
+        if let Some(ws) = &self.workspace {
+            body["workspace"] = Value::String(ws.clone());
+        }
+        if let Some(roles) = &self.roles {
+            body["roles"] = serde_json::json!(roles);
+        }
+        body
+    }
+}
+
+/// Sign-up details.
+#[derive(Clone, Debug)]
+pub struct Signup {
+    /// Username.
+    pub username: String,
+    /// Password (at least 8 characters).
+    pub password: Secret,
+    /// Email.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: Option<String>,
+}
+
+impl Signup {
+    pub(crate) fn body(&self, auth_type: &str) -> Value {
+        let mut body = serde_json::json!({
+            "username": self.username,
+            "password": self.password.expose(),
+            "email": self.email,
+            "firstName": self.first_name,
+            "authType": auth_type,
+        });
+        if let Some(last) = &self.last_name {
+            body["lastName"] = Value::String(last.clone());
+        }
+        body
+    }
+}
+
+/// Result of a cookie-mode sign-in or sign-up.
+#[derive(Clone, Debug)]
+pub struct SigninResponse {
+    /// `payload.user` (no `_id` on this endpoint).
+    pub user: Value,
+    /// `payload.workspace`, when one is active.
+    pub workspace: Option<Workspace>,
+    /// The `Set-Cookie` values (the `qlt_…` session cookie) to forward to the browser.
+    pub set_cookies: Vec<String>,
+}
+
+/// Result of an OAuth sign-in or sign-up.
+#[derive(Clone, Debug)]
+pub struct OAuthSignin {
+    /// The new token pair.
+    pub tokens: TokenPair,
+    /// `payload.user`.
+    pub user: Value,
+    /// `payload.workspace`, when one is active.
+    pub workspace: Option<Workspace>,
+}
+
+/// Result of `POST /api/cookie/refresh`.
+#[derive(Clone, Debug)]
+pub struct CookieRefresh {
+    /// The new session cookie JWT.
+    pub cookie_token: Secret,
+    /// `payload.user`.
+    pub user: Value,
+    /// `payload.workspace`.
+    pub workspace: Option<Value>,
+    /// The `Set-Cookie` values.
+    pub set_cookies: Vec<String>,
+}
+
+/// Result of `POST /api/auth/callback` (social login).
+#[derive(Clone, Debug)]
+pub struct AuthCallback {
+    /// `payload.user`.
+    pub user: Value,
+    /// `payload.workspace`.
+    pub workspace: Option<Value>,
+    /// The session cookies to forward.
+    pub set_cookies: Vec<String>,
+}
+
+/// Fields of `POST /api/me`; `None` leaves a field alone.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Full name.
+    pub full_name: Option<String>,
+    /// Profile image URL (`""` clears it).
+    pub profile_image: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<String>,
+    /// New password.
+    pub password: Option<Secret>,
+}
+
+impl UserUpdate {
+    pub(crate) fn body(&self) -> Value {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.to_owned(), Value::String(v.clone()));
+            }
+        };
+        put("firstName", &self.first_name);
+        put("lastName", &self.last_name);
+        put("fullName", &self.full_name);
+        put("profileImage", &self.profile_image);
+        put("birthDate", &self.birth_date);
+        if let Some(p) = &self.password {
+            m.insert("password".into(), Value::String(p.expose().to_owned()));
+        }
+        Value::Object(m)
+    }
+}
+
+/// An API token as listed (never the token itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    /// Token id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: String,
+    /// First 8 characters of the token.
+    #[serde(rename = "tokenPrefix", default)]
+    pub token_prefix: String,
+    /// Expiry (ISO-8601).
+    #[serde(rename = "expiresAt", default)]
+    pub expires_at: String,
+    /// Every other field.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A new API token request.
+#[derive(Clone, Debug)]
+pub struct NewApiToken {
+    /// Nickname.
+    pub nickname: String,
+    /// Expiry, ISO-8601 (must be in the future).
+    pub expires_at: String,
+    /// Workspace to scope it to.
+    pub workspace: Option<String>,
+}
+
+/// A created API token: the raw token is shown once.
+#[derive(Clone, Debug)]
+pub struct CreatedApiToken {
+    /// The raw token (`ql_…`).
+    pub token: Secret,
+    /// The stored record.
+    pub info: ApiTokenInfo,
+}
+
+/// A new workspace.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NewWorkspace {
+    /// Name.
+    pub name: String,
+    /// Labels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Logo URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+}
+
+/// A workspace member, as `GET /api/workspaces/:id/members` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Membership id (not the user id).
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The user id.
+    #[serde(default)]
+    pub user: String,
+    /// Roles in the workspace.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Every other field (`email`, `fullName`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
