@@ -62,7 +62,9 @@ pub fn config_builder(app_url: &str) -> QelosConfigBuilder {
 ///
 /// The configuration errors of [`QelosConfig::builder_from_env`].
 pub fn config_from_env() -> Result<QelosConfig, qelos_integrator_core::ConfigError> {
-    QelosConfig::builder_from_env()?.skip_path("/health").build()
+    QelosConfig::builder_from_env()?
+        .skip_path("/health")
+        .build()
 }
 
 /// The port a contract app listens on: `PORT`, default 8080.
@@ -115,7 +117,7 @@ pub enum EntityOp {
 
 /// Runs an entity operation through the request SDK and answers its JSON, or the SDK error.
 pub async fn entity(sdk: &QelosSdk, blueprint: &str, op: EntityOp) -> Reply {
-    let entities = sdk.entities(blueprint);
+    let entities = sdk.entities::<Value>(blueprint);
     let result = match op {
         EntityOp::List => entities
             .list(&Default::default())
@@ -124,7 +126,10 @@ pub async fn entity(sdk: &QelosSdk, blueprint: &str, op: EntityOp) -> Reply {
         EntityOp::Get(id) => entities.get(&id).await.map(|e| json!(e)),
         EntityOp::Create(body) => entities.create(&body).await.map(|e| json!(e)),
         EntityOp::Update(id, body) => entities.update(&id, &body).await.map(|e| json!(e)),
-        EntityOp::Delete(id) => entities.remove(&id).await.map(|e| json!(e)),
+        EntityOp::Delete(id) => entities
+            .remove(&id)
+            .await
+            .map(|()| json!({ "deleted": id })),
     };
     match result {
         Ok(body) => (200, body),
@@ -168,7 +173,10 @@ pub async fn config_or_embedded_mock()
         admin.password
     );
     let mut builder = config_builder(&mock.url());
-    if let Some(port) = std::env::var("QELOS_TIMEOUT_MS").ok().and_then(|v| v.parse().ok()) {
+    if let Some(port) = std::env::var("QELOS_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         builder = builder.timeout(std::time::Duration::from_millis(port));
     }
     Ok((builder.build()?, Some(mock)))

@@ -181,16 +181,24 @@ fn assert_expired_cookie(r: &Reply, name: &str) {
     let c = r
         .cookie(name)
         .unwrap_or_else(|| panic!("{name} is expired in the response: {:?}", r.set_cookies));
-    assert!(c.contains("Max-Age=0"), "{name} expires with Max-Age=0: {c}");
+    assert!(
+        c.contains("Max-Age=0"),
+        "{name} expires with Max-Age=0: {c}"
+    );
 }
 
 fn assert_token_cookie_attributes(r: &Reply, name: &str) {
-    let c = r.cookie(name).unwrap_or_else(|| panic!("{name} is set: {:?}", r.set_cookies));
+    let c = r
+        .cookie(name)
+        .unwrap_or_else(|| panic!("{name} is set: {:?}", r.set_cookies));
     for attr in ["Path=/", "HttpOnly", "SameSite=Lax"] {
         assert!(c.contains(attr), "{name} has {attr}: {c}");
     }
     assert!(!c.contains("Secure"), "no Secure on an http:// Qelos: {c}");
-    assert!(!c.contains("Domain="), "integrator cookies are host-only: {c}");
+    assert!(
+        !c.contains("Domain="),
+        "integrator cookies are host-only: {c}"
+    );
 }
 
 /// 1. A Bearer token resolves the user, the active workspace and the workspace count.
@@ -221,7 +229,11 @@ pub async fn s03_anonymous_makes_no_upstream_call<A: ContractApp>() {
     s.mock.reset_calls();
     let r = s.get("/me", &[("cookie", "theme=dark")]).await;
     assert_anonymous(&r);
-    assert_eq!(s.mock.total_calls(), 0, "no upstream call for a request without credentials");
+    assert_eq!(
+        s.mock.total_calls(),
+        0,
+        "no upstream call for a request without credentials"
+    );
 }
 
 /// 4. Under `require_auth`, an anonymous request gets `401 {"code":"UNAUTHORIZED"}`.
@@ -230,7 +242,11 @@ pub async fn s04_require_auth_rejects_anonymous<A: ContractApp>() {
     let r = s.get("/me", &[]).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body, json!({"code": "UNAUTHORIZED"}));
-    assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
+    assert!(
+        r.content_type.starts_with("application/json"),
+        "{}",
+        r.content_type
+    );
     let t = s.admin_tokens(false);
     let ok = s.get("/me", &[("authorization", &bearer(&t.access))]).await;
     assert_signed_in_admin(&s, &ok);
@@ -243,7 +259,9 @@ pub async fn s05_require_user_guard<A: ContractApp>() {
     assert_eq!(r.status, 401);
     assert_eq!(r.body, json!({"code": "UNAUTHORIZED"}));
     let t = s.admin_tokens(false);
-    let r = s.get("/secret", &[("authorization", &bearer(&t.access))]).await;
+    let r = s
+        .get("/secret", &[("authorization", &bearer(&t.access))])
+        .await;
     assert_signed_in_admin(&s, &r);
 }
 
@@ -259,10 +277,18 @@ pub async fn s06_skip_paths_match_whole_segments<A: ContractApp>() {
         assert_eq!(r.status, 200, "{path}: {r:?}");
         assert_eq!(r.body["hasContext"], json!(false), "{path} gets no context");
     }
-    assert_eq!(s.mock.total_calls(), 0, "skipped paths cause no upstream call");
+    assert_eq!(
+        s.mock.total_calls(),
+        0,
+        "skipped paths cause no upstream call"
+    );
     let r = s.get("/healthz", &[("authorization", &auth)]).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body["hasContext"], json!(true), "/healthz is not under /health");
+    assert_eq!(
+        r.body["hasContext"],
+        json!(true),
+        "/healthz is not under /health"
+    );
     assert!(s.mock.calls("GET /api/me") >= 1);
 }
 
@@ -278,14 +304,23 @@ pub async fn s07_expired_access_is_refreshed_and_cookies_rotate<A: ContractApp>(
     assert_token_cookie_attributes(&r, "q_access_token");
     assert_token_cookie_attributes(&r, "q_refresh_token");
     let access = r.cookie_value("q_access_token").expect("new access cookie");
-    let refresh = r.cookie_value("q_refresh_token").expect("new refresh cookie");
+    let refresh = r
+        .cookie_value("q_refresh_token")
+        .expect("new refresh cookie");
     assert_ne!(access, t.access);
     assert_ne!(refresh, t.refresh);
     let follow = format!("q_access_token={access}; q_refresh_token={refresh}");
     let r2 = s.get("/me", &[("cookie", &follow)]).await;
     assert_signed_in_admin(&s, &r2);
-    assert_eq!(s.mock.calls(REFRESH), 1, "the new access token needs no refresh");
-    assert!(r2.cookie("q_access_token").is_none(), "no cookie churn without a refresh");
+    assert_eq!(
+        s.mock.calls(REFRESH),
+        1,
+        "the new access token needs no refresh"
+    );
+    assert!(
+        r2.cookie("q_access_token").is_none(),
+        "no cookie churn without a refresh"
+    );
 }
 
 /// 8. 50 concurrent requests with one expired access token and one refresh token: all signed
@@ -295,15 +330,26 @@ pub async fn s08_concurrent_refresh_is_single_flight<A: ContractApp>() {
     let t = s.admin_tokens(true);
     s.mock.reset_calls();
     let cookie = cookies(&t);
-    let replies =
-        futures_util::future::join_all((0..50).map(|_| s.get("/me", &[("cookie", &cookie)]))).await;
+    let headers = [("cookie", cookie.as_str())];
+    let replies = futures_util::future::join_all((0..50).map(|_| s.get("/me", &headers))).await;
     let mut pairs = std::collections::HashSet::new();
     for r in &replies {
         assert_signed_in_admin(&s, r);
-        pairs.insert((r.cookie_value("q_access_token"), r.cookie_value("q_refresh_token")));
+        pairs.insert((
+            r.cookie_value("q_access_token"),
+            r.cookie_value("q_refresh_token"),
+        ));
     }
-    assert_eq!(s.mock.calls(REFRESH), 1, "exactly one upstream refresh for 50 requests");
-    assert_eq!(pairs.len(), 1, "all 50 responses set the same pair: {pairs:?}");
+    assert_eq!(
+        s.mock.calls(REFRESH),
+        1,
+        "exactly one upstream refresh for 50 requests"
+    );
+    assert_eq!(
+        pairs.len(),
+        1,
+        "all 50 responses set the same pair: {pairs:?}"
+    );
     assert!(pairs.iter().all(|(a, r)| a.is_some() && r.is_some()));
 }
 
@@ -340,11 +386,18 @@ pub async fn s10_forbidden_and_not_found_never_refresh<A: ContractApp>() {
     let forbidden = s.get("/entities/audit", &[("cookie", &c)]).await;
     assert_eq!(forbidden.status, 403, "{forbidden:?}");
     let missing = s
-        .get("/entities/products/00000000-0000-7000-8000-000000000000", &[("cookie", &c)])
+        .get(
+            "/entities/products/00000000-0000-7000-8000-000000000000",
+            &[("cookie", &c)],
+        )
         .await;
     assert_eq!(missing.status, 404, "{missing:?}");
     assert_eq!(s.mock.calls(REFRESH), 0, "no refresh on 403/404");
-    assert_eq!(s.mock.calls(COOKIE_REFRESH), 0, "no cookie refresh on 403/404");
+    assert_eq!(
+        s.mock.calls(COOKIE_REFRESH),
+        0,
+        "no cookie refresh on 403/404"
+    );
     assert!(forbidden.set_cookies.is_empty() && missing.set_cookies.is_empty());
 }
 
@@ -357,7 +410,10 @@ pub async fn s11_api_token_mode_uses_x_api_key<A: ContractApp>() {
         req.workspace = None;
         mock.mint_tokens(&req)
     };
-    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     let created: Value = http
         .post(format!("{}/api/me/api-tokens", mock.url()))
         .bearer_auth(&admin.access)
@@ -378,7 +434,11 @@ pub async fn s11_api_token_mode_uses_x_api_key<A: ContractApp>() {
     s.mock.reset_calls();
     let r = s.get("/me", &[("cookie", &cookies(&t))]).await;
     assert_signed_in_admin(&s, &r);
-    assert!(r.set_cookies.is_empty(), "no cookies in api-token mode: {:?}", r.set_cookies);
+    assert!(
+        r.set_cookies.is_empty(),
+        "no cookies in api-token mode: {:?}",
+        r.set_cookies
+    );
     assert_eq!(s.mock.calls(REFRESH), 0);
     let upstream: Vec<_> = s
         .mock
@@ -388,9 +448,23 @@ pub async fn s11_api_token_mode_uses_x_api_key<A: ContractApp>() {
         .collect();
     assert!(!upstream.is_empty());
     for req in &upstream {
-        let has = |name: &str| req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-        assert!(has("x-api-key"), "{} {} carries x-api-key", req.method, req.path);
-        assert!(!has("authorization"), "{} {} carries no bearer", req.method, req.path);
+        let has = |name: &str| {
+            req.headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
+        assert!(
+            has("x-api-key"),
+            "{} {} carries x-api-key",
+            req.method,
+            req.path
+        );
+        assert!(
+            !has("authorization"),
+            "{} {} carries no bearer",
+            req.method,
+            req.path
+        );
     }
 }
 
@@ -401,12 +475,19 @@ pub async fn s12_workspace_resolution<A: ContractApp>() {
     let t = s.admin_tokens(false);
     let auth = bearer(&t.access);
     let r = s
-        .get("/tenant/me", &[("authorization", &auth), ("x-tenant", "Acme Inc")])
+        .get(
+            "/tenant/me",
+            &[("authorization", &auth), ("x-tenant", "Acme Inc")],
+        )
         .await;
     assert_eq!(r.body["workspaceName"], json!("Acme Inc"), "{r:?}");
     assert_eq!(r.body["workspaceId"], json!(s.workspace_id("Acme Inc")));
     let r = s.get("/tenant/me", &[("authorization", &auth)]).await;
-    assert_eq!(r.body["workspaceName"], json!("Beta Labs"), "default = active: {r:?}");
+    assert_eq!(
+        r.body["workspaceName"],
+        json!("Beta Labs"),
+        "default = active: {r:?}"
+    );
 }
 
 /// 13. Entities through the request SDK: create, get, list, update, delete; a permission
@@ -418,36 +499,61 @@ pub async fn s13_entities_through_request_sdk<A: ContractApp>() {
     let h: &[(&str, &[u8])] = &[("authorization", auth.as_bytes())];
     use reqwest::Method;
     let created = s
-        .send(Method::POST, "/entities/products", h, Some(json!({"name": "Widget", "price": 10})))
+        .send(
+            Method::POST,
+            "/entities/products",
+            h,
+            Some(json!({"name": "Widget", "price": 10})),
+        )
         .await;
     assert_eq!(created.status, 200, "{created:?}");
-    let id = created.body["id"].as_str().expect("created entity has an id").to_owned();
+    let id = created.body["id"]
+        .as_str()
+        .expect("created entity has an id")
+        .to_owned();
     assert_eq!(created.body["name"], json!("Widget"));
 
-    let got = s.send(Method::GET, &format!("/entities/products/{id}"), h, None).await;
+    let got = s
+        .send(Method::GET, &format!("/entities/products/{id}"), h, None)
+        .await;
     assert_eq!(got.status, 200);
     assert_eq!(got.body["price"], json!(10));
 
     let list = s.send(Method::GET, "/entities/products", h, None).await;
     assert!(
-        list.body.as_array().is_some_and(|l| l.iter().any(|e| e["id"] == json!(id))),
+        list.body
+            .as_array()
+            .is_some_and(|l| l.iter().any(|e| e["id"] == json!(id))),
         "the list holds the new entity: {list:?}"
     );
 
     let updated = s
-        .send(Method::PUT, &format!("/entities/products/{id}"), h, Some(json!({"price": 12})))
+        .send(
+            Method::PUT,
+            &format!("/entities/products/{id}"),
+            h,
+            Some(json!({"price": 12})),
+        )
         .await;
     assert_eq!(updated.status, 200, "{updated:?}");
-    let got = s.send(Method::GET, &format!("/entities/products/{id}"), h, None).await;
+    let got = s
+        .send(Method::GET, &format!("/entities/products/{id}"), h, None)
+        .await;
     assert_eq!(got.body["price"], json!(12));
     assert_eq!(got.body["name"], json!("Widget"));
 
-    let deleted = s.send(Method::DELETE, &format!("/entities/products/{id}"), h, None).await;
+    let deleted = s
+        .send(Method::DELETE, &format!("/entities/products/{id}"), h, None)
+        .await;
     assert_eq!(deleted.status, 200);
-    let gone = s.send(Method::GET, &format!("/entities/products/{id}"), h, None).await;
+    let gone = s
+        .send(Method::GET, &format!("/entities/products/{id}"), h, None)
+        .await;
     assert_eq!(gone.status, 404);
 
-    let user = s.mock.mint_tokens(&MintRequest::for_user(&s.mock.seed().user.username));
+    let user = s
+        .mock
+        .mint_tokens(&MintRequest::for_user(&s.mock.seed().user.username));
     let user_auth = bearer(&user.access);
     let denied = s
         .send(
@@ -469,7 +575,8 @@ pub async fn s14_token_expiring_mid_request_is_refreshed_by_the_sdk<A: ContractA
     let t = s.admin_tokens(false);
     s.mock.reset_calls();
     let cookie = cookies(&t);
-    let request = s.get("/sdk/me?delay_ms=1500", &[("cookie", &cookie)]);
+    let headers = [("cookie", cookie.as_str())];
+    let request = s.get("/sdk/me?delay_ms=1500", &headers);
     let expire = async {
         // Wait until the middleware's identity calls were answered, then expire the token.
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -484,8 +591,14 @@ pub async fn s14_token_expiring_mid_request_is_refreshed_by_the_sdk<A: ContractA
     let (r, ()) = tokio::join!(request, expire);
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["userId"], json!(s.mock.seed().admin.id));
-    assert_eq!(s.mock.calls(REFRESH), 1, "the handler's call refreshed once");
-    let access = r.cookie_value("q_access_token").expect("new access cookie reaches the response");
+    assert_eq!(
+        s.mock.calls(REFRESH),
+        1,
+        "the handler's call refreshed once"
+    );
+    let access = r
+        .cookie_value("q_access_token")
+        .expect("new access cookie reaches the response");
     assert_ne!(access, t.access);
     assert!(r.cookie("q_refresh_token").is_some());
 }
@@ -499,14 +612,25 @@ pub async fn s15_session_cookie_rotation_is_relayed_with_inbound_domain<A: Contr
     let t = s.mock.mint_tokens(&req);
     let cookie = format!("theme=dark; qlt_0={}", t.cookie);
     let r = s
-        .get("/me", &[("cookie", &cookie), ("host", "app.example.test:8443")])
+        .get(
+            "/me",
+            &[("cookie", &cookie), ("host", "app.example.test:8443")],
+        )
         .await;
     assert_signed_in_admin(&s, &r);
-    let rotated = r.cookie("qlt_0").unwrap_or_else(|| panic!("rotation relayed: {:?}", r.set_cookies));
+    let rotated = r
+        .cookie("qlt_0")
+        .unwrap_or_else(|| panic!("rotation relayed: {:?}", r.set_cookies));
     assert!(rotated.contains("Domain=app.example.test"), "{rotated}");
-    assert!(!rotated.contains(":8443") && !rotated.contains("127.0.0.1"), "{rotated}");
+    assert!(
+        !rotated.contains(":8443") && !rotated.contains("127.0.0.1"),
+        "{rotated}"
+    );
     for attr in ["Path=/api", "HttpOnly", "Secure", "SameSite=None"] {
-        assert!(rotated.contains(attr), "upstream attribute {attr} kept: {rotated}");
+        assert!(
+            rotated.contains(attr),
+            "upstream attribute {attr} kept: {rotated}"
+        );
     }
     assert_ne!(r.cookie_value("qlt_0").as_deref(), Some(t.cookie.as_str()));
 }
@@ -514,11 +638,19 @@ pub async fn s15_session_cookie_rotation_is_relayed_with_inbound_domain<A: Contr
 async fn assert_outage_answers<A: ContractApp>(s: &Setup, auth: &str, within: Duration) {
     let started = Instant::now();
     let r = s.get("/me", &[("authorization", auth)]).await;
-    assert!(started.elapsed() < within, "answered in {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < within,
+        "answered in {:?}",
+        started.elapsed()
+    );
     assert_anonymous(&r);
     let started = Instant::now();
     let r = s.get("/secret", &[("authorization", auth)]).await;
-    assert!(started.elapsed() < within, "answered in {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < within,
+        "answered in {:?}",
+        started.elapsed()
+    );
     assert_eq!(r.status, 503, "{r:?}");
     assert_eq!(r.body, json!({"code": "QELOS_UNAVAILABLE"}));
 }
@@ -543,7 +675,8 @@ pub async fn s16_qelos_down_is_unavailable_not_logged_out<A: ContractApp>() {
 pub async fn s17_slow_qelos_is_cut_at_the_timeout<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c.timeout(Duration::from_secs(1))).await;
     for endpoint in ["GET /api/me", "GET /api/workspaces"] {
-        s.mock.set_fault(endpoint, Fault::Latency(Duration::from_secs(4)));
+        s.mock
+            .set_fault(endpoint, Fault::Latency(Duration::from_secs(4)));
     }
     let t = s.admin_tokens(false);
     assert_outage_answers::<A>(&s, &bearer(&t.access), Duration::from_secs(2)).await;
@@ -570,12 +703,30 @@ pub async fn s19_malformed_input_is_never_a_500<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let big = format!("Bearer {}", "a".repeat(16 * 1024));
     let cases: Vec<(&str, Vec<(&str, Vec<u8>)>)> = vec![
-        ("bad percent-encoding", vec![("cookie", b"q_access_token=%E0%A4%A; q_refresh_token=%".to_vec())]),
-        ("non-UTF-8 cookie", vec![("cookie", b"q_access_token=\xff\xfe\xfd".to_vec())]),
-        ("non-UTF-8 bearer", vec![("authorization", b"Bearer \xe9\xe9".to_vec())]),
+        (
+            "bad percent-encoding",
+            vec![(
+                "cookie",
+                b"q_access_token=%E0%A4%A; q_refresh_token=%".to_vec(),
+            )],
+        ),
+        (
+            "non-UTF-8 cookie",
+            vec![("cookie", b"q_access_token=\xff\xfe\xfd".to_vec())],
+        ),
+        (
+            "non-UTF-8 bearer",
+            vec![("authorization", b"Bearer \xe9\xe9".to_vec())],
+        ),
         ("16 KiB bearer", vec![("authorization", big.into_bytes())]),
-        ("Bearer without token", vec![("authorization", b"Bearer".to_vec())]),
-        ("garbage bearer", vec![("authorization", b"Bearer not.a.jwt".to_vec())]),
+        (
+            "Bearer without token",
+            vec![("authorization", b"Bearer".to_vec())],
+        ),
+        (
+            "garbage bearer",
+            vec![("authorization", b"Bearer not.a.jwt".to_vec())],
+        ),
     ];
     for (what, headers) in &cases {
         let raw: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_slice())).collect();
@@ -586,7 +737,11 @@ pub async fn s19_malformed_input_is_never_a_500<A: ContractApp>() {
                 assert_eq!(r.body["userId"], Value::Null, "{what} is anonymous");
             }
             if path == "/secret" {
-                assert!((400..500).contains(&r.status), "{what} on /secret: {}", r.status);
+                assert!(
+                    (400..500).contains(&r.status),
+                    "{what} on /secret: {}",
+                    r.status
+                );
             }
         }
     }
@@ -609,14 +764,17 @@ pub async fn s20_tokens_never_appear_in_logs<A: ContractApp>() {
     let mut old = MintRequest::for_user(&s.mock.seed().admin.username);
     old.cookie_age = Some(Duration::from_secs(7200));
     let session = s.mock.mint_tokens(&old);
-    let r = s.get("/me", &[("cookie", &format!("qlt_0={}", session.cookie))]).await;
+    let r = s
+        .get("/me", &[("cookie", &format!("qlt_0={}", session.cookie))])
+        .await;
     secrets.push(session.cookie.clone());
     secrets.extend(r.cookie_value("qlt_0"));
     let dead = s.admin_tokens(true);
     s.mock.expire_token(&dead.refresh);
     s.get("/me", &[("cookie", &cookies(&dead))]).await;
     secrets.extend([dead.access.clone(), dead.refresh.clone()]);
-    s.get("/entities/audit", &[("authorization", &bearer(&t.access))]).await;
+    s.get("/entities/audit", &[("authorization", &bearer(&t.access))])
+        .await;
 
     let text = logs.text();
     assert!(
@@ -627,7 +785,10 @@ pub async fn s20_tokens_never_appear_in_logs<A: ContractApp>() {
     for secret in secrets.iter().filter(|s| s.len() >= 16) {
         // Any 16-character window of a token would be a leak.
         let needle = &secret[secret.len() / 2 - 8..secret.len() / 2 + 8];
-        assert!(!text.contains(needle), "a token fragment leaked into the logs");
+        assert!(
+            !text.contains(needle),
+            "a token fragment leaked into the logs"
+        );
     }
 }
 

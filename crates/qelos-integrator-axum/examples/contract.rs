@@ -13,7 +13,7 @@ use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, RequireUser};
 use serde_json::Value;
 
 /// The contract app for `config`.
-pub fn app(config: QelosConfig) -> Router {
+pub(crate) fn app(config: QelosConfig) -> Router {
     Router::new()
         .route("/me", get(me))
         .route("/tenant/me", get(me))
@@ -23,7 +23,10 @@ pub fn app(config: QelosConfig) -> Router {
         .route("/healthz", get(health))
         .route("/sdk/me", get(sdk_me))
         .route("/entities/{blueprint}", get(list).post(create))
-        .route("/entities/{blueprint}/{id}", get(get_one).put(update).delete(remove))
+        .route(
+            "/entities/{blueprint}/{id}",
+            get(get_one).put(update).delete(remove),
+        )
         .layer(QelosLayer::new(config).resolve_workspace(app::tenant_resolver()))
         // Merged after `.layer`: this route runs without the middleware.
         .merge(Router::new().route("/bare/me", get(me)))

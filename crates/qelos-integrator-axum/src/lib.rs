@@ -48,6 +48,6 @@ pub use layer::{QelosLayer, QelosService};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{
-    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext,
-    RequestHead, ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
+    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
+    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
 };

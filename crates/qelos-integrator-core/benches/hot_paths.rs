@@ -15,7 +15,10 @@ fn headers_with_cookies() -> HeaderMap {
     let mut h = HeaderMap::new();
     let cookie = format!("theme=dark; q_access_token={JWT}; q_refresh_token={JWT}; lang=en");
     h.insert("cookie", cookie.parse().expect("valid header"));
-    h.insert("host", "app.example.com:8080".parse().expect("valid header"));
+    h.insert(
+        "host",
+        "app.example.com:8080".parse().expect("valid header"),
+    );
     h
 }
 
@@ -33,7 +36,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("credentials::read anonymous", |b| {
         b.iter(|| credentials::read(black_box(&anonymous), "q_access_token", "q_refresh_token"))
     });
-    c.bench_function("jwt::peek_exp", |b| b.iter(|| jwt::peek_exp(black_box(JWT))));
+    c.bench_function("jwt::peek_exp", |b| {
+        b.iter(|| jwt::peek_exp(black_box(JWT)))
+    });
     c.bench_function("cookies::token_cookie", |b| {
         b.iter(|| cookies::token_cookie("q_access_token", black_box(JWT), true))
     });

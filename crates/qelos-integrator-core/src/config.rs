@@ -352,7 +352,11 @@ impl QelosConfigBuilder {
                 return Err(ConfigError::InvalidSkipPath(p));
             }
             let trimmed = p.trim_end_matches('/');
-            skip_paths.push(if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() });
+            skip_paths.push(if trimmed.is_empty() {
+                "/".to_owned()
+            } else {
+                trimmed.to_owned()
+            });
         }
         let mut sdk = QelosSdk::builder(self.app_url.trim()).timeout(self.timeout);
         if let Some(client) = self.client {
@@ -413,21 +417,41 @@ mod tests {
     #[test]
     fn bad_cookie_name_is_refused() {
         assert!(matches!(
-            QelosConfig::builder("http://x").access_token_cookie("a;b").build(),
+            QelosConfig::builder("http://x")
+                .access_token_cookie("a;b")
+                .build(),
             Err(ConfigError::InvalidCookieName(_))
         ));
     }
 
     #[test]
     fn secure_cookies_follow_the_scheme() {
-        assert!(!QelosConfig::builder("http://x").build().unwrap().secure_cookies());
-        assert!(!QelosConfig::builder("HTTP://x").build().unwrap().secure_cookies());
-        assert!(QelosConfig::builder("https://x").build().unwrap().secure_cookies());
+        assert!(
+            !QelosConfig::builder("http://x")
+                .build()
+                .unwrap()
+                .secure_cookies()
+        );
+        assert!(
+            !QelosConfig::builder("HTTP://x")
+                .build()
+                .unwrap()
+                .secure_cookies()
+        );
+        assert!(
+            QelosConfig::builder("https://x")
+                .build()
+                .unwrap()
+                .secure_cookies()
+        );
     }
 
     #[test]
     fn debug_redacts_the_api_token() {
-        let c = QelosConfig::builder("http://x").api_token("ql_topsecret").build().unwrap();
+        let c = QelosConfig::builder("http://x")
+            .api_token("ql_topsecret")
+            .build()
+            .unwrap();
         assert!(!format!("{c:?}").contains("topsecret"));
     }
 

@@ -77,7 +77,11 @@ impl ResponseCookies {
             values.push(cookies::token_cookie(&s.access, access.expose(), s.secure));
         }
         if let Some(refresh) = &tokens.refresh {
-            values.push(cookies::token_cookie(&s.refresh, refresh.expose(), s.secure));
+            values.push(cookies::token_cookie(
+                &s.refresh,
+                refresh.expose(),
+                s.secure,
+            ));
         }
     }
 

@@ -298,10 +298,22 @@ mod tests {
     #[test]
     fn cookie_domain_strips_ports_and_brackets() {
         assert_eq!(cookie_domain("example.com").as_deref(), Some("example.com"));
-        assert_eq!(cookie_domain("example.com:80").as_deref(), Some("example.com"));
-        assert_eq!(cookie_domain("127.0.0.1:3000").as_deref(), Some("127.0.0.1"));
-        assert_eq!(cookie_domain("[2001:db8::1]:443").as_deref(), Some("2001:db8::1"));
-        assert_eq!(cookie_domain("[2001:db8::1]").as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            cookie_domain("example.com:80").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            cookie_domain("127.0.0.1:3000").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            cookie_domain("[2001:db8::1]:443").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            cookie_domain("[2001:db8::1]").as_deref(),
+            Some("2001:db8::1")
+        );
         assert_eq!(cookie_domain("2001:db8::1").as_deref(), Some("2001:db8::1"));
         assert_eq!(cookie_domain("a.com, b.com").as_deref(), Some("a.com"));
     }

@@ -28,7 +28,10 @@ impl std::fmt::Debug for RequestCredentials {
         f.debug_struct("RequestCredentials")
             .field("access", &self.access.as_ref().map(|_| "***"))
             .field("refresh", &self.refresh.as_ref().map(|_| "***"))
-            .field("session_cookie", &self.session_cookie.as_ref().map(|_| "***"))
+            .field(
+                "session_cookie",
+                &self.session_cookie.as_ref().map(|_| "***"),
+            )
             .field("garbage", &self.garbage)
             .finish()
     }
@@ -199,7 +202,10 @@ mod tests {
 
     #[test]
     fn debug_hides_tokens() {
-        let h = headers(&[("cookie", b"q_access_token=supersecret; q_refresh_token=alsosecret")]);
+        let h = headers(&[(
+            "cookie",
+            b"q_access_token=supersecret; q_refresh_token=alsosecret",
+        )]);
         let dbg = format!("{:?}", read(&h, "q_access_token", "q_refresh_token"));
         assert!(!dbg.contains("supersecret"));
         assert!(!dbg.contains("alsosecret"));
@@ -208,6 +214,9 @@ mod tests {
     #[test]
     fn inbound_domain_comes_from_host() {
         let h = headers(&[("host", b"app.example.com:8080")]);
-        assert_eq!(inbound_cookie_domain(&h).as_deref(), Some("app.example.com"));
+        assert_eq!(
+            inbound_cookie_domain(&h).as_deref(),
+            Some("app.example.com")
+        );
     }
 }

@@ -10,7 +10,9 @@ use tracing::Instrument as _;
 
 use crate::cache::{Identity, IdentityCache};
 use crate::config::QelosConfig;
-use crate::context::{AnonymousReason, ContextParts, CookieSettings, QelosContext, ResponseCookies};
+use crate::context::{
+    AnonymousReason, ContextParts, CookieSettings, QelosContext, ResponseCookies,
+};
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
 use crate::jwt;
@@ -304,7 +306,9 @@ impl SessionHooks for RequestHooks {
     }
 
     fn on_tokens(&self, tokens: &TokenPair) {
-        self.shared.on_refresh.on_token_refresh(tokens, &self.cookies);
+        self.shared
+            .on_refresh
+            .on_token_refresh(tokens, &self.cookies);
     }
 
     fn on_set_cookie(&self, set_cookie: &[String]) {
@@ -379,7 +383,8 @@ enum Authenticated {
 
 async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>) -> Authenticated {
     let base = &shared.config.sdk;
-    let dyn_hooks = || -> Option<Arc<dyn SessionHooks>> { Some(Arc::clone(hooks) as Arc<dyn SessionHooks>) };
+    let dyn_hooks =
+        || -> Option<Arc<dyn SessionHooks>> { Some(Arc::clone(hooks) as Arc<dyn SessionHooks>) };
     let sdk = match &job.mode {
         Mode::ApiToken(token) => base.with_auth(Auth::ApiToken(token.clone()), None),
         Mode::Caller => {
@@ -407,11 +412,17 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                                 tokens = pair;
                             }
                             Err(RefreshError::Unavailable(_)) => {
-                                return Authenticated::Anonymous(AnonymousReason::Unavailable, None);
+                                return Authenticated::Anonymous(
+                                    AnonymousReason::Unavailable,
+                                    None,
+                                );
                             }
                             Err(_) => {
                                 hooks.mark_dead();
-                                return Authenticated::Anonymous(AnonymousReason::SessionExpired, None);
+                                return Authenticated::Anonymous(
+                                    AnonymousReason::SessionExpired,
+                                    None,
+                                );
                             }
                         }
                         base.with_auth(Auth::OAuth(tokens), dyn_hooks())
@@ -427,7 +438,10 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         }
     };
 
-    let cache_key = shared.cache.as_ref().and_then(|_| credential_key(&sdk, job));
+    let cache_key = shared
+        .cache
+        .as_ref()
+        .and_then(|_| credential_key(&sdk, job));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
         if let Some(identity) = cache.get(key) {
             return Authenticated::User {
@@ -439,7 +453,8 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     }
 
     let workspaces_api = sdk.workspaces();
-    let (me, workspaces) = futures_util::future::join(sdk.get_logged_in_user(), workspaces_api.list()).await;
+    let (me, workspaces) =
+        futures_util::future::join(sdk.get_logged_in_user(), workspaces_api.list()).await;
     match me {
         Ok(user) => {
             let workspaces = match workspaces {

@@ -179,7 +179,10 @@ impl Proxy {
             .path_and_query()
             .map_or("/", http::uri::PathAndQuery::as_str);
         let mut url = base.clone();
-        url.set_path(&join_path(base.path(), path_and_query.split('?').next().unwrap_or("/")));
+        url.set_path(&join_path(
+            base.path(),
+            path_and_query.split('?').next().unwrap_or("/"),
+        ));
         url.set_query(path_and_query.split_once('?').map(|(_, q)| q));
 
         let inbound_host = parts
@@ -241,7 +244,11 @@ impl Proxy {
         response
             .body(BodyExt::boxed_unsync(body))
             .unwrap_or_else(|_| {
-                error(StatusCode::BAD_GATEWAY, "QELOS_PROXY_UPSTREAM_ERROR", "invalid upstream response")
+                error(
+                    StatusCode::BAD_GATEWAY,
+                    "QELOS_PROXY_UPSTREAM_ERROR",
+                    "invalid upstream response",
+                )
             })
     }
 }
@@ -275,7 +282,9 @@ fn parse_target(raw: &str) -> Target {
         format!("http://{raw}")
     };
     match url::Url::parse(&with_scheme) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Target::Url(url),
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Target::Url(url)
+        }
         Ok(_) => Target::Bad("the proxy target must be an http(s) URL with a host".into()),
         Err(e) => Target::Bad(format!("the proxy target is not a URL: {e}")),
     }
@@ -333,7 +342,10 @@ pub fn upstream_headers(inbound: &HeaderMap, host: Option<&str>, conn: &Inbound)
         if is_hop_by_hop(name, &listed) || name == header::CONTENT_LENGTH {
             continue;
         }
-        if matches!(name.as_str(), "x-forwarded-for" | "x-forwarded-host" | "x-forwarded-proto" | "tenanthost") {
+        if matches!(
+            name.as_str(),
+            "x-forwarded-for" | "x-forwarded-host" | "x-forwarded-proto" | "tenanthost"
+        ) {
             continue;
         }
         out.append(name.clone(), value.clone());
@@ -415,7 +427,9 @@ mod tests {
 
     #[test]
     fn targets_without_scheme_default_to_http() {
-        assert!(matches!(parse_target("10.0.0.5:3000"), Target::Url(u) if u.as_str() == "http://10.0.0.5:3000/"));
+        assert!(
+            matches!(parse_target("10.0.0.5:3000"), Target::Url(u) if u.as_str() == "http://10.0.0.5:3000/")
+        );
         assert!(matches!(parse_target("ftp://x"), Target::Bad(_)));
         assert!(matches!(parse_target("http://"), Target::Bad(_)));
     }
@@ -436,20 +450,39 @@ mod tests {
     #[test]
     fn every_set_cookie_is_rewritten_and_kept_apart() {
         let mut up = HeaderMap::new();
-        up.append("set-cookie", HeaderValue::from_static("a=1; Domain=q.io; Path=/api"));
-        up.append("set-cookie", HeaderValue::from_static("b=2; Path=/; Domain=q.io; HttpOnly"));
+        up.append(
+            "set-cookie",
+            HeaderValue::from_static("a=1; Domain=q.io; Path=/api"),
+        );
+        up.append(
+            "set-cookie",
+            HeaderValue::from_static("b=2; Path=/; Domain=q.io; HttpOnly"),
+        );
         up.append("transfer-encoding", HeaderValue::from_static("chunked"));
         let mut out = HeaderMap::new();
         copy_response_headers(&up, &mut out, Some("[::1]:8080"));
-        let cookies: Vec<_> = out.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
-        assert_eq!(cookies, vec!["a=1; Domain=::1; Path=/api", "b=2; Path=/; Domain=::1; HttpOnly"]);
+        let cookies: Vec<_> = out
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            cookies,
+            vec![
+                "a=1; Domain=::1; Path=/api",
+                "b=2; Path=/; Domain=::1; HttpOnly"
+            ]
+        );
         assert!(out.get("transfer-encoding").is_none());
     }
 
     #[test]
     fn cookies_lose_their_domain_without_an_inbound_host() {
         let mut up = HeaderMap::new();
-        up.append("set-cookie", HeaderValue::from_static("a=1; Domain=q.io; Path=/api"));
+        up.append(
+            "set-cookie",
+            HeaderValue::from_static("a=1; Domain=q.io; Path=/api"),
+        );
         let mut out = HeaderMap::new();
         copy_response_headers(&up, &mut out, None);
         assert_eq!(out["set-cookie"], "a=1; Path=/api");
@@ -459,7 +492,14 @@ mod tests {
     fn forwarded_for_appends_the_peer() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("1.1.1.1"));
-        let out = upstream_headers(&h, None, &Inbound { peer: Some([10, 0, 0, 1].into()), https: true });
+        let out = upstream_headers(
+            &h,
+            None,
+            &Inbound {
+                peer: Some([10, 0, 0, 1].into()),
+                https: true,
+            },
+        );
         assert_eq!(out["x-forwarded-for"], "1.1.1.1, 10.0.0.1");
         assert_eq!(out["x-forwarded-proto"], "https");
     }

@@ -82,7 +82,11 @@ impl RefreshCoordinator {
     /// [`RefreshError::Rejected`] when Qelos refuses the token (also remembered for the grace
     /// window), [`RefreshError::Unavailable`] on an outage (not remembered: the next request
     /// tries again), [`RefreshError::NoRefreshToken`] for an empty pair.
-    pub async fn refresh(&self, sdk: &QelosSdk, current: &TokenPair) -> Result<TokenPair, RefreshError> {
+    pub async fn refresh(
+        &self,
+        sdk: &QelosSdk,
+        current: &TokenPair,
+    ) -> Result<TokenPair, RefreshError> {
         let key = Self::key_for(current).ok_or(RefreshError::NoRefreshToken)?;
         let flight = {
             let mut flights = self.lock();

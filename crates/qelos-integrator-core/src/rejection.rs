@@ -145,9 +145,18 @@ mod tests {
 
     #[test]
     fn bodies_are_the_contract_codes() {
-        assert_eq!(Rejection::unauthorized().body(), r#"{"code":"UNAUTHORIZED"}"#);
-        assert_eq!(Rejection::unavailable().body(), r#"{"code":"QELOS_UNAVAILABLE"}"#);
-        assert_eq!(Rejection::unavailable().status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            Rejection::unauthorized().body(),
+            r#"{"code":"UNAUTHORIZED"}"#
+        );
+        assert_eq!(
+            Rejection::unavailable().body(),
+            r#"{"code":"QELOS_UNAVAILABLE"}"#
+        );
+        assert_eq!(
+            Rejection::unavailable().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         let missing = Rejection::middleware_missing("add QelosLayer");
         let v: serde_json::Value = serde_json::from_str(&missing.body()).unwrap();
         assert_eq!(v["code"], "QELOS_MIDDLEWARE_MISSING");

@@ -58,6 +58,10 @@ mod tests {
         // sha256("k\0v")
         let k = TokenKey::new("k", "v");
         assert_eq!(k.to_hex().len(), 64);
-        assert_ne!(k, TokenKey::new("k\0", "v"), "the separator keeps kinds apart");
+        assert_ne!(
+            k,
+            TokenKey::new("k\0", "v"),
+            "the separator keeps kinds apart"
+        );
     }
 }

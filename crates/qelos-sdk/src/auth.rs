@@ -129,7 +129,10 @@ impl QelosSdk {
     /// # Errors
     ///
     /// [`Error::Api`] 401 when the cookie is not refreshable.
-    pub async fn refresh_cookie_token(&self, cookie_token: Option<&Secret>) -> Result<CookieRefresh, Error> {
+    pub async fn refresh_cookie_token(
+        &self,
+        cookie_token: Option<&Secret>,
+    ) -> Result<CookieRefresh, Error> {
         let mut call = Call::new(Method::POST, "/api/cookie/refresh");
         call.bearer = cookie_token;
         let raw = match cookie_token {
@@ -172,7 +175,10 @@ impl QelosSdk {
     ///
     /// [`Error::Api`] 401 when not signed in.
     pub async fn logout(&self) -> Result<Vec<String>, Error> {
-        let raw = self.send(Call::new(Method::POST, "/api/logout")).await?.ok()?;
+        let raw = self
+            .send(Call::new(Method::POST, "/api/logout"))
+            .await?
+            .ok()?;
         Ok(raw.set_cookies())
     }
 
@@ -220,10 +226,13 @@ impl QelosSdk {
         }
         let call = Call::new(Method::POST, "/api/me/api-tokens").json(body);
         let v: Value = self.send(call).await?.json()?;
-        let token = v.get("token").and_then(Value::as_str).ok_or(Error::Decode {
-            status: 201,
-            detail: "answer has no token".into(),
-        })?;
+        let token = v
+            .get("token")
+            .and_then(Value::as_str)
+            .ok_or(Error::Decode {
+                status: 201,
+                detail: "answer has no token".into(),
+            })?;
         let info = v
             .get("apiToken")
             .cloned()
@@ -252,7 +261,12 @@ impl QelosSdk {
     }
 
     /// The URL that starts a social login: `<app>/api/auth/<provider>?state=…&returnUrl=…`.
-    pub fn social_login_url(&self, provider: &str, state: Option<&str>, return_url: Option<&str>) -> url::Url {
+    pub fn social_login_url(
+        &self,
+        provider: &str,
+        state: Option<&str>,
+        return_url: Option<&str>,
+    ) -> url::Url {
         let mut url = self.app_url().clone();
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}/api/auth/{}", segment(provider)));

@@ -255,7 +255,12 @@ impl QelosSdk {
     }
 
     /// Sends one request once, with the instance's credentials when `with_auth`.
-    async fn send_once(&self, call: &Call<'_>, tokens: &TokenPair, with_auth: bool) -> Result<Raw, Error> {
+    async fn send_once(
+        &self,
+        call: &Call<'_>,
+        tokens: &TokenPair,
+        with_auth: bool,
+    ) -> Result<Raw, Error> {
         let mut url = self.url(call.path);
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter());
@@ -264,17 +269,27 @@ impl QelosSdk {
         if with_auth {
             match &self.state.auth {
                 Auth::None => {}
-                Auth::CookieSession(cookie) => insert_secret(&mut headers, "cookie", cookie.expose())?,
+                Auth::CookieSession(cookie) => {
+                    insert_secret(&mut headers, "cookie", cookie.expose())?
+                }
                 Auth::OAuth(_) => {
                     if let Some(access) = &tokens.access {
-                        insert_secret(&mut headers, "authorization", &format!("Bearer {}", access.expose()))?;
+                        insert_secret(
+                            &mut headers,
+                            "authorization",
+                            &format!("Bearer {}", access.expose()),
+                        )?;
                     }
                 }
                 Auth::ApiToken(key) => insert_secret(&mut headers, "x-api-key", key.expose())?,
             }
         }
         if let Some(bearer) = call.bearer {
-            insert_secret(&mut headers, "authorization", &format!("Bearer {}", bearer.expose()))?;
+            insert_secret(
+                &mut headers,
+                "authorization",
+                &format!("Bearer {}", bearer.expose()),
+            )?;
         }
         let mut request = self
             .shared
@@ -432,8 +447,9 @@ impl QelosSdk {
 }
 
 fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), Error> {
-    let mut v = HeaderValue::from_str(value)
-        .map_err(|_| Error::InvalidHeader(format!("{name} holds characters a header cannot carry")))?;
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        Error::InvalidHeader(format!("{name} holds characters a header cannot carry"))
+    })?;
     v.set_sensitive(true);
     headers.insert(HeaderName::from_static(name), v);
     Ok(())
@@ -524,7 +540,10 @@ impl QelosSdkBuilder {
         let trimmed = self.app_url.trim().trim_end_matches('/');
         let app_url = url::Url::parse(trimmed).map_err(|e| Error::InvalidUrl(e.to_string()))?;
         if !matches!(app_url.scheme(), "http" | "https") {
-            return Err(Error::InvalidUrl(format!("unsupported scheme {:?}", app_url.scheme())));
+            return Err(Error::InvalidUrl(format!(
+                "unsupported scheme {:?}",
+                app_url.scheme()
+            )));
         }
         if app_url.host_str().is_none_or(str::is_empty) {
             return Err(Error::InvalidUrl("the URL has no host".into()));
@@ -562,8 +581,14 @@ mod tests {
 
     #[test]
     fn builder_refuses_bad_urls() {
-        assert!(matches!(QelosSdk::builder("not a url").build(), Err(Error::InvalidUrl(_))));
-        assert!(matches!(QelosSdk::builder("ftp://x").build(), Err(Error::InvalidUrl(_))));
+        assert!(matches!(
+            QelosSdk::builder("not a url").build(),
+            Err(Error::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            QelosSdk::builder("ftp://x").build(),
+            Err(Error::InvalidUrl(_))
+        ));
         assert!(QelosSdk::builder("http://localhost:3000/").build().is_ok());
     }
 
@@ -579,7 +604,10 @@ mod tests {
     fn with_auth_shares_the_client_and_debug_redacts() {
         let base = QelosSdk::builder("http://x").build().unwrap();
         let sdk = base.with_auth(
-            Auth::OAuth(TokenPair::new(Some("access-secret".into()), Some("refresh-secret".into()))),
+            Auth::OAuth(TokenPair::new(
+                Some("access-secret".into()),
+                Some("refresh-secret".into()),
+            )),
             None,
         );
         assert!(Arc::ptr_eq(&base.shared, &sdk.shared));

@@ -156,7 +156,10 @@ impl<T: DeserializeOwned> Entities<T> {
     /// decode errors.
     pub async fn list(&self, query: &EntityQuery) -> Result<Vec<Entity<T>>, Error> {
         let path = format!("{}/entities", self.path);
-        self.sdk.send(Call::new(Method::GET, &path).query(query.pairs())).await?.json()
+        self.sdk
+            .send(Call::new(Method::GET, &path).query(query.pairs()))
+            .await?
+            .json()
     }
     /// `GET …/entities/:id`.
     ///
@@ -164,7 +167,10 @@ impl<T: DeserializeOwned> Entities<T> {
     ///
     /// [`Error::Api`] 404 (`entity not found`), 403.
     pub async fn get(&self, id: &str) -> Result<Entity<T>, Error> {
-        self.sdk.send(Call::new(Method::GET, &self.one(id)).query(flat())).await?.json()
+        self.sdk
+            .send(Call::new(Method::GET, &self.one(id)).query(flat()))
+            .await?
+            .json()
     }
     /// `POST …/entities`: properties flat or under `metadata`.
     ///
@@ -174,7 +180,10 @@ impl<T: DeserializeOwned> Entities<T> {
     pub async fn create(&self, entity: &impl Serialize) -> Result<Entity<T>, Error> {
         let body = serde_json::to_value(entity).map_err(|e| Error::decode(0, &e))?;
         let path = format!("{}/entities", self.path);
-        self.sdk.send(Call::new(Method::POST, &path).query(flat()).json(body)).await?.json()
+        self.sdk
+            .send(Call::new(Method::POST, &path).query(flat()).json(body))
+            .await?
+            .json()
     }
     /// `PUT …/entities/:id`: merges the given properties.
     ///
@@ -183,7 +192,14 @@ impl<T: DeserializeOwned> Entities<T> {
     /// [`Error::Api`] 403, 404, 406.
     pub async fn update(&self, id: &str, changes: &impl Serialize) -> Result<Entity<T>, Error> {
         let body = serde_json::to_value(changes).map_err(|e| Error::decode(0, &e))?;
-        self.sdk.send(Call::new(Method::PUT, &self.one(id)).query(flat()).json(body)).await?.json()
+        self.sdk
+            .send(
+                Call::new(Method::PUT, &self.one(id))
+                    .query(flat())
+                    .json(body),
+            )
+            .await?
+            .json()
     }
     /// `DELETE …/entities/:id`.
     ///
@@ -191,7 +207,10 @@ impl<T: DeserializeOwned> Entities<T> {
     ///
     /// [`Error::Api`] 403, 404.
     pub async fn remove(&self, id: &str) -> Result<(), Error> {
-        self.sdk.send(Call::new(Method::DELETE, &self.one(id))).await?.ok()?;
+        self.sdk
+            .send(Call::new(Method::DELETE, &self.one(id)))
+            .await?
+            .ok()?;
         Ok(())
     }
     /// `GET …/charts/count` with the query's filters.
@@ -205,7 +224,11 @@ impl<T: DeserializeOwned> Entities<T> {
             count: u64,
         }
         let path = format!("{}/charts/count", self.path);
-        let c: Count = self.sdk.send(Call::new(Method::GET, &path).query(query.filter_pairs())).await?.json()?;
+        let c: Count = self
+            .sdk
+            .send(Call::new(Method::GET, &path).query(query.filter_pairs()))
+            .await?
+            .json()?;
         Ok(c.count)
     }
 }

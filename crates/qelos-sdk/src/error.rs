@@ -172,12 +172,18 @@ mod tests {
             (r#"{"error":"plain"}"#, "plain"),
             (r#""just a string""#, "just a string"),
             (r#"{"other":1}"#, "Request failed"),
-            (r#"{"errors":{"general":{"message":"Invalid username or password"}}}"#, "Invalid username or password"),
+            (
+                r#"{"errors":{"general":{"message":"Invalid username or password"}}}"#,
+                "Invalid username or password",
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(
                 Error::from_body(400, body.as_bytes()),
-                Error::Api { status: 400, message: want.into() },
+                Error::Api {
+                    status: 400,
+                    message: want.into()
+                },
                 "{body}"
             );
         }
@@ -199,8 +205,26 @@ mod tests {
     #[test]
     fn unavailable_means_outage_not_refusal() {
         assert!(Error::Timeout.is_unavailable());
-        assert!(Error::Api { status: 503, message: String::new() }.is_unavailable());
-        assert!(!Error::Api { status: 401, message: String::new() }.is_unavailable());
-        assert!(!Error::Api { status: 403, message: String::new() }.is_unavailable());
+        assert!(
+            Error::Api {
+                status: 503,
+                message: String::new()
+            }
+            .is_unavailable()
+        );
+        assert!(
+            !Error::Api {
+                status: 401,
+                message: String::new()
+            }
+            .is_unavailable()
+        );
+        assert!(
+            !Error::Api {
+                status: 403,
+                message: String::new()
+            }
+            .is_unavailable()
+        );
     }
 }

@@ -44,7 +44,11 @@ pub struct User {
 impl User {
     /// Percent-decodes the name fields Qelos stores URI-encoded in JWTs (as the TS SDK does).
     pub(crate) fn decode_names(&mut self) {
-        for field in [&mut self.full_name, &mut self.first_name, &mut self.last_name] {
+        for field in [
+            &mut self.full_name,
+            &mut self.first_name,
+            &mut self.last_name,
+        ] {
             if let Some(v) = field.as_mut() {
                 *v = decode_component(v);
             }

@@ -44,7 +44,9 @@ impl Workspaces {
     ///
     /// [`Error::Api`] 404 when not found or not a member.
     pub async fn get(&self, id: &str) -> Result<Workspace, Error> {
-        self.sdk.get_json(&format!("/api/workspaces/{}", segment(id))).await
+        self.sdk
+            .get_json(&format!("/api/workspaces/{}", segment(id)))
+            .await
     }
     /// `POST /api/workspaces`; the caller becomes an admin member.
     ///
@@ -53,7 +55,10 @@ impl Workspaces {
     /// [`Error::Api`] 403 when not permitted, 400/500 for invalid data.
     pub async fn create(&self, new: &NewWorkspace) -> Result<Workspace, Error> {
         let body = serde_json::to_value(new).map_err(|e| Error::decode(0, &e))?;
-        self.sdk.send(Call::new(Method::POST, "/api/workspaces").json(body)).await?.json()
+        self.sdk
+            .send(Call::new(Method::POST, "/api/workspaces").json(body))
+            .await?
+            .json()
     }
     /// `PUT /api/workspaces/:id` with the fields to change (`name`, `logo`, `invites`, ...).
     ///
@@ -62,7 +67,10 @@ impl Workspaces {
     /// [`Error::Api`] 403 for non-admins.
     pub async fn update(&self, id: &str, changes: &Value) -> Result<Workspace, Error> {
         let path = format!("/api/workspaces/{}", segment(id));
-        self.sdk.send(Call::new(Method::PUT, &path).json(changes.clone())).await?.json()
+        self.sdk
+            .send(Call::new(Method::PUT, &path).json(changes.clone()))
+            .await?
+            .json()
     }
     /// `DELETE /api/workspaces/:id`.
     ///
@@ -71,7 +79,10 @@ impl Workspaces {
     /// [`Error::Api`] 400 for the active workspace, 403 for non-admins.
     pub async fn remove(&self, id: &str) -> Result<(), Error> {
         let path = format!("/api/workspaces/{}", segment(id));
-        self.sdk.send(Call::new(Method::DELETE, &path)).await?.ok()?;
+        self.sdk
+            .send(Call::new(Method::DELETE, &path))
+            .await?
+            .ok()?;
         Ok(())
     }
     /// `POST /api/workspaces/:id/activate`. Qelos re-issues the session cookie (cookie sessions
@@ -90,6 +101,8 @@ impl Workspaces {
     ///
     /// [`Error::Api`] 403/404.
     pub async fn members(&self, id: &str) -> Result<Vec<Member>, Error> {
-        self.sdk.get_json(&format!("/api/workspaces/{}/members", segment(id))).await
+        self.sdk
+            .get_json(&format!("/api/workspaces/{}/members", segment(id)))
+            .await
     }
 }
