@@ -19,7 +19,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("table") => print_contract_table(&root()).map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <test|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  table  print the contract table of the last test run");
+            eprintln!(
+                "usage: cargo xtask <test|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  table  print the contract table of the last test run"
+            );
             Err("unknown command".into())
         }
     };
@@ -47,7 +49,9 @@ fn step(name: &str) {
 
 fn run(cmd: &mut Command) -> Result {
     println!("$ {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -77,7 +81,9 @@ fn apt_install(packages: &[&str]) -> Result {
         return Ok(());
     }
     if !have("apt-get") {
-        return Err(format!("missing packages {missing:?} and no apt-get to install them"));
+        return Err(format!(
+            "missing packages {missing:?} and no apt-get to install them"
+        ));
     }
     let sudo = if succeeds(Command::new("sh").args(["-c", "[ \"$(id -u)\" = 0 ]"])) {
         vec![]
@@ -120,9 +126,7 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !python.exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
-    let installed = succeeds(
-        Command::new(&python).args(["-c", "import qelos_sdk"]),
-    );
+    let installed = succeeds(Command::new(&python).args(["-c", "import qelos_sdk"]));
     if !installed {
         run(Command::new(&python).args(["-m", "pip", "install", "--quiet", PY_QELOS_SDK]))?;
     }
@@ -135,13 +139,21 @@ fn test(args: &[String]) -> Result {
     let mut failures = Vec::new();
 
     step("format");
-    if let Err(e) = run(Command::new("cargo").current_dir(&root).args(["fmt", "--all", "--", "--check"])) {
+    if let Err(e) = run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["fmt", "--all", "--", "--check"]))
+    {
         failures.push(e);
     }
 
     step("lint");
     if let Err(e) = run(Command::new("cargo").current_dir(&root).args([
-        "clippy", "--workspace", "--all-targets", "--", "-D", "warnings",
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
     ])) {
         failures.push(e);
     }
@@ -158,7 +170,11 @@ fn test(args: &[String]) -> Result {
     }
 
     step("doctests");
-    if let Err(e) = run(Command::new("cargo").current_dir(&root).args(["test", "--workspace", "--doc"])) {
+    if let Err(e) =
+        run(Command::new("cargo")
+            .current_dir(&root)
+            .args(["test", "--workspace", "--doc"]))
+    {
         failures.push(e);
     }
 
@@ -173,7 +189,11 @@ fn test(args: &[String]) -> Result {
         println!("\nall checks passed");
         Ok(())
     } else {
-        Err(format!("{} step(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
+        Err(format!(
+            "{} step(s) failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ))
     }
 }
 
@@ -221,7 +241,11 @@ fn print_contract_table(root: &Path) -> Result<bool> {
         header.push_str(&format!(" {a:^6} |"));
     }
     println!("{header}");
-    println!("|{}|{}", "-".repeat(62), adapters.iter().map(|_| "--------|").collect::<String>());
+    println!(
+        "|{}|{}",
+        "-".repeat(62),
+        adapters.iter().map(|_| "--------|").collect::<String>()
+    );
     let mut all_ok = true;
     for s in scenarios {
         let mut line = format!("| {s:<60} |");
@@ -259,5 +283,10 @@ fn contract_adapter(class: &str, name: &str) -> Option<String> {
         return None;
     }
     let krate = class.trim_end_matches("::contract");
-    Some(krate.strip_prefix("qelos-integrator-").unwrap_or(krate).to_owned())
+    Some(
+        krate
+            .strip_prefix("qelos-integrator-")
+            .unwrap_or(krate)
+            .to_owned(),
+    )
 }
