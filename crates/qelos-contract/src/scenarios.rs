@@ -201,7 +201,7 @@ fn assert_token_cookie_attributes(r: &Reply, name: &str) {
     );
 }
 
-/// 1. A Bearer token resolves the user, the active workspace and the workspace count.
+/// Scenario 1: A Bearer token resolves the user, the active workspace and the workspace count.
 pub async fn s01_bearer_token_resolves_user<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let t = s.admin_tokens(false);
@@ -212,7 +212,7 @@ pub async fn s01_bearer_token_resolves_user<A: ContractApp>() {
     assert_eq!(r.body["workspaceCount"], json!(2));
 }
 
-/// 2. The access cookie alone resolves the same identity.
+/// Scenario 2: The access cookie alone resolves the same identity.
 pub async fn s02_access_cookie_resolves_user<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let t = s.admin_tokens(false);
@@ -223,7 +223,7 @@ pub async fn s02_access_cookie_resolves_user<A: ContractApp>() {
     assert_eq!(r.body["workspaceCount"], json!(2));
 }
 
-/// 3. An anonymous request is served with no upstream call at all.
+/// Scenario 3: An anonymous request is served with no upstream call at all.
 pub async fn s03_anonymous_makes_no_upstream_call<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     s.mock.reset_calls();
@@ -236,7 +236,7 @@ pub async fn s03_anonymous_makes_no_upstream_call<A: ContractApp>() {
     );
 }
 
-/// 4. Under `require_auth`, an anonymous request gets `401 {"code":"UNAUTHORIZED"}`.
+/// Scenario 4: Under `require_auth`, an anonymous request gets `401 {"code":"UNAUTHORIZED"}`.
 pub async fn s04_require_auth_rejects_anonymous<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c.require_auth(true)).await;
     let r = s.get("/me", &[]).await;
@@ -252,7 +252,7 @@ pub async fn s04_require_auth_rejects_anonymous<A: ContractApp>() {
     assert_signed_in_admin(&s, &ok);
 }
 
-/// 5. A route guarded by `RequireUser` answers 401 anonymous and 200 signed in.
+/// Scenario 5: A route guarded by `RequireUser` answers 401 anonymous and 200 signed in.
 pub async fn s05_require_user_guard<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let r = s.get("/secret", &[]).await;
@@ -265,7 +265,7 @@ pub async fn s05_require_user_guard<A: ContractApp>() {
     assert_signed_in_admin(&s, &r);
 }
 
-/// 6. Skip paths run the handler with no context and no upstream call; prefixes match whole
+/// Scenario 6: Skip paths run the handler with no context and no upstream call; prefixes match whole
 /// segments, so `/healthz` is not skipped by `/health`.
 pub async fn s06_skip_paths_match_whole_segments<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -292,7 +292,7 @@ pub async fn s06_skip_paths_match_whole_segments<A: ContractApp>() {
     assert!(s.mock.calls("GET /api/me") >= 1);
 }
 
-/// 7. An expired access token with a valid refresh cookie is refreshed: signed in, two new
+/// Scenario 7: An expired access token with a valid refresh cookie is refreshed: signed in, two new
 /// cookies with the contract's attributes, and the new cookies alone work afterwards.
 pub async fn s07_expired_access_is_refreshed_and_cookies_rotate<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -323,7 +323,7 @@ pub async fn s07_expired_access_is_refreshed_and_cookies_rotate<A: ContractApp>(
     );
 }
 
-/// 8. 50 concurrent requests with one expired access token and one refresh token: all signed
+/// Scenario 8: 50 concurrent requests with one expired access token and one refresh token: all signed
 /// in, exactly one upstream refresh, all given the same new pair.
 pub async fn s08_concurrent_refresh_is_single_flight<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -353,7 +353,7 @@ pub async fn s08_concurrent_refresh_is_single_flight<A: ContractApp>() {
     assert!(pairs.iter().all(|(a, r)| a.is_some() && r.is_some()));
 }
 
-/// 9. A refresh token Qelos refuses ends the session: anonymous (or 401 under `require_auth`),
+/// Scenario 9: A refresh token Qelos refuses ends the session: anonymous (or 401 under `require_auth`),
 /// both cookies expired, no hang.
 pub async fn s09_dead_refresh_token_expires_cookies<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c.timeout(Duration::from_secs(5))).await;
@@ -376,7 +376,7 @@ pub async fn s09_dead_refresh_token_expires_cookies<A: ContractApp>() {
     assert_expired_cookie(&r, "q_refresh_token");
 }
 
-/// 10. A 403 or 404 from an SDK call never triggers a refresh.
+/// Scenario 10: A 403 or 404 from an SDK call never triggers a refresh.
 pub async fn s10_forbidden_and_not_found_never_refresh<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let user = s.mock.seed().user.username.clone();
@@ -401,7 +401,7 @@ pub async fn s10_forbidden_and_not_found_never_refresh<A: ContractApp>() {
     assert!(forbidden.set_cookies.is_empty() && missing.set_cookies.is_empty());
 }
 
-/// 11. In `api_token` mode every upstream call carries `x-api-key`; nothing is refreshed and
+/// Scenario 11: In `api_token` mode every upstream call carries `x-api-key`; nothing is refreshed and
 /// no cookie is written.
 pub async fn s11_api_token_mode_uses_x_api_key<A: ContractApp>() {
     let mock = MockServer::start().await.expect("qelos-mock starts");
@@ -468,7 +468,7 @@ pub async fn s11_api_token_mode_uses_x_api_key<A: ContractApp>() {
     }
 }
 
-/// 12. A custom resolver picks the workspace named by `x-tenant`; the default picks the
+/// Scenario 12: A custom resolver picks the workspace named by `x-tenant`; the default picks the
 /// active one (which is not the first in the list).
 pub async fn s12_workspace_resolution<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -490,7 +490,7 @@ pub async fn s12_workspace_resolution<A: ContractApp>() {
     );
 }
 
-/// 13. Entities through the request SDK: create, get, list, update, delete; a permission
+/// Scenario 13: Entities through the request SDK: create, get, list, update, delete; a permission
 /// error comes back as a typed SDK error, not a panic.
 pub async fn s13_entities_through_request_sdk<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -568,7 +568,7 @@ pub async fn s13_entities_through_request_sdk<A: ContractApp>() {
     assert_eq!(denied.body["status"], json!(403));
 }
 
-/// 14. The access token expires while the handler runs: the handler's own SDK call refreshes,
+/// Scenario 14: The access token expires while the handler runs: the handler's own SDK call refreshes,
 /// and the response carries the new cookies.
 pub async fn s14_token_expiring_mid_request_is_refreshed_by_the_sdk<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -603,7 +603,7 @@ pub async fn s14_token_expiring_mid_request_is_refreshed_by_the_sdk<A: ContractA
     assert!(r.cookie("q_refresh_token").is_some());
 }
 
-/// 15. A request carrying the Qelos session cookie has it forwarded; the rotated `Set-Cookie`
+/// Scenario 15: A request carrying the Qelos session cookie has it forwarded; the rotated `Set-Cookie`
 /// comes back with `Domain` set to the inbound host (port stripped), other attributes kept.
 pub async fn s15_session_cookie_rotation_is_relayed_with_inbound_domain<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
@@ -635,7 +635,7 @@ pub async fn s15_session_cookie_rotation_is_relayed_with_inbound_domain<A: Contr
     assert_ne!(r.cookie_value("qlt_0").as_deref(), Some(t.cookie.as_str()));
 }
 
-async fn assert_outage_answers<A: ContractApp>(s: &Setup, auth: &str, within: Duration) {
+async fn assert_outage_answers(s: &Setup, auth: &str, within: Duration) {
     let started = Instant::now();
     let r = s.get("/me", &[("authorization", auth)]).await;
     assert!(
@@ -655,7 +655,7 @@ async fn assert_outage_answers<A: ContractApp>(s: &Setup, auth: &str, within: Du
     assert_eq!(r.body, json!({"code": "QELOS_UNAVAILABLE"}));
 }
 
-/// 16. Qelos down (port closed): anonymous routes answer 200 with no user, required routes
+/// Scenario 16: Qelos down (port closed): anonymous routes answer 200 with no user, required routes
 /// 503 `QELOS_UNAVAILABLE`.
 pub async fn s16_qelos_down_is_unavailable_not_logged_out<A: ContractApp>() {
     let mock = MockServer::start().await.expect("qelos-mock starts");
@@ -668,10 +668,10 @@ pub async fn s16_qelos_down_is_unavailable_not_logged_out<A: ContractApp>() {
         .expect("config");
     let s = Setup::with_config::<A>(mock, config);
     let t = s.admin_tokens(false);
-    assert_outage_answers::<A>(&s, &bearer(&t.access), Duration::from_secs(3)).await;
+    assert_outage_answers(&s, &bearer(&t.access), Duration::from_secs(3)).await;
 }
 
-/// 17. Qelos slower than the timeout: answered within timeout + 1 s, as when it is down.
+/// Scenario 17: Qelos slower than the timeout: answered within timeout + 1 s, as when it is down.
 pub async fn s17_slow_qelos_is_cut_at_the_timeout<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c.timeout(Duration::from_secs(1))).await;
     for endpoint in ["GET /api/me", "GET /api/workspaces"] {
@@ -679,30 +679,31 @@ pub async fn s17_slow_qelos_is_cut_at_the_timeout<A: ContractApp>() {
             .set_fault(endpoint, Fault::Latency(Duration::from_secs(4)));
     }
     let t = s.admin_tokens(false);
-    assert_outage_answers::<A>(&s, &bearer(&t.access), Duration::from_secs(2)).await;
+    assert_outage_answers(&s, &bearer(&t.access), Duration::from_secs(2)).await;
 }
 
-/// 18. Garbage JSON or a 5xx from `/api/me` is an outage, never a panic or a 500.
+/// Scenario 18: Garbage JSON or a 5xx from `/api/me` is an outage, never a panic or a 500.
 pub async fn s18_garbage_or_5xx_from_qelos_is_unavailable<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c.timeout(Duration::from_secs(3))).await;
     let t = s.admin_tokens(false);
     let auth = bearer(&t.access);
     s.mock.set_fault("GET /api/me", Fault::GarbageJson);
-    assert_outage_answers::<A>(&s, &auth, Duration::from_secs(4)).await;
+    assert_outage_answers(&s, &auth, Duration::from_secs(4)).await;
     s.mock.clear_faults();
     s.mock.set_fault("GET /api/me", Fault::Status(502));
-    assert_outage_answers::<A>(&s, &auth, Duration::from_secs(4)).await;
+    assert_outage_answers(&s, &auth, Duration::from_secs(4)).await;
     s.mock.clear_faults();
     s.mock.set_fault("GET /api/me", Fault::DropConnection);
-    assert_outage_answers::<A>(&s, &auth, Duration::from_secs(4)).await;
+    assert_outage_answers(&s, &auth, Duration::from_secs(4)).await;
 }
 
-/// 19. Malformed input (bad percent-encoding, non-UTF-8 header bytes, a 16 KiB bearer,
+/// Scenario 19: Malformed input (bad percent-encoding, non-UTF-8 header bytes, a 16 KiB bearer,
 /// `Bearer` with no token) is answered 4xx or anonymous, never 500.
 pub async fn s19_malformed_input_is_never_a_500<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let big = format!("Bearer {}", "a".repeat(16 * 1024));
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>)> = vec![
+    type Headers<'a> = Vec<(&'a str, Vec<u8>)>;
+    let cases: Vec<(&str, Headers)> = vec![
         (
             "bad percent-encoding",
             vec![(
@@ -747,7 +748,7 @@ pub async fn s19_malformed_input_is_never_a_500<A: ContractApp>() {
     }
 }
 
-/// 20. Tokens never appear in the app's logs, at any level.
+/// Scenario 20: Tokens never appear in the app's logs, at any level.
 pub async fn s20_tokens_never_appear_in_logs<A: ContractApp>() {
     let logs = capture_logs();
     let s = Setup::start::<A>(|c| c).await;
@@ -792,7 +793,7 @@ pub async fn s20_tokens_never_appear_in_logs<A: ContractApp>() {
     }
 }
 
-/// 21. A handler asking for the context without the middleware gets
+/// Scenario 21: A handler asking for the context without the middleware gets
 /// `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`.
 pub async fn s21_missing_middleware_is_a_clear_500<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;

@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the per-request pure functions: token reading, cookie parsing and
 //! writing, `Domain` rewriting and JWT `exp` peeking.
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::expect_used)]
 
 use std::hint::black_box;
 

@@ -213,12 +213,9 @@ pub fn rewrite_domain(set_cookie: &str, domain: Option<&str>) -> String {
                 .next()
                 .is_some_and(|k| k.trim().eq_ignore_ascii_case("domain"));
         if is_domain {
-            match domain {
-                Some(d) => {
-                    out.push_str("; Domain=");
-                    out.push_str(d);
-                }
-                None => {}
+            if let Some(d) = domain {
+                out.push_str("; Domain=");
+                out.push_str(d);
             }
             continue;
         }

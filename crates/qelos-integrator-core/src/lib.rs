@@ -35,12 +35,19 @@
 //!
 //! # The pipeline
 //!
-//! 1. skip paths (whole segments), 2. read tokens (Bearer, cookies, Qelos session cookie),
-//! 3. no credentials: anonymous with no upstream call, 4. `api_token` mode, 5. `/api/me` and
-//! `/api/workspaces` concurrently (an access JWT known to be expired is refreshed first),
-//! 6. refresh on 401 only, single-flight across the process with a grace window, 7. cookies
-//! written after a refresh, 8. dead sessions expire their cookies, 9. workspace resolution,
-//! 10. 401 / 503 decisions. `docs/architecture.md` walks through each step.
+//! 1. skip paths (whole segments);
+//! 2. read tokens (Bearer, cookies, Qelos session cookie);
+//! 3. no credentials: anonymous with no upstream call;
+//! 4. `api_token` mode;
+//! 5. `/api/me` and `/api/workspaces` concurrently (an access JWT known to be expired is
+//!    refreshed first);
+//! 6. refresh on 401 only, single-flight across the process with a grace window;
+//! 7. cookies written after a refresh;
+//! 8. dead sessions expire their cookies;
+//! 9. workspace resolution;
+//! 10. 401 / 503 decisions.
+//!
+//! `docs/architecture.md` walks through each step.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

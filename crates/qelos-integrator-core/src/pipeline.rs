@@ -338,11 +338,12 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
     let deadline = shared.config.timeout();
     let attempt = tokio::time::timeout(deadline, authenticate(&shared, &job, &hooks)).await;
     let (reason, sdk) = match attempt {
-        Ok(Authenticated::User {
-            sdk,
-            user,
-            workspaces,
-        }) => {
+        Ok(Authenticated::User(identified)) => {
+            let Identified {
+                sdk,
+                user,
+                workspaces,
+            } = *identified;
             let workspace = match (&shared.resolver, &job.head) {
                 (Some(resolver), Some(head)) => resolver.resolve(head, &user, &workspaces).await,
                 _ => active_or_first(&user, &workspaces),
@@ -373,12 +374,14 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
 }
 
 enum Authenticated {
-    User {
-        sdk: QelosSdk,
-        user: User,
-        workspaces: Vec<Workspace>,
-    },
+    User(Box<Identified>),
     Anonymous(AnonymousReason, Option<QelosSdk>),
+}
+
+struct Identified {
+    sdk: QelosSdk,
+    user: User,
+    workspaces: Vec<Workspace>,
 }
 
 async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>) -> Authenticated {
@@ -444,11 +447,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         .and_then(|_| credential_key(&sdk, job));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
         if let Some(identity) = cache.get(key) {
-            return Authenticated::User {
+            return Authenticated::User(Box::new(Identified {
                 sdk,
                 user: identity.user.clone(),
                 workspaces: identity.workspaces.clone(),
-            };
+            }));
         }
     }
 
@@ -476,11 +479,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                     );
                 }
             }
-            Authenticated::User {
+            Authenticated::User(Box::new(Identified {
                 sdk,
                 user,
                 workspaces,
-            }
+            }))
         }
         Err(err) if err.is_unavailable() => {
             tracing::warn!(error = %err, "Qelos unavailable while resolving the user; request continues anonymous");

@@ -22,6 +22,8 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Route helpers return finished error responses in `Err`; the size does not matter for a fake server.
+#![allow(clippy::result_large_err)]
 
 mod config;
 mod controls;
@@ -55,7 +57,7 @@ pub enum MockError {
 }
 
 /// A seeded user.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SeedUser {
     /// User id.
     pub id: String,
@@ -86,16 +88,6 @@ pub struct Seed {
     /// "products" (workspace-scoped; any role may create, read, update, delete) and "audit"
     /// (only role `auditor`: a plain user gets `403 not permitted`).
     pub blueprints: Vec<String>,
-}
-
-impl Default for SeedUser {
-    fn default() -> Self {
-        Self {
-            id: String::new(),
-            username: String::new(),
-            password: String::new(),
-        }
-    }
 }
 
 /// What to mint with [`MockServer::mint_tokens`].

@@ -205,6 +205,11 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// `decodeURIComponent` that leaves undecodable text alone.
+pub(crate) fn decode_component(v: &str) -> String {
+    percent_set::decode(v).unwrap_or_else(|| v.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,9 +237,4 @@ mod tests {
     fn http_dates_look_right() {
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
-}
-
-/// `decodeURIComponent` that leaves undecodable text alone.
-pub(crate) fn decode_component(v: &str) -> String {
-    percent_set::decode(v).unwrap_or_else(|| v.to_owned())
 }

@@ -113,9 +113,7 @@ fn verify_cookie(store: &Store, headers: &HeaderMap, token: &str) -> Option<Call
         });
     }
     db.rotation_locks.insert(identifier.clone(), now + 30_000);
-    let Some(user) = db.users.iter_mut().find(|u| u.id == principal.user_id) else {
-        return None;
-    };
+    let user = db.users.iter_mut().find(|u| u.id == principal.user_id)?;
     let Some(pos) = user.tokens.iter().position(|t| t.identifier == identifier) else {
         // Already rotated or logged out: accepted anyway (as Qelos does).
         return Some(Caller {
