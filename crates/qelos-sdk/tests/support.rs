@@ -1,0 +1,39 @@
+//! Shared set-up: a fresh `qelos-mock` and SDKs signed in to it.
+
+#![allow(dead_code)]
+
+use qelos_mock::{MintRequest, MockServer};
+use qelos_sdk::{Auth, Credentials, QelosSdk, TokenPair};
+
+pub async fn mock() -> MockServer {
+    MockServer::start().await.expect("mock starts")
+}
+
+pub fn anonymous(mock: &MockServer) -> QelosSdk {
+    QelosSdk::builder(mock.url()).build().expect("sdk builds")
+}
+
+pub async fn admin(mock: &MockServer) -> QelosSdk {
+    let base = anonymous(mock);
+    let s = base
+        .oauth_signin(&Credentials::new("test@test.com", "admin"))
+        .await
+        .expect("admin signs in");
+    base.with_auth(Auth::OAuth(s.tokens), None)
+}
+
+pub async fn plain_user(mock: &MockServer) -> QelosSdk {
+    let base = anonymous(mock);
+    let s = base
+        .oauth_signin(&Credentials::new("user@test.com", "user1234"))
+        .await
+        .expect("user signs in");
+    base.with_auth(Auth::OAuth(s.tokens), None)
+}
+
+pub fn minted(mock: &MockServer, expired: bool) -> TokenPair {
+    let mut req = MintRequest::for_user("test@test.com");
+    req.expired = expired;
+    let t = mock.mint_tokens(&req);
+    TokenPair::new(Some(t.access.into()), Some(t.refresh.into()))
+}
