@@ -1,5 +1,7 @@
 //! The shared contract suite, run against the axum adapter.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 #[path = "../examples/contract.rs"]
 #[allow(dead_code)]
 mod contract;

@@ -1,5 +1,7 @@
 //! Protocol facts of the fake, over raw HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use qelos_mock::{Fault, MintRequest, MockConfig, MockServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

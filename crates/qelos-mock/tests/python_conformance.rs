@@ -3,6 +3,8 @@
 //! Uses the interpreter in `QELOS_PYTHON` when set (the test command prepares one), else
 //! creates or reuses a venv at `<workspace>/target/py-venv` and installs the client there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

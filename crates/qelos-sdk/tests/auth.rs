@@ -1,6 +1,8 @@
 //! Authentication against qelos-mock: sign-in both modes, sign-up, refresh, logout, the user,
 //! API tokens, social login.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod support;
 
 use qelos_sdk::{Auth, Credentials, Error, NewApiToken, Secret, Signup, TokenPair, UserUpdate};

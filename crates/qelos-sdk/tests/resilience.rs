@@ -1,6 +1,8 @@
 //! Refresh behaviour and failure modes: 401-only refresh, single-flight, timeouts, garbage,
 //! 5xx, network errors, and redaction.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod support;
 
 use std::sync::Arc;

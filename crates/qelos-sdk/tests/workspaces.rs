@@ -1,5 +1,7 @@
 //! Workspaces against qelos-mock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 mod support;
 
 use qelos_sdk::{Auth, Credentials, NewWorkspace, Secret};
