@@ -130,7 +130,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
 /// use qelos_integrator_axum::QelosSdk;
 ///
 /// async fn count(sdk: QelosSdk) -> String {
-///     match sdk.entities("products").count(&Default::default()).await {
+///     match sdk.entities::<serde_json::Value>("products").count(&Default::default()).await {
 ///         Ok(n) => n.to_string(),
 ///         Err(err) => err.to_string(),
 ///     }

@@ -20,7 +20,7 @@
 //! match integrator.resolve(&request).await {
 //!     Outcome::Continue(ctx) => {
 //!         if let Some(user) = ctx.user() {
-//!             let products = ctx.sdk().entities("products").list(&Default::default()).await?;
+//!             let products = ctx.sdk().entities::<serde_json::Value>("products").list(&Default::default()).await?;
 //!             println!("{} sees {} products", user.username, products.len());
 //!         }
 //!         for set_cookie in ctx.take_response_cookies() {

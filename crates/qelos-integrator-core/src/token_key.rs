@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 ///
 /// ```
 /// use qelos_integrator_core::TokenKey;
-/// let a = TokenKey::new("refresh", "abc");
-/// assert_eq!(a, TokenKey::new("refresh", "abc"));
-/// assert_ne!(a, TokenKey::new("access", "abc"));
-/// assert!(!format!("{a:?}").contains("abc"));
+/// let a = TokenKey::new("refresh", "eyJ-secret-token");
+/// assert_eq!(a, TokenKey::new("refresh", "eyJ-secret-token"));
+/// assert_ne!(a, TokenKey::new("access", "eyJ-secret-token"));
+/// assert!(!format!("{a:?}").contains("secret"));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenKey([u8; 32]);
