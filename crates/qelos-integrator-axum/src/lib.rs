@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ---
+//!
 //! Qelos for axum: know, before any handler runs, which Qelos user is calling, which workspace
 //! is active, and get an SDK bound to that user's tokens, with expiry, refresh and cookie
 //! rotation handled.
