@@ -1,0 +1,100 @@
+//! The poem contract app: the routes and JSON every adapter serves identically (see
+//! `qelos_contract::app`). `cargo run -p qelos-integrator-poem --example contract`
+//! (`QELOS_APP_URL`, `PORT`; without `QELOS_APP_URL` it starts an embedded qelos-mock).
+
+use poem::http::StatusCode;
+use poem::web::{Json, Path};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use qelos_contract::app::{self, EntityOp};
+use qelos_integrator_poem::{Qelos, QelosConfig, QelosMiddleware, RequireUser};
+use serde_json::Value;
+
+/// The contract app for `config`.
+pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
+    let protected = Route::new()
+        .at("/me", get(me))
+        .at("/tenant/me", get(me))
+        .at("/secret", get(secret))
+        .at("/health", get(health))
+        .at("/health/db", get(health))
+        .at("/healthz", get(health))
+        .at("/sdk/me", get(sdk_me))
+        .at("/entities/:blueprint", get(list).post(create))
+        .at(
+            "/entities/:blueprint/:id",
+            get(get_one).put(update).delete(remove),
+        )
+        .with(QelosMiddleware::new(config).resolve_workspace(app::tenant_resolver()));
+    // `/bare/me` sits outside the middleware.
+    Route::new().at("/bare/me", get(me)).nest("/", protected)
+}
+
+fn reply((status, body): app::Reply) -> Response {
+    Json(body)
+        .with_status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+        .into_response()
+}
+
+#[handler]
+fn me(q: Qelos) -> Json<Value> {
+    Json(app::me_json(Some(&q)))
+}
+
+#[handler]
+fn secret(user: RequireUser) -> Json<Value> {
+    Json(app::me_json(Some(user.context())))
+}
+
+#[handler]
+fn health(q: Option<Qelos>) -> Json<Value> {
+    Json(app::health_json(q.is_some()))
+}
+
+#[handler]
+async fn sdk_me(q: Qelos, req: &Request) -> Response {
+    tokio::time::sleep(app::delay_from_query(req.uri().query())).await;
+    reply(app::sdk_me(&q).await)
+}
+
+#[handler]
+async fn list(q: Qelos, Path(bp): Path<String>) -> Response {
+    reply(app::entity(q.sdk(), &bp, EntityOp::List).await)
+}
+
+#[handler]
+async fn create(q: Qelos, Path(bp): Path<String>, Json(body): Json<Value>) -> Response {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Create(body)).await)
+}
+
+#[handler]
+async fn get_one(q: Qelos, Path((bp, id)): Path<(String, String)>) -> Response {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Get(id)).await)
+}
+
+#[handler]
+async fn update(
+    q: Qelos,
+    Path((bp, id)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Update(id, body)).await)
+}
+
+#[handler]
+async fn remove(q: Qelos, Path((bp, id)): Path<(String, String)>) -> Response {
+    reply(app::entity(q.sdk(), &bp, EntityOp::Delete(id)).await)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let (config, _embedded) = app::config_or_embedded_mock().await?;
+    let addr = format!("0.0.0.0:{}", app::port_from_env());
+    println!("poem contract app on http://{addr}");
+    poem::Server::new(poem::listener::TcpListener::bind(addr))
+        .run(app(config))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
+
+use std::ops::Deref;
+
+use poem::{FromRequest, Request, RequestBody};
+use qelos_integrator_core::qelos_sdk::User;
+use qelos_integrator_core::{QelosContext, Rejection};
+
+use crate::middleware::rejection_response;
+
+const HINT: &str = "add `.with(QelosMiddleware::new(config))` around this route";
+
+fn missing() -> poem::Error {
+    poem::Error::from_response(rejection_response(Rejection::middleware_missing(HINT)))
+}
+
+fn context(req: &Request) -> poem::Result<QelosContext> {
+    req.extensions()
+        .get::<QelosContext>()
+        .cloned()
+        .ok_or_else(missing)
+}
+
+/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+///
+/// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be `None`);
+/// without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on skipped
+/// paths (poem turns any extractor error into `None`, so a missing middleware is also `None`
+/// there: use `Qelos` where that matters).
+///
+/// # Examples
+///
+/// ```
+/// use poem::handler;
+/// use qelos_integrator_poem::Qelos;
+///
+/// #[handler]
+/// fn me(q: Qelos) -> String {
+///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Qelos(pub QelosContext);
+
+impl Deref for Qelos {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.0
+    }
+}
+
+impl<'a> FromRequest<'a> for Qelos {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        context(req).map(Qelos)
+    }
+}
+
+/// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is
+/// down).
+///
+/// # Examples
+///
+/// ```
+/// use poem::handler;
+/// use qelos_integrator_poem::RequireUser;
+///
+/// #[handler]
+/// fn secret(user: RequireUser) -> String {
+///     user.user().id.clone()
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireUser {
+    user: User,
+    context: QelosContext,
+}
+
+impl RequireUser {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    /// The whole context.
+    pub fn context(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl Deref for RequireUser {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl<'a> FromRequest<'a> for RequireUser {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let context = context(req)?;
+        let user = context
+            .require_user()
+            .map_err(|r| poem::Error::from_response(rejection_response(r)))?
+            .clone();
+        Ok(RequireUser { user, context })
+    }
+}
+
+/// The request's SDK alone, bound to the caller's tokens.
+///
+/// # Examples
+///
+/// ```
+/// use poem::handler;
+/// use qelos_integrator_poem::QelosSdk;
+///
+/// #[handler]
+/// async fn workspaces(sdk: QelosSdk) -> String {
+///     match sdk.workspaces().list().await {
+///         Ok(list) => list.len().to_string(),
+///         Err(err) => err.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
+
+impl Deref for QelosSdk {
+    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'a> FromRequest<'a> for QelosSdk {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        context(req).map(|c| QelosSdk(c.sdk().clone()))
+    }
+}

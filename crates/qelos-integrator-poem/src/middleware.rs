@@ -1,0 +1,121 @@
+//! The poem middleware that resolves the Qelos context before the endpoint runs.
+
+use std::borrow::Cow;
+
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use qelos_integrator_core::{
+    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestView, ResolveWorkspace,
+    append_set_cookies,
+};
+
+/// Marker left on skipped paths.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Skipped;
+
+/// A poem [`Middleware`] that gives every request a Qelos context (or refuses it).
+///
+/// # Examples
+///
+/// ```
+/// use poem::{EndpointExt, Route, get, handler};
+/// use qelos_integrator_poem::{Qelos, QelosConfig, QelosMiddleware};
+///
+/// #[handler]
+/// fn me(q: Qelos) -> String {
+///     q.user().map(|u| u.username.clone()).unwrap_or_default()
+/// }
+///
+/// # fn app() -> Result<(), qelos_integrator_poem::ConfigError> {
+/// let app = Route::new()
+///     .at("/me", get(me))
+///     .with(QelosMiddleware::new(QelosConfig::builder("http://localhost:3000").build()?));
+/// # let _ = app; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosMiddleware {
+    integrator: Integrator,
+}
+
+impl QelosMiddleware {
+    /// A middleware for `config`.
+    pub fn new(config: QelosConfig) -> Self {
+        Self::from_integrator(Integrator::new(config))
+    }
+    /// A middleware over an existing integrator.
+    pub fn from_integrator(integrator: Integrator) -> Self {
+        Self { integrator }
+    }
+    /// Chooses each request's workspace with `resolver`.
+    #[must_use]
+    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
+        Self::from_integrator(self.integrator.resolve_workspace(resolver))
+    }
+    /// Runs `hook` after each token refresh instead of writing the default cookies.
+    #[must_use]
+    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
+        Self::from_integrator(self.integrator.on_token_refresh(hook))
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for QelosMiddleware {
+    type Output = QelosEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        QelosEndpoint {
+            inner,
+            integrator: self.integrator.clone(),
+        }
+    }
+}
+
+/// The endpoint made by [`QelosMiddleware`].
+#[derive(Debug)]
+pub struct QelosEndpoint<E> {
+    inner: E,
+    integrator: Integrator,
+}
+
+struct View<'a>(&'a Request);
+
+impl RequestView for View<'_> {
+    fn path(&self) -> &str {
+        self.0.uri().path()
+    }
+    fn headers(&self) -> Cow<'_, http::HeaderMap> {
+        Cow::Borrowed(self.0.headers())
+    }
+}
+
+/// The core rejection as a poem response.
+pub(crate) fn rejection_response(rejection: Rejection) -> Response {
+    let mut response = Response::builder()
+        .status(rejection.status())
+        .content_type("application/json")
+        .body(rejection.body());
+    append_set_cookies(response.headers_mut(), rejection.set_cookies().to_vec());
+    response
+}
+
+impl<E: Endpoint> Endpoint for QelosEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        match self.integrator.resolve(&View(&req)).await {
+            Outcome::Skipped => {
+                req.extensions_mut().insert(Skipped);
+                self.inner.call(req).await.map(IntoResponse::into_response)
+            }
+            Outcome::Reject(rejection) => Ok(rejection_response(rejection)),
+            Outcome::Continue(ctx) => {
+                req.extensions_mut().insert(ctx.clone());
+                // Errors become responses here so the cookies still reach the client.
+                let mut response = match self.inner.call(req).await {
+                    Ok(output) => output.into_response(),
+                    Err(err) => err.into_response(),
+                };
+                append_set_cookies(response.headers_mut(), ctx.take_response_cookies());
+                Ok(response)
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The shared contract suite, run against the poem adapter.
+
+#[path = "../examples/contract.rs"]
+#[allow(dead_code)]
+mod contract;
+
+use qelos_contract::{ContractApp, QelosConfig, RunningApp};
+
+struct Poem;
+
+impl ContractApp for Poem {
+    const NAME: &'static str = "poem";
+
+    fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
+        RunningApp::spawn(move |listener| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+                poem::Server::new_with_acceptor(acceptor)
+                    .run(contract::app(config))
+                    .await
+            })
+        })
+    }
+}
+
+qelos_contract::contract_tests!(Poem);
