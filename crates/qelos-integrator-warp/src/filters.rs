@@ -1,0 +1,197 @@
+//! The filters: context, optional context, required user, SDK, and the extensions reader.
+
+use std::convert::Infallible;
+use std::ops::Deref;
+
+use qelos_integrator_core::qelos_sdk::{QelosSdk, User};
+use qelos_integrator_core::{
+    Integrator, OnTokenRefresh, Outcome, QelosConfig, QelosContext, Rejection, RequestHead,
+    ResolveWorkspace,
+};
+use warp::Filter;
+use warp::filters::path::FullPath;
+
+use crate::reject::QelosRejection;
+
+/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+#[derive(Clone, Debug)]
+pub struct Qelos(pub QelosContext);
+
+impl Deref for Qelos {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.0
+    }
+}
+
+/// A signed-in user with the whole context.
+#[derive(Clone, Debug)]
+pub struct RequireUser {
+    user: User,
+    context: QelosContext,
+}
+
+impl RequireUser {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    /// The whole context.
+    pub fn context(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl Deref for RequireUser {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+/// Filters sharing one integrator (one refresh coordinator, one HTTP client). Build it once per
+/// application and clone it freely.
+///
+/// # Examples
+///
+/// ```
+/// use warp::Filter;
+/// use qelos_integrator_warp::{Qelos, QelosConfig, QelosFilters, RequireUser};
+///
+/// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
+/// let qelos = QelosFilters::new(QelosConfig::builder("http://localhost:3000").build()?);
+/// let me = warp::path("me").and(qelos.context()).map(|q: Qelos| {
+///     let name = q.user().map(|u| u.username.clone()).unwrap_or_default();
+///     qelos_integrator_warp::reply(&q, name)
+/// });
+/// let secret = warp::path("secret").and(qelos.require_user()).map(|u: RequireUser| {
+///     qelos_integrator_warp::reply(u.context(), u.user().id.clone())
+/// });
+/// let routes = me.or(secret).recover(qelos_integrator_warp::recover);
+/// # let _ = routes; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosFilters {
+    integrator: Integrator,
+}
+
+async fn resolve(integrator: Integrator, path: FullPath, headers: http::HeaderMap) -> Outcome {
+    let head = RequestHead {
+        path: path.as_str().to_owned(),
+        headers,
+    };
+    integrator.resolve(&head).await
+}
+
+const HINT: &str = "use `QelosFilters::context()` (or `with_qelos`) on this route";
+
+impl QelosFilters {
+    /// Filters for `config`.
+    pub fn new(config: QelosConfig) -> Self {
+        Self::from_integrator(Integrator::new(config))
+    }
+    /// Filters over an existing integrator.
+    pub fn from_integrator(integrator: Integrator) -> Self {
+        Self { integrator }
+    }
+    /// Chooses each request's workspace with `resolver`.
+    #[must_use]
+    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
+        Self::from_integrator(self.integrator.resolve_workspace(resolver))
+    }
+    /// Runs `hook` after each token refresh instead of writing the default cookies.
+    #[must_use]
+    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
+        Self::from_integrator(self.integrator.on_token_refresh(hook))
+    }
+
+    fn outcome(&self) -> impl Filter<Extract = (Outcome,), Error = Infallible> + Clone + use<> {
+        let integrator = self.integrator.clone();
+        warp::path::full().and(warp::header::headers_cloned()).then(
+            move |path: FullPath, headers: http::HeaderMap| {
+                resolve(integrator.clone(), path, headers)
+            },
+        )
+    }
+
+    /// The context (user may be `None`). Rejects with the integrator's refusal under
+    /// `require_auth`, and with 500 `QELOS_MIDDLEWARE_MISSING` on a skip path (skipped paths
+    /// get no context: use [`optional`](Self::optional) there).
+    pub fn context(
+        &self,
+    ) -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone + use<> {
+        self.outcome().and_then(|outcome: Outcome| async move {
+            match outcome {
+                Outcome::Continue(ctx) => Ok(Qelos(ctx)),
+                Outcome::Reject(r) => Err(warp::reject::custom(QelosRejection(r))),
+                Outcome::Skipped => Err(warp::reject::custom(QelosRejection(
+                    Rejection::middleware_missing("this path is a skip path; use `optional()`"),
+                ))),
+            }
+        })
+    }
+
+    /// `Some` for a signed-in user, `None` when anonymous or on a skip path.
+    pub fn optional(
+        &self,
+    ) -> impl Filter<Extract = (Option<Qelos>,), Error = warp::Rejection> + Clone + use<> {
+        self.outcome().and_then(|outcome: Outcome| async move {
+            match outcome {
+                Outcome::Continue(ctx) if ctx.is_authenticated() => Ok(Some(Qelos(ctx))),
+                Outcome::Continue(_) | Outcome::Skipped => Ok(None),
+                Outcome::Reject(r) => Err(warp::reject::custom(QelosRejection(r))),
+            }
+        })
+    }
+
+    /// A signed-in user, or a rejection answered by [`recover`](crate::recover) as
+    /// `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is down).
+    pub fn require_user(
+        &self,
+    ) -> impl Filter<Extract = (RequireUser,), Error = warp::Rejection> + Clone + use<> {
+        self.context().and_then(|Qelos(context): Qelos| async move {
+            match context.require_user() {
+                Ok(user) => Ok(RequireUser {
+                    user: user.clone(),
+                    context,
+                }),
+                Err(r) => Err(warp::reject::custom(QelosRejection(r))),
+            }
+        })
+    }
+
+    /// The request's SDK alone (with its context, to write cookies through [`reply`](crate::reply)).
+    pub fn sdk(
+        &self,
+    ) -> impl Filter<Extract = (QelosSdk, Qelos), Error = warp::Rejection> + Clone + use<> {
+        self.context()
+            .map(|q: Qelos| (q.sdk().clone(), q))
+            .untuple_one()
+    }
+}
+
+/// [`QelosFilters::context`] for a one-off filter. Each call builds its own integrator: build
+/// [`QelosFilters`] once and clone it when several routes need Qelos.
+pub fn with_qelos(
+    config: QelosConfig,
+) -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone {
+    QelosFilters::new(config).context()
+}
+
+/// [`QelosFilters::require_user`] for a one-off filter (see [`with_qelos`]).
+pub fn require_user(
+    config: QelosConfig,
+) -> impl Filter<Extract = (RequireUser,), Error = warp::Rejection> + Clone {
+    QelosFilters::new(config).require_user()
+}
+
+/// Reads a context that something in front of warp (for example the core run as a tower layer
+/// around `warp::service`) put into the request extensions; without one, rejects with
+/// `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`.
+pub fn from_extensions() -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone {
+    warp::ext::optional::<QelosContext>().and_then(|ctx: Option<QelosContext>| async move {
+        ctx.map(Qelos).ok_or_else(|| {
+            warp::reject::custom(QelosRejection(Rejection::middleware_missing(HINT)))
+        })
+    })
+}

@@ -1,0 +1,32 @@
+//! The shared contract suite, run against the warp adapter.
+
+#[path = "../examples/contract.rs"]
+#[allow(dead_code)]
+mod contract;
+
+use qelos_contract::{ContractApp, QelosConfig, RunningApp};
+
+struct Warp;
+
+impl ContractApp for Warp {
+    const NAME: &'static str = "warp";
+
+    fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
+        RunningApp::spawn(move |listener| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                warp::serve(contract::app(config))
+                    .incoming(listener)
+                    .run()
+                    .await;
+                Ok(())
+            })
+        })
+    }
+}
+
+qelos_contract::contract_tests!(Warp);
