@@ -1,0 +1,156 @@
+//! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
+
+use std::future::{Ready, ready};
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use qelos_integrator_core::qelos_sdk::User;
+use qelos_integrator_core::{QelosContext, Rejection};
+
+use crate::middleware::rejection_response;
+
+const HINT: &str =
+    "add `.wrap(QelosMiddleware::new(config))` to the App or scope serving this route";
+
+/// A Qelos refusal as an actix error: the contract's status, JSON body and cookies.
+#[derive(Debug)]
+pub struct QelosError(pub Rejection);
+
+impl std::fmt::Display for QelosError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for QelosError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.0.status().as_u16())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    fn error_response(&self) -> HttpResponse {
+        rejection_response(&self.0)
+    }
+}
+
+fn context(req: &HttpRequest) -> Result<QelosContext, QelosError> {
+    req.extensions()
+        .get::<QelosContext>()
+        .cloned()
+        .ok_or_else(|| QelosError(Rejection::middleware_missing(HINT)))
+}
+
+/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+///
+/// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be
+/// `None`); without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on
+/// skipped paths (actix turns any extractor error into `None`, so a missing middleware is also
+/// `None` there: use `Qelos` where that matters).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_actix::Qelos;
+///
+/// async fn me(q: Qelos) -> String {
+///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Qelos(pub QelosContext);
+
+impl Deref for Qelos {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.0
+    }
+}
+
+impl FromRequest for Qelos {
+    type Error = QelosError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(context(req).map(Qelos))
+    }
+}
+
+/// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is down).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_actix::RequireUser;
+///
+/// async fn secret(user: RequireUser) -> String {
+///     user.user().id.clone()
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequireUser {
+    user: User,
+    context: QelosContext,
+}
+
+impl RequireUser {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    /// The whole context.
+    pub fn context(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl Deref for RequireUser {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl FromRequest for RequireUser {
+    type Error = QelosError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(context(req).and_then(|context| {
+            let user = context.require_user().map_err(QelosError)?.clone();
+            Ok(RequireUser { user, context })
+        }))
+    }
+}
+
+/// The request's SDK alone, bound to the caller's tokens.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_actix::QelosSdk;
+///
+/// async fn workspaces(sdk: QelosSdk) -> String {
+///     match sdk.workspaces().list().await {
+///         Ok(list) => list.len().to_string(),
+///         Err(err) => err.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
+
+impl Deref for QelosSdk {
+    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromRequest for QelosSdk {
+    type Error = QelosError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(context(req).map(|c| QelosSdk(c.sdk().clone())))
+    }
+}

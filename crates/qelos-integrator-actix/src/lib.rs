@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod extract;
+mod middleware;
+
+pub use extract::{Qelos, QelosError, QelosSdk, RequireUser};
+pub use middleware::{QelosMiddleware, QelosService};
+
+#[doc(no_inline)]
+pub use qelos_integrator_core::{
+    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
+    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
+};

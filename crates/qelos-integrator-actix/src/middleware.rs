@@ -1,0 +1,153 @@
+//! The actix-web `Transform` that resolves the Qelos context before the handler runs.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use futures_util::future::LocalBoxFuture;
+use qelos_integrator_core::{
+    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+};
+
+/// Marker left on skipped paths.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Skipped;
+
+/// An actix-web middleware that gives every request a Qelos context (or refuses it).
+///
+/// Build it **once**, outside the `HttpServer::new` factory, and clone it into each worker's
+/// `App`: the clones share one refresh coordinator and one HTTP connection pool.
+///
+/// # Examples
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer, web};
+/// use qelos_integrator_actix::{Qelos, QelosConfig, QelosMiddleware};
+///
+/// async fn me(q: Qelos) -> String {
+///     q.user().map(|u| u.username.clone()).unwrap_or_default()
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let qelos = QelosMiddleware::new(QelosConfig::from_env()?);
+/// HttpServer::new(move || App::new().wrap(qelos.clone()).route("/me", web::get().to(me)))
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosMiddleware {
+    integrator: Integrator,
+}
+
+impl QelosMiddleware {
+    /// A middleware for `config`.
+    pub fn new(config: QelosConfig) -> Self {
+        Self::from_integrator(Integrator::new(config))
+    }
+    /// A middleware over an existing integrator.
+    pub fn from_integrator(integrator: Integrator) -> Self {
+        Self { integrator }
+    }
+    /// Chooses each request's workspace with `resolver`.
+    #[must_use]
+    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
+        Self::from_integrator(self.integrator.resolve_workspace(resolver))
+    }
+    /// Runs `hook` after each token refresh instead of writing the default cookies.
+    #[must_use]
+    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
+        Self::from_integrator(self.integrator.on_token_refresh(hook))
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for QelosMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = QelosService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(QelosService {
+            service: Rc::new(service),
+            integrator: self.integrator.clone(),
+        }))
+    }
+}
+
+/// The service made by [`QelosMiddleware`].
+#[derive(Debug)]
+pub struct QelosService<S> {
+    service: Rc<S>,
+    integrator: Integrator,
+}
+
+/// The core rejection as an actix response.
+pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
+    let mut response = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(rejection.status().as_u16())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    response.content_type("application/json");
+    for cookie in rejection.set_cookies() {
+        response.append_header((SET_COOKIE, cookie.as_str()));
+    }
+    response.body(rejection.body())
+}
+
+fn head(req: &ServiceRequest) -> RequestHead {
+    let mut head = RequestHead::new(req.path());
+    for (name, value) in req.headers() {
+        head.push_header(name.as_str(), value.as_bytes());
+    }
+    head
+}
+
+impl<S, B> Service<ServiceRequest> for QelosService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        // The request is read now; the future owns its data, so `!Send` actix types never
+        // cross an await inside the core.
+        let resolving = self.integrator.resolve(&head(&req));
+        Box::pin(async move {
+            match resolving.await {
+                Outcome::Skipped => {
+                    req.extensions_mut().insert(Skipped);
+                    Ok(service.call(req).await?.map_into_left_body())
+                }
+                Outcome::Reject(rejection) => Ok(req
+                    .into_response(rejection_response(&rejection))
+                    .map_into_right_body()),
+                Outcome::Continue(ctx) => {
+                    req.extensions_mut().insert(ctx.clone());
+                    let mut response = service.call(req).await?;
+                    for cookie in ctx.take_response_cookies() {
+                        if let Ok(value) = HeaderValue::from_str(&cookie) {
+                            response.headers_mut().append(SET_COOKIE, value);
+                        }
+                    }
+                    Ok(response.map_into_left_body())
+                }
+            }
+        })
+    }
+}
