@@ -1,0 +1,124 @@
+//! The Rocket contract app: the routes and JSON every adapter serves identically (see
+//! `qelos_contract::app`). `cargo run -p qelos-integrator-rocket --example contract`
+//! (`QELOS_APP_URL`, `PORT`; without `QELOS_APP_URL` it starts an embedded qelos-mock).
+
+use qelos_contract::app::{self, EntityOp};
+use qelos_integrator_rocket::{Qelos, QelosConfig, QelosFairing, RequireUser};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{Build, Rocket, delete, get, post, put, routes};
+use serde_json::Value;
+
+type Reply = (Status, Json<Value>);
+
+fn reply((status, body): app::Reply) -> Reply {
+    (Status::new(status), Json(body))
+}
+
+#[get("/me")]
+fn me(q: &Qelos) -> Reply {
+    reply((200, app::me_json(Some(q))))
+}
+
+#[get("/tenant/me")]
+fn tenant_me(q: &Qelos) -> Reply {
+    reply((200, app::me_json(Some(q))))
+}
+
+#[get("/bare/me")]
+fn bare_me(q: &Qelos) -> Reply {
+    reply((200, app::me_json(Some(q))))
+}
+
+#[get("/secret")]
+fn secret(user: RequireUser) -> Reply {
+    reply((200, app::me_json(Some(user.context()))))
+}
+
+#[get("/health")]
+fn health(q: Option<&Qelos>) -> Reply {
+    reply((
+        200,
+        app::health_json(q.is_some_and(|q| q.is_authenticated())),
+    ))
+}
+
+#[get("/health/db")]
+fn health_db(q: Option<&Qelos>) -> Reply {
+    health(q)
+}
+
+#[get("/healthz")]
+fn healthz(q: Option<&Qelos>) -> Reply {
+    health(q)
+}
+
+#[get("/sdk/me?<delay_ms>")]
+async fn sdk_me(q: &Qelos, delay_ms: Option<u64>) -> Reply {
+    let query = delay_ms.map(|ms| format!("delay_ms={ms}"));
+    tokio::time::sleep(app::delay_from_query(query.as_deref())).await;
+    reply(app::sdk_me(q).await)
+}
+
+#[get("/entities/<bp>")]
+async fn list(q: &Qelos, bp: &str) -> Reply {
+    reply(app::entity(q.sdk(), bp, EntityOp::List).await)
+}
+
+#[post("/entities/<bp>", data = "<body>")]
+async fn create(q: &Qelos, bp: &str, body: Json<Value>) -> Reply {
+    reply(app::entity(q.sdk(), bp, EntityOp::Create(body.into_inner())).await)
+}
+
+#[get("/entities/<bp>/<id>")]
+async fn get_one(q: &Qelos, bp: &str, id: &str) -> Reply {
+    reply(app::entity(q.sdk(), bp, EntityOp::Get(id.to_owned())).await)
+}
+
+#[put("/entities/<bp>/<id>", data = "<body>")]
+async fn update(q: &Qelos, bp: &str, id: &str, body: Json<Value>) -> Reply {
+    reply(
+        app::entity(
+            q.sdk(),
+            bp,
+            EntityOp::Update(id.to_owned(), body.into_inner()),
+        )
+        .await,
+    )
+}
+
+#[delete("/entities/<bp>/<id>")]
+async fn remove(q: &Qelos, bp: &str, id: &str) -> Reply {
+    reply(app::entity(q.sdk(), bp, EntityOp::Delete(id.to_owned())).await)
+}
+
+/// The contract app on `rocket`, for `config`. `/bare` is excluded from the fairing.
+pub(crate) fn app(rocket: Rocket<Build>, config: QelosConfig) -> Rocket<Build> {
+    rocket
+        .mount(
+            "/",
+            routes![
+                me, tenant_me, bare_me, secret, health, health_db, healthz, sdk_me, list, create,
+                get_one, update, remove
+            ],
+        )
+        .attach(
+            QelosFairing::new(config)
+                .resolve_workspace(app::tenant_resolver())
+                .exclude("/bare"),
+        )
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    rocket::execute(async {
+        let (config, _embedded) = app::config_or_embedded_mock().await?;
+        let figment = rocket::Config::figment()
+            .merge(("port", app::port_from_env()))
+            .merge(("address", "0.0.0.0"));
+        app(rocket::custom(figment), config).launch().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,183 @@
+//! The fairing: resolves the context once per request, reroutes refusals, writes cookies.
+
+use std::io::Cursor;
+use std::sync::{Mutex, PoisonError};
+
+use qelos_integrator_core::{
+    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+};
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::{ContentType, Method, Status};
+use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
+
+use crate::guards::Qelos;
+
+/// What the fairing decided for this request, kept in the request-local cache.
+#[derive(Debug)]
+pub(crate) enum State {
+    /// The fairing did not run for this request (not attached, or an excluded path).
+    Missing,
+    /// A skip path: no context.
+    Skipped,
+    /// The context.
+    Ready(Qelos),
+}
+
+/// A refusal to answer for this request, set by the fairing or by a guard.
+#[derive(Debug, Default)]
+pub(crate) struct Pending(Mutex<Option<Rejection>>);
+
+impl Pending {
+    pub(crate) fn set(&self, rejection: Rejection) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(rejection);
+    }
+    fn take(&self) -> Option<Rejection> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+pub(crate) fn state<'r>(req: &'r Request<'_>) -> &'r State {
+    req.local_cache(|| State::Missing)
+}
+
+pub(crate) fn pending<'r>(req: &'r Request<'_>) -> &'r Pending {
+    req.local_cache(Pending::default)
+}
+
+/// The internal route a refused request is rerouted to, so no handler of the application runs.
+#[get("/__qelos/refused")]
+fn refused() -> Status {
+    Status::InternalServerError
+}
+
+/// A Rocket fairing that gives every request a Qelos context (or refuses it).
+///
+/// A fairing cannot answer a request itself, so a refusal (`require_auth` without a user, or an
+/// outage where a user is required) reroutes the request to an internal route mounted by the
+/// fairing, and `on_response` writes the contract's JSON, status and cookies. Guards that refuse
+/// (`RequireUser`, a missing context) are rendered the same way.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qelos_integrator_rocket::{Qelos, QelosConfig, QelosFairing};
+/// use rocket::get;
+///
+/// #[get("/me")]
+/// fn me(q: &Qelos) -> String {
+///     q.user().map(|u| u.username.clone()).unwrap_or_default()
+/// }
+///
+/// # fn build() -> Result<rocket::Rocket<rocket::Build>, qelos_integrator_rocket::ConfigError> {
+/// let rocket = rocket::build()
+///     .mount("/", rocket::routes![me])
+///     .attach(QelosFairing::new(QelosConfig::from_env()?));
+/// # Ok(rocket) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct QelosFairing {
+    integrator: Integrator,
+    excluded: Vec<String>,
+}
+
+impl QelosFairing {
+    /// A fairing for `config`.
+    pub fn new(config: QelosConfig) -> Self {
+        Self::from_integrator(Integrator::new(config))
+    }
+    /// A fairing over an existing integrator.
+    pub fn from_integrator(integrator: Integrator) -> Self {
+        Self {
+            integrator,
+            excluded: Vec::new(),
+        }
+    }
+    /// Chooses each request's workspace with `resolver`.
+    #[must_use]
+    pub fn resolve_workspace(mut self, resolver: impl ResolveWorkspace) -> Self {
+        self.integrator = self.integrator.resolve_workspace(resolver);
+        self
+    }
+    /// Runs `hook` after each token refresh instead of writing the default cookies.
+    #[must_use]
+    pub fn on_token_refresh(mut self, hook: impl OnTokenRefresh) -> Self {
+        self.integrator = self.integrator.on_token_refresh(hook);
+        self
+    }
+    /// Leaves requests under `prefix` entirely alone (as routes outside a middleware in other
+    /// frameworks): guards there answer `500 QELOS_MIDDLEWARE_MISSING`. For paths that should
+    /// simply get no context, use the config's skip paths.
+    #[must_use]
+    pub fn exclude(mut self, prefix: impl Into<String>) -> Self {
+        self.excluded.push(prefix.into());
+        self
+    }
+}
+
+fn head(req: &Request<'_>) -> RequestHead {
+    let mut head = RequestHead::new(req.uri().path().as_str());
+    for h in req.headers().iter() {
+        head.push_header(h.name().as_str(), h.value().as_bytes());
+    }
+    head
+}
+
+#[rocket::async_trait]
+impl Fairing for QelosFairing {
+    fn info(&self) -> Info {
+        Info {
+            name: "Qelos",
+            kind: Kind::Ignite | Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
+        Ok(rocket.mount("/", routes![refused]))
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _data: &mut Data<'_>) {
+        let path = req.uri().path().as_str().to_owned();
+        if self
+            .excluded
+            .iter()
+            .any(|p| qelos_integrator_core::config::path_is_under(&path, p))
+        {
+            return;
+        }
+        match self.integrator.resolve(&head(req)).await {
+            Outcome::Skipped => {
+                req.local_cache(|| State::Skipped);
+            }
+            Outcome::Continue(ctx) => {
+                req.local_cache(|| State::Ready(Qelos(ctx)));
+            }
+            Outcome::Reject(rejection) => {
+                pending(req).set(rejection);
+                req.set_method(Method::Get);
+                req.set_uri(uri!("/__qelos/refused"));
+            }
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if let State::Ready(ctx) = state(req) {
+            for cookie in ctx.take_response_cookies() {
+                res.adjoin_raw_header("Set-Cookie", cookie);
+            }
+        }
+        if let Some(rejection) = pending(req).take() {
+            let code = rejection.status().as_u16();
+            // A refusal wrapped in `Option<…>` by the handler let the handler run: only a
+            // response that carries the refusal's status is rewritten.
+            if res.status().code == code || req.uri().path() == "/__qelos/refused" {
+                let body = rejection.body();
+                res.set_status(Status::new(code));
+                res.set_header(ContentType::JSON);
+                res.set_sized_body(body.len(), Cursor::new(body));
+                for cookie in rejection.set_cookies() {
+                    res.adjoin_raw_header("Set-Cookie", cookie.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod fairing;
+mod guards;
+
+pub use fairing::QelosFairing;
+pub use guards::{Qelos, QelosSdk, RequireUser};
+
+#[doc(no_inline)]
+pub use qelos_integrator_core::{
+    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
+    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
+};
