@@ -5,8 +5,7 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use qelos_integrator_core::qelos_sdk::User;
-use qelos_integrator_core::{QelosContext, Rejection};
+use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
 
 use crate::middleware::rejection_response;
 
@@ -87,26 +86,12 @@ impl FromRequest for Qelos {
 /// }
 /// ```
 #[derive(Clone, Debug)]
-pub struct RequireUser {
-    user: User,
-    context: QelosContext,
-}
-
-impl RequireUser {
-    /// The signed-in user.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-    /// The whole context.
-    pub fn context(&self) -> &QelosContext {
-        &self.context
-    }
-}
+pub struct RequireUser(pub SignedIn);
 
 impl Deref for RequireUser {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.context
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
     }
 }
 
@@ -115,10 +100,7 @@ impl FromRequest for RequireUser {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(context(req).and_then(|context| {
-            let user = context.require_user().map_err(QelosError)?.clone();
-            Ok(RequireUser { user, context })
-        }))
+        ready(context(req).and_then(|c| c.signed_in().map(RequireUser).map_err(QelosError)))
     }
 }
 

@@ -5,8 +5,7 @@ use std::ops::Deref;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use qelos_integrator_core::qelos_sdk::User;
-use qelos_integrator_core::{QelosContext, Rejection};
+use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
 
 use crate::layer::Skipped;
 
@@ -89,26 +88,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
 /// }
 /// ```
 #[derive(Clone, Debug)]
-pub struct RequireUser {
-    user: User,
-    context: QelosContext,
-}
-
-impl RequireUser {
-    /// The signed-in user.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-    /// The whole context.
-    pub fn context(&self) -> &QelosContext {
-        &self.context
-    }
-}
+pub struct RequireUser(pub SignedIn);
 
 impl Deref for RequireUser {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.context
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
     }
 }
 
@@ -117,8 +102,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Qelos(ctx) = <Qelos as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        let user = ctx.require_user().map_err(QelosRejection)?.clone();
-        Ok(RequireUser { user, context: ctx })
+        ctx.signed_in().map(RequireUser).map_err(QelosRejection)
     }
 }
 

@@ -210,6 +210,19 @@ impl QelosContext {
             (None, _) => Err(Rejection::unauthorized().with_cookies(self.0.cookies.take())),
         }
     }
+    /// The signed-in user with this context, or the refusal of [`require_user`](Self::require_user).
+    /// What every adapter's `RequireUser` extractor holds.
+    ///
+    /// # Errors
+    ///
+    /// As [`require_user`](Self::require_user).
+    pub fn signed_in(&self) -> Result<SignedIn, Rejection> {
+        let user = self.require_user()?.clone();
+        Ok(SignedIn {
+            user,
+            context: self.clone(),
+        })
+    }
     /// The cookies queued for the response.
     pub fn response_cookies(&self) -> &ResponseCookies {
         &self.0.cookies
@@ -217,5 +230,38 @@ impl QelosContext {
     /// Takes the queued `Set-Cookie` values. Adapters call this after the handler.
     pub fn take_response_cookies(&self) -> Vec<String> {
         self.0.cookies.take()
+    }
+}
+
+/// A request with a signed-in user: the user, and the whole context (dereferences to it).
+///
+/// # Examples
+///
+/// ```
+/// fn greet(signed_in: &qelos_integrator_core::SignedIn) -> String {
+///     format!("{} ({} workspaces)", signed_in.user().username, signed_in.workspaces().len())
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    user: User,
+    context: QelosContext,
+}
+
+impl SignedIn {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    /// The whole context.
+    pub fn context(&self) -> &QelosContext {
+        &self.context
+    }
+}
+
+impl std::ops::Deref for SignedIn {
+    type Target = QelosContext;
+    fn deref(&self) -> &QelosContext {
+        &self.context
     }
 }

@@ -68,7 +68,7 @@ mod token_key;
 pub mod workspace;
 
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
-pub use context::{AnonymousReason, QelosContext, ResponseCookies, append_set_cookies};
+pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies};
 pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};

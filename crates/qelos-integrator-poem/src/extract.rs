@@ -3,8 +3,7 @@
 use std::ops::Deref;
 
 use poem::{FromRequest, Request, RequestBody};
-use qelos_integrator_core::qelos_sdk::User;
-use qelos_integrator_core::{QelosContext, Rejection};
+use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
 
 use crate::middleware::rejection_response;
 
@@ -70,37 +69,21 @@ impl<'a> FromRequest<'a> for Qelos {
 /// }
 /// ```
 #[derive(Clone, Debug)]
-pub struct RequireUser {
-    user: User,
-    context: QelosContext,
-}
-
-impl RequireUser {
-    /// The signed-in user.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-    /// The whole context.
-    pub fn context(&self) -> &QelosContext {
-        &self.context
-    }
-}
+pub struct RequireUser(pub SignedIn);
 
 impl Deref for RequireUser {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.context
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
     }
 }
 
 impl<'a> FromRequest<'a> for RequireUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let context = context(req)?;
-        let user = context
-            .require_user()
-            .map_err(|r| poem::Error::from_response(rejection_response(r)))?
-            .clone();
-        Ok(RequireUser { user, context })
+        context(req)?
+            .signed_in()
+            .map(RequireUser)
+            .map_err(|r| poem::Error::from_response(rejection_response(r)))
     }
 }
 

@@ -2,8 +2,7 @@
 
 use std::ops::Deref;
 
-use qelos_integrator_core::qelos_sdk::User;
-use qelos_integrator_core::{QelosContext, Rejection};
+use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
@@ -85,26 +84,12 @@ impl<'r> FromRequest<'r> for &'r Qelos {
 /// }
 /// ```
 #[derive(Clone, Debug)]
-pub struct RequireUser {
-    user: User,
-    context: QelosContext,
-}
-
-impl RequireUser {
-    /// The signed-in user.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-    /// The whole context.
-    pub fn context(&self) -> &QelosContext {
-        &self.context
-    }
-}
+pub struct RequireUser(pub SignedIn);
 
 impl Deref for RequireUser {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.context
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
     }
 }
 
@@ -118,11 +103,8 @@ impl<'r> FromRequest<'r> for RequireUser {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(f) => return Outcome::Forward(f),
         };
-        match q.require_user() {
-            Ok(user) => Outcome::Success(RequireUser {
-                user: user.clone(),
-                context: q.0.clone(),
-            }),
+        match q.signed_in() {
+            Ok(signed_in) => Outcome::Success(RequireUser(signed_in)),
             Err(rejection) => refuse(req, rejection),
         }
     }

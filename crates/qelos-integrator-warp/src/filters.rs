@@ -3,10 +3,10 @@
 use std::convert::Infallible;
 use std::ops::Deref;
 
-use qelos_integrator_core::qelos_sdk::{QelosSdk, User};
+use qelos_integrator_core::qelos_sdk::QelosSdk;
 use qelos_integrator_core::{
     Integrator, OnTokenRefresh, Outcome, QelosConfig, QelosContext, Rejection, RequestHead,
-    ResolveWorkspace,
+    ResolveWorkspace, SignedIn,
 };
 use warp::Filter;
 use warp::filters::path::FullPath;
@@ -26,26 +26,12 @@ impl Deref for Qelos {
 
 /// A signed-in user with the whole context.
 #[derive(Clone, Debug)]
-pub struct RequireUser {
-    user: User,
-    context: QelosContext,
-}
-
-impl RequireUser {
-    /// The signed-in user.
-    pub fn user(&self) -> &User {
-        &self.user
-    }
-    /// The whole context.
-    pub fn context(&self) -> &QelosContext {
-        &self.context
-    }
-}
+pub struct RequireUser(pub SignedIn);
 
 impl Deref for RequireUser {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.context
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.0
     }
 }
 
@@ -150,13 +136,10 @@ impl QelosFilters {
         &self,
     ) -> impl Filter<Extract = (RequireUser,), Error = warp::Rejection> + Clone + use<> {
         self.context().and_then(|Qelos(context): Qelos| async move {
-            match context.require_user() {
-                Ok(user) => Ok(RequireUser {
-                    user: user.clone(),
-                    context,
-                }),
-                Err(r) => Err(warp::reject::custom(QelosRejection(r))),
-            }
+            context
+                .signed_in()
+                .map(RequireUser)
+                .map_err(|r| warp::reject::custom(QelosRejection(r)))
         })
     }
 
