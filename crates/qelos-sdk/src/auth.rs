@@ -133,7 +133,7 @@ impl QelosSdk {
         &self,
         cookie_token: Option<&Secret>,
     ) -> Result<CookieRefresh, Error> {
-        let mut call = Call::new(Method::POST, "/api/cookie/refresh");
+        let mut call = Call::new(Method::POST, "/api/cookie/refresh").keep_cookies();
         call.bearer = cookie_token;
         let raw = match cookie_token {
             Some(_) => self.send_plain(call).await?,
@@ -176,7 +176,7 @@ impl QelosSdk {
     /// [`Error::Api`] 401 when not signed in.
     pub async fn logout(&self) -> Result<Vec<String>, Error> {
         let raw = self
-            .send(Call::new(Method::POST, "/api/logout"))
+            .send(Call::new(Method::POST, "/api/logout").keep_cookies())
             .await?
             .ok()?;
         Ok(raw.set_cookies())
@@ -298,8 +298,15 @@ impl QelosSdk {
         let set_cookies = raw.set_cookies();
         let v: Value = raw.json()?;
         let payload = v.get("payload").cloned().unwrap_or(Value::Null);
+        let mut user = payload.get("user").cloned().unwrap_or(Value::Null);
+        // Qelos serialises the raw user document here: drop its credential fields.
+        if let Some(doc) = user.as_object_mut() {
+            for secret in ["password", "salt", "tokens"] {
+                doc.remove(secret);
+            }
+        }
         Ok(AuthCallback {
-            user: payload.get("user").cloned().unwrap_or(Value::Null),
+            user,
             workspace: payload.get("workspace").filter(|w| !w.is_null()).cloned(),
             set_cookies,
         })

@@ -90,9 +90,27 @@ struct Shared {
 
 struct State {
     auth: Auth,
-    tokens: Mutex<TokenPair>,
+    tokens: Mutex<TokenState>,
+    /// Held while a refresh runs: the per-instance single flight.
     refresh_lock: tokio::sync::Mutex<()>,
     hooks: Option<Arc<dyn SessionHooks>>,
+}
+
+/// The current pair and what the last refresh did, read and written together.
+#[derive(Default)]
+struct TokenState {
+    pair: TokenPair,
+    /// Refreshes completed on this instance (successful or not).
+    attempts: u64,
+    /// The error of the last refresh, if it failed.
+    last_failure: Option<Error>,
+}
+
+/// The tokens a call was sent with, and how many refreshes had completed by then.
+#[derive(Clone)]
+struct Snapshot {
+    pair: TokenPair,
+    attempts: u64,
 }
 
 /// The Qelos client. Cheap to clone: clones share the HTTP client (one connection pool) and
@@ -162,8 +180,10 @@ pub(crate) struct Call<'a> {
     pub(crate) path: &'a str,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<serde_json::Value>,
-    /// Extra headers for this call only (sensitive).
+    /// A bearer token for this call only (sensitive); the instance's credentials are not sent.
     pub(crate) bearer: Option<&'a Secret>,
+    /// Hand the answer's `Set-Cookie` values to the hooks (off where the result returns them).
+    pub(crate) relay_cookies: bool,
 }
 
 impl<'a> Call<'a> {
@@ -174,6 +194,7 @@ impl<'a> Call<'a> {
             query: Vec::new(),
             body: None,
             bearer: None,
+            relay_cookies: true,
         }
     }
     pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
@@ -183,6 +204,15 @@ impl<'a> Call<'a> {
     pub(crate) fn query(mut self, query: Vec<(String, String)>) -> Self {
         self.query = query;
         self
+    }
+    /// The caller returns this call's `Set-Cookie` values itself.
+    pub(crate) fn keep_cookies(mut self) -> Self {
+        self.relay_cookies = false;
+        self
+    }
+    /// Whether the instance's credentials go with this call.
+    fn carries_credentials(&self) -> bool {
+        self.bearer.is_none() && !NO_AUTH.contains(&self.path)
     }
 }
 
@@ -230,21 +260,39 @@ impl QelosSdk {
         }
     }
 
-    /// The current tokens (OAuth mode: the latest pair; otherwise empty).
+    /// The current tokens (OAuth mode: the latest pair, after refreshes; otherwise empty).
+    /// `Debug` of the result is redacted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_sdk::{QelosSdk, TokenPair};
+    /// let pair = TokenPair::new(Some("access".into()), Some("refresh".into()));
+    /// let sdk = QelosSdk::builder("http://localhost:3000").oauth(pair.clone()).build()?;
+    /// assert_eq!(sdk.tokens(), pair);
+    /// # Ok::<(), qelos_sdk::Error>(())
+    /// ```
     pub fn tokens(&self) -> TokenPair {
+        self.token_state().pair.clone()
+    }
+
+    fn token_state(&self) -> std::sync::MutexGuard<'_, TokenState> {
         self.state
             .tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let state = self.token_state();
+        Snapshot {
+            pair: state.pair.clone(),
+            attempts: state.attempts,
+        }
     }
 
     pub(crate) fn replace_tokens(&self, pair: &TokenPair) {
-        *self
-            .state
-            .tokens
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = pair.clone();
+        self.token_state().pair = pair.clone();
     }
 
     fn url(&self, path: &str) -> url::Url {
@@ -306,20 +354,21 @@ impl QelosSdk {
             path = call.path,
             status = tracing::field::Empty
         );
-        let timeout = self.shared.timeout;
         async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| Error::from_reqwest(e, timeout))?;
+            let response = request.send().await.map_err(|e| {
+                let err = Error::from_reqwest(e);
+                tracing::debug!(error = %err, "qelos call failed");
+                err
+            })?;
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| Error::from_reqwest(e, timeout))?;
-            tracing::debug!(status = status.as_u16(), "qelos answered");
+            let body = response.bytes().await.map_err(|e| {
+                let err = Error::from_reqwest(e);
+                tracing::debug!(error = %err, "qelos body failed");
+                err
+            })?;
+            tracing::debug!("qelos answered");
             Ok(Raw {
                 status,
                 headers,
@@ -330,25 +379,45 @@ impl QelosSdk {
         .await
     }
 
-    /// Sends a request with the instance's credentials, relays `Set-Cookie` to the hooks, and in
-    /// OAuth mode refreshes once on a 401 and retries.
+    /// Sends a request with the instance's credentials (none for the no-auth paths), relays
+    /// `Set-Cookie` to the hooks, and in OAuth mode refreshes once on a 401 and retries.
+    ///
+    /// When the refresh is refused (or there is nothing to refresh with) the call's own 401 is
+    /// returned; when Qelos is unavailable during the refresh, that outage is returned.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<Raw, Error> {
-        let with_auth = !NO_AUTH.contains(&call.path);
-        let used = self.tokens();
-        let raw = self.send_once(&call, &used, with_auth).await?;
-        let can_refresh = with_auth && matches!(self.state.auth, Auth::OAuth(_));
+        let with_auth = call.carries_credentials();
+        // `/api/cookie/refresh` is not a refreshable call: an OAuth access token is never valid
+        // there, so refreshing would only burn the refresh token.
+        let can_refresh = with_auth
+            && matches!(self.state.auth, Auth::OAuth(_))
+            && call.path != "/api/cookie/refresh";
+        let mut used = self.snapshot();
+        if can_refresh && used.pair.access.is_none() && used.pair.refresh.is_some() {
+            // Only a refresh token: refresh first rather than send a call bound to fail.
+            self.refresh_single_flight(&used).await?;
+            used = self.snapshot();
+        }
+        let raw = self.send_once(&call, &used.pair, with_auth).await?;
         let raw = if raw.status == StatusCode::UNAUTHORIZED && can_refresh {
-            self.refresh_after_401(&used).await?;
-            let fresh = self.tokens();
-            self.send_once(&call, &fresh, true).await?
+            match self.refresh_single_flight(&used).await {
+                Ok(()) => {
+                    let fresh = self.tokens();
+                    self.send_once(&call, &fresh, true).await?
+                }
+                Err(e) if e.is_unavailable() => return Err(e),
+                Err(_) => raw,
+            }
         } else {
             raw
         };
-        self.relay_cookies(&raw);
+        if call.relay_cookies {
+            self.relay_cookies(&raw);
+        }
         Ok(raw)
     }
 
-    /// Sends without credentials or refresh, and without relaying cookies (the caller returns them).
+    /// Sends without the instance's credentials (only the call's own bearer, if any), without
+    /// refresh, and without relaying cookies (the caller returns them).
     pub(crate) async fn send_plain(&self, call: Call<'_>) -> Result<Raw, Error> {
         self.send_once(&call, &TokenPair::default(), false).await
     }
@@ -362,42 +431,68 @@ impl QelosSdk {
         }
     }
 
-    /// Per-instance single-flight: concurrent 401s on clones refresh once; a call that failed
-    /// with tokens that have since been replaced just retries.
-    async fn refresh_after_401(&self, used: &TokenPair) -> Result<(), Error> {
-        let _guard = self.state.refresh_lock.lock().await;
-        let current = self.tokens();
-        if current != *used {
-            return Ok(());
-        }
-        let fresh = match &self.state.hooks {
-            Some(hooks) => hooks.refresh(self, &current).await?,
-            None => self.exchange_tokens(&current).await?,
+    /// Per-instance single flight. A call sent with `used` waits for any refresh in progress;
+    /// then, if the tokens changed since it was sent, it just retries with the new ones; if a
+    /// refresh of the same tokens failed meanwhile, it shares that failure; otherwise it is the
+    /// one call that refreshes.
+    async fn refresh_single_flight(&self, used: &Snapshot) -> Result<(), Error> {
+        let _flight = self.state.refresh_lock.lock().await;
+        let current = {
+            let state = self.token_state();
+            if state.pair != used.pair {
+                return Ok(());
+            }
+            if state.attempts != used.attempts {
+                return match &state.last_failure {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(()),
+                };
+            }
+            state.pair.clone()
         };
-        self.replace_tokens(&fresh);
-        if let Some(hooks) = &self.state.hooks {
-            hooks.on_tokens(&fresh);
-        }
-        Ok(())
+        self.run_refresh(&current).await.map(drop)
     }
 
-    /// Refreshes the stored pair now (OAuth mode), stores it and tells the hooks.
+    /// Runs one refresh (the hooks' or [`exchange_tokens`](Self::exchange_tokens)) with the
+    /// refresh lock held, stores its outcome and tells the hooks.
+    async fn run_refresh(&self, current: &TokenPair) -> Result<TokenPair, Error> {
+        let outcome = match &self.state.hooks {
+            Some(hooks) => hooks.refresh(self, current).await,
+            None => self.exchange_tokens(current).await,
+        };
+        {
+            let mut state = self.token_state();
+            state.attempts = state.attempts.wrapping_add(1);
+            match &outcome {
+                Ok(fresh) => {
+                    state.pair = fresh.clone();
+                    state.last_failure = None;
+                }
+                Err(e) => state.last_failure = Some(e.clone()),
+            }
+        }
+        match &outcome {
+            Ok(_) => tracing::debug!("qelos tokens refreshed"),
+            Err(e) => tracing::debug!(error = %e, "qelos token refresh failed"),
+        }
+        if let (Ok(fresh), Some(hooks)) = (&outcome, &self.state.hooks) {
+            hooks.on_tokens(fresh);
+        }
+        outcome
+    }
+
+    /// Refreshes the stored pair now (through the hooks' `refresh` when set), stores the new
+    /// pair and calls `on_tokens`. Shares the instance's single flight with the automatic
+    /// refresh. Meant for OAuth mode; other modes hold no pair.
     ///
     /// # Errors
     ///
-    /// [`Error::NoRefreshToken`] without tokens; the refresh call's errors.
+    /// [`Error::NoRefreshToken`] without tokens; [`Error::Api`] 401 when Qelos refuses the
+    /// refresh token (for example one that was already used); network, timeout, decode errors.
     pub async fn refresh_token(&self) -> Result<TokenPair, Error> {
+        let _flight = self.state.refresh_lock.lock().await;
         let current = self.tokens();
-        let _guard = self.state.refresh_lock.lock().await;
-        let fresh = match &self.state.hooks {
-            Some(hooks) => hooks.refresh(self, &current).await?,
-            None => self.exchange_tokens(&current).await?,
-        };
-        self.replace_tokens(&fresh);
-        if let Some(hooks) = &self.state.hooks {
-            hooks.on_tokens(&fresh);
-        }
-        Ok(fresh)
+        self.run_refresh(&current).await
     }
 
     /// Stateless token exchange: with a refresh token, `POST /api/token/refresh` (Bearer refresh)
@@ -409,35 +504,32 @@ impl QelosSdk {
     /// [`Error::NoRefreshToken`] for an empty pair; [`Error::Api`] 401 when Qelos refuses;
     /// network, timeout and decode errors.
     pub async fn exchange_tokens(&self, current: &TokenPair) -> Result<TokenPair, Error> {
-        if let Some(refresh) = &current.refresh {
-            let mut call = Call::new(Method::POST, "/api/token/refresh");
-            call.bearer = Some(refresh);
-            let v: serde_json::Value = self.send_plain(call).await?.json()?;
-            let token = |k: &str| {
-                v.pointer(&format!("/payload/{k}"))
-                    .and_then(|t| t.as_str())
-                    .map(Secret::from)
-            };
-            let access = token("token").ok_or(Error::Decode {
-                status: 200,
-                detail: "refresh answer has no payload.token".into(),
-            })?;
-            return Ok(TokenPair::new(Some(access), token("refreshToken")));
-        }
-        if let Some(access) = &current.access {
-            let mut call = Call::new(Method::POST, "/api/cookie/refresh");
-            call.bearer = Some(access);
-            let v: serde_json::Value = self.send_plain(call).await?.json()?;
-            let cookie = v
-                .pointer("/payload/cookieToken")
-                .and_then(|t| t.as_str())
-                .ok_or(Error::Decode {
-                    status: 200,
-                    detail: "cookie refresh answer has no payload.cookieToken".into(),
-                })?;
-            return Ok(TokenPair::new(Some(Secret::from(cookie)), None));
-        }
-        Err(Error::NoRefreshToken)
+        let (path, bearer, key) = match (&current.refresh, &current.access) {
+            (Some(refresh), _) => ("/api/token/refresh", refresh, "token"),
+            (None, Some(access)) => ("/api/cookie/refresh", access, "cookieToken"),
+            (None, None) => return Err(Error::NoRefreshToken),
+        };
+        let mut call = Call::new(Method::POST, path);
+        call.bearer = Some(bearer);
+        let raw = self.send_plain(call).await?.ok()?;
+        let status = raw.status.as_u16();
+        let v: serde_json::Value = raw.json()?;
+        let token = |k: &str| {
+            v.get("payload")
+                .and_then(|p| p.get(k))
+                .and_then(serde_json::Value::as_str)
+                .map(Secret::from)
+        };
+        let access = token(key).ok_or_else(|| Error::Decode {
+            status,
+            detail: format!("the answer has no payload.{key}"),
+        })?;
+        let refresh = if key == "token" {
+            token("refreshToken")
+        } else {
+            None
+        };
+        Ok(TokenPair::new(Some(access), refresh))
     }
 
     /// GET and decode.
@@ -455,15 +547,45 @@ fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: &str) -> Re
     Ok(())
 }
 
+/// Checks the application URL: `http(s)`, a host, no credentials, query or fragment. The
+/// error text never repeats the URL (it may hold a password).
+fn parse_app_url(raw: &str) -> Result<url::Url, Error> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let app_url = url::Url::parse(trimmed).map_err(|e| Error::InvalidUrl(e.to_string()))?;
+    if !matches!(app_url.scheme(), "http" | "https") {
+        return Err(Error::InvalidUrl(format!(
+            "unsupported scheme {:?} (http or https)",
+            app_url.scheme()
+        )));
+    }
+    if app_url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::InvalidUrl("the URL has no host".into()));
+    }
+    if !app_url.username().is_empty() || app_url.password().is_some() {
+        return Err(Error::InvalidUrl(
+            "the URL holds credentials; pass them as `Auth` instead".into(),
+        ));
+    }
+    if app_url.query().is_some() || app_url.fragment().is_some() {
+        return Err(Error::InvalidUrl(
+            "the URL has a query or fragment; give the application's base URL".into(),
+        ));
+    }
+    Ok(app_url)
+}
+
 impl State {
     fn new(auth: Auth, hooks: Option<Arc<dyn SessionHooks>>) -> Self {
-        let tokens = match &auth {
+        let pair = match &auth {
             Auth::OAuth(pair) => pair.clone(),
             _ => TokenPair::default(),
         };
         Self {
             auth,
-            tokens: Mutex::new(tokens),
+            tokens: Mutex::new(TokenState {
+                pair,
+                ..TokenState::default()
+            }),
             refresh_lock: tokio::sync::Mutex::new(()),
             hooks,
         }
@@ -483,8 +605,11 @@ pub struct QelosSdkBuilder {
 
 impl std::fmt::Debug for QelosSdkBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only a valid URL is shown: an invalid one may hold credentials.
+        let app_url =
+            parse_app_url(&self.app_url).map_or_else(|_| "(invalid)".to_owned(), String::from);
         f.debug_struct("QelosSdkBuilder")
-            .field("app_url", &self.app_url)
+            .field("app_url", &app_url)
             .field("timeout", &self.timeout)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
@@ -537,16 +662,16 @@ impl QelosSdkBuilder {
     /// [`Error::InvalidUrl`] unless the URL is `http(s)` with a host; [`Error::InvalidHeader`];
     /// [`Error::Network`] if the HTTP client cannot be built.
     pub fn build(self) -> Result<QelosSdk, Error> {
-        let trimmed = self.app_url.trim().trim_end_matches('/');
-        let app_url = url::Url::parse(trimmed).map_err(|e| Error::InvalidUrl(e.to_string()))?;
-        if !matches!(app_url.scheme(), "http" | "https") {
-            return Err(Error::InvalidUrl(format!(
-                "unsupported scheme {:?}",
-                app_url.scheme()
-            )));
-        }
-        if app_url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::InvalidUrl("the URL has no host".into()));
+        let app_url = parse_app_url(&self.app_url)?;
+        let credential = match &self.auth {
+            Auth::None | Auth::OAuth(_) => None,
+            Auth::CookieSession(c) => Some(("cookie", c)),
+            Auth::ApiToken(t) => Some(("x-api-key", t)),
+        };
+        if let Some((name, secret)) = credential {
+            HeaderValue::from_str(secret.expose()).map_err(|_| {
+                Error::InvalidHeader(format!("{name} holds characters a header cannot carry"))
+            })?;
         }
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
@@ -558,8 +683,11 @@ impl QelosSdkBuilder {
         }
         let client = match self.client {
             Some(c) => c,
+            // Redirects are not followed: Qelos API calls never redirect, and a redirect to
+            // another host would carry `x-api-key` along.
             None => reqwest::Client::builder()
                 .pool_idle_timeout(Duration::from_secs(60))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Network(e.without_url().to_string()))?,
         };

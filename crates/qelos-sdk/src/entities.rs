@@ -18,23 +18,95 @@ use std::marker::PhantomData;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::auth::segment;
 use crate::client::{Call, QelosSdk};
 use crate::error::Error;
 
-/// An entity: its `id` (the `identifier`) and the rest of its JSON as `T`.
+/// An entity: its `id` (the `identifier`), the caller's view of it as `T`, and every field `T`
+/// does not hold in [`extra`](Self::extra).
 ///
-/// With `T = serde_json::Value` (the default) every field is kept.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `T` is deserialised from the whole entity object (flat: properties at the top level, and
+/// also under `metadata`), so a struct with `name` and `price` fields reads those properties.
+/// The fields `T` does not serialise back (`tenant`, `created`, `metadata`, ...) are kept in
+/// `extra`; serialising an `Entity` gives back the API's JSON (`extra`, then `T`, then `id`).
+/// With `T = serde_json::Value` (the default) `T` holds every field and `extra` is empty.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_sdk::Entity;
+/// #[derive(serde::Deserialize, serde::Serialize)]
+/// struct Product { name: String }
+///
+/// let json = serde_json::json!({"id": "0190", "name": "A", "tenant": "0", "metadata": {"name": "A"}});
+/// let typed: Entity<Product> = serde_json::from_value(json.clone()).unwrap();
+/// assert_eq!((typed.id.as_str(), typed.data.name.as_str()), ("0190", "A"));
+/// assert_eq!(typed.extra["tenant"], "0");
+/// assert_eq!(serde_json::to_value(&typed).unwrap(), json);
+///
+/// let untyped: Entity = serde_json::from_value(json.clone()).unwrap();
+/// assert_eq!(untyped.data["metadata"]["name"], "A");
+/// assert_eq!(serde_json::to_value(&untyped).unwrap(), json);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entity<T = Value> {
-    /// The entity id.
-    #[serde(default)]
+    /// The entity id (`id`, the same value as `identifier`); empty if the answer had none.
     pub id: String,
-    /// The entity's properties (flat: metadata keys at the top level).
-    #[serde(flatten)]
+    /// The entity as `T`.
     pub data: T,
+    /// The fields `T` does not hold.
+    pub extra: Map<String, Value>,
+}
+
+impl<'de, T: DeserializeOwned + Serialize> Deserialize<'de> for Entity<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut map = Map::<String, Value>::deserialize(deserializer)?;
+        let id = match map.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        let data: T =
+            serde_json::from_value(Value::Object(map.clone())).map_err(D::Error::custom)?;
+        // Whatever `T` gives back is `T`'s; the rest is kept aside.
+        if let Ok(Value::Object(held)) = serde_json::to_value(&data) {
+            map.retain(|k, _| !held.contains_key(k));
+        }
+        map.remove("id");
+        Ok(Entity {
+            id,
+            data,
+            extra: map,
+        })
+    }
+}
+
+impl<T: Serialize> Serialize for Entity<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let mut out = self.extra.clone();
+        match serde_json::to_value(&self.data).map_err(S::Error::custom)? {
+            Value::Object(fields) => out.extend(fields),
+            Value::Null => {}
+            _ => {
+                return Err(S::Error::custom(
+                    "an entity's data must serialise to an object",
+                ));
+            }
+        }
+        let same_id = match out.get("id") {
+            Some(Value::String(s)) => *s == self.id,
+            Some(Value::Number(n)) => n.to_string() == self.id,
+            _ => self.id.is_empty(),
+        };
+        if !same_id {
+            out.insert("id".into(), Value::String(self.id.clone()));
+        }
+        out.serialize(serializer)
+    }
 }
 
 /// A list query: filters, `$limit`, `$page`, `$sort`, `$flat`.
@@ -99,10 +171,25 @@ impl EntityQuery {
         self.flat = Some(flat);
         self
     }
-    /// The query-string pairs.
+    /// The query-string pairs of a list call: filters, `$limit`, `$page`, `$sort`, then `$flat`
+    /// (`true` unless [`flat`](Self::flat) or a `$flat` filter chose otherwise).
     pub fn pairs(&self) -> Vec<(String, String)> {
         let mut out = self.filter_pairs();
-        out.push(("$flat".into(), self.flat.unwrap_or(true).to_string()));
+        let chosen = self.filters.iter().any(|(k, _)| k == "$flat");
+        match self.flat {
+            Some(flat) => {
+                out.retain(|(k, _)| k != "$flat");
+                out.push(("$flat".into(), flat.to_string()));
+            }
+            None if !chosen => out.push(("$flat".into(), "true".into())),
+            None => {}
+        }
+        out
+    }
+    /// `/charts/count` takes the raw filters and no `$flat`.
+    fn count_pairs(&self) -> Vec<(String, String)> {
+        let mut out = self.filter_pairs();
+        out.retain(|(k, _)| k != "$flat");
         out
     }
     fn filter_pairs(&self) -> Vec<(String, String)> {
@@ -143,7 +230,7 @@ fn flat() -> Vec<(String, String)> {
     vec![("$flat".into(), "true".into())]
 }
 
-impl<T: DeserializeOwned> Entities<T> {
+impl<T: DeserializeOwned + Serialize> Entities<T> {
     fn one(&self, id: &str) -> String {
         format!("{}/entities/{}", self.path, segment(id))
     }
@@ -178,7 +265,7 @@ impl<T: DeserializeOwned> Entities<T> {
     ///
     /// [`Error::Api`] 403, 406 (validation).
     pub async fn create(&self, entity: &impl Serialize) -> Result<Entity<T>, Error> {
-        let body = serde_json::to_value(entity).map_err(|e| Error::decode(0, &e))?;
+        let body = serde_json::to_value(entity).map_err(|e| Error::encode(&e))?;
         let path = format!("{}/entities", self.path);
         self.sdk
             .send(Call::new(Method::POST, &path).query(flat()).json(body))
@@ -191,7 +278,7 @@ impl<T: DeserializeOwned> Entities<T> {
     ///
     /// [`Error::Api`] 403, 404, 406.
     pub async fn update(&self, id: &str, changes: &impl Serialize) -> Result<Entity<T>, Error> {
-        let body = serde_json::to_value(changes).map_err(|e| Error::decode(0, &e))?;
+        let body = serde_json::to_value(changes).map_err(|e| Error::encode(&e))?;
         self.sdk
             .send(
                 Call::new(Method::PUT, &self.one(id))
@@ -226,7 +313,7 @@ impl<T: DeserializeOwned> Entities<T> {
         let path = format!("{}/charts/count", self.path);
         let c: Count = self
             .sdk
-            .send(Call::new(Method::GET, &path).query(query.filter_pairs()))
+            .send(Call::new(Method::GET, &path).query(query.count_pairs()))
             .await?
             .json()?;
         Ok(c.count)

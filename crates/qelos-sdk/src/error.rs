@@ -1,7 +1,5 @@
 //! The SDK's error type. It never contains a token, a URL or response text.
 
-use std::time::Duration;
-
 /// Everything that can go wrong calling Qelos.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -30,6 +28,10 @@ pub enum Error {
         /// What went wrong, without body content.
         detail: String,
     },
+    /// A request body could not be serialised to JSON (a caller's value whose `Serialize`
+    /// failed, e.g. a map with non-string keys). `0` holds the serde category only.
+    #[error("the request body could not be serialised: {0}")]
+    Encode(String),
     /// The Qelos URL is not usable.
     #[error("invalid Qelos URL: {0}")]
     InvalidUrl(String),
@@ -63,8 +65,9 @@ impl Error {
         }
     }
 
-    pub(crate) fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
-        let _ = timeout;
+    /// A transport error: [`Error::Timeout`] or [`Error::Network`] with the URL removed (a URL can
+    /// carry a token, e.g. the `rt` of the social-login callback).
+    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
         if err.is_timeout() {
             return Error::Timeout;
         }
@@ -79,28 +82,36 @@ impl Error {
         Error::Network(text)
     }
 
+    /// A body that is not the expected JSON. serde_json's own message can quote the offending
+    /// value (a token, say), so only its category and position are kept.
     pub(crate) fn decode(status: u16, err: &serde_json::Error) -> Self {
-        let kind = match err.classify() {
-            serde_json::error::Category::Io => "i/o error",
-            serde_json::error::Category::Syntax => "not JSON",
-            serde_json::error::Category::Data => "unexpected JSON shape",
-            serde_json::error::Category::Eof => "truncated JSON",
-        };
         Error::Decode {
             status,
-            detail: format!("{kind} at line {} column {}", err.line(), err.column()),
+            detail: format!(
+                "{} at line {} column {}",
+                category(err),
+                err.line(),
+                err.column()
+            ),
         }
+    }
+
+    /// A request body that could not be serialised (category only, never the value).
+    pub(crate) fn encode(err: &serde_json::Error) -> Self {
+        Error::Encode(category(err).to_owned())
     }
 
     /// Builds an [`Error::Api`] from an error body, the way the official SDKs read messages.
     pub(crate) fn from_body(status: u16, body: &[u8]) -> Self {
         let message = match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(serde_json::Value::String(s)) => s,
-            Ok(v) => message_of(&v).unwrap_or_else(|| "Request failed".to_owned()),
+            Ok(v) => message_of(&v).unwrap_or_else(|| REQUEST_FAILED.to_owned()),
             Err(_) => {
+                // A plain-text body is the message (Qelos answers some 500s with a bare
+                // string); an empty, long or HTML body is not.
                 let text = String::from_utf8_lossy(body).trim().to_owned();
                 if text.is_empty() || text.len() > 300 || text.starts_with('<') {
-                    default_message(status)
+                    REQUEST_FAILED.to_owned()
                 } else {
                     text
                 }
@@ -110,15 +121,17 @@ impl Error {
     }
 }
 
-fn default_message(status: u16) -> String {
-    match status {
-        401 => "unauthorized".into(),
-        403 => "forbidden".into(),
-        404 => "not found".into(),
-        s if s >= 500 => "server error".into(),
-        _ => "Request failed".into(),
+fn category(err: &serde_json::Error) -> &'static str {
+    match err.classify() {
+        serde_json::error::Category::Io => "i/o error",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "unexpected JSON shape",
+        serde_json::error::Category::Eof => "truncated JSON",
     }
 }
+
+/// The message when the body says nothing usable (as the official SDKs).
+const REQUEST_FAILED: &str = "Request failed";
 
 /// `message` || `error.message` || `error_description` || `error` (string).
 pub(crate) fn message_of(v: &serde_json::Value) -> Option<String> {

@@ -175,8 +175,31 @@ impl Signup {
     }
 }
 
-/// Result of a cookie-mode sign-in or sign-up.
-#[derive(Clone, Debug)]
+/// `Debug` of `Set-Cookie` values: names and attributes, never the value.
+struct RedactedCookies<'a>(&'a [String]);
+
+impl std::fmt::Debug for RedactedCookies<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|c| redact_set_cookie(c)))
+            .finish()
+    }
+}
+
+/// `qlt_0=<jwt>; Path=/api` → `qlt_0=***; Path=/api`.
+pub(crate) fn redact_set_cookie(set_cookie: &str) -> String {
+    let (pair, attributes) = set_cookie
+        .split_once(';')
+        .map_or((set_cookie, None), |(p, a)| (p, Some(a)));
+    let name = pair.split_once('=').map_or(pair, |(n, _)| n).trim();
+    match attributes {
+        Some(a) => format!("{name}=***;{a}"),
+        None => format!("{name}=***"),
+    }
+}
+
+/// Result of a cookie-mode sign-in or sign-up. `Debug` redacts the cookie values.
+#[derive(Clone)]
 pub struct SigninResponse {
     /// `payload.user` (no `_id` on this endpoint).
     pub user: Value,
@@ -197,8 +220,8 @@ pub struct OAuthSignin {
     pub workspace: Option<Workspace>,
 }
 
-/// Result of `POST /api/cookie/refresh`.
-#[derive(Clone, Debug)]
+/// Result of `POST /api/cookie/refresh`. `Debug` redacts the cookie and its value.
+#[derive(Clone)]
 pub struct CookieRefresh {
     /// The new session cookie JWT.
     pub cookie_token: Secret,
@@ -210,15 +233,46 @@ pub struct CookieRefresh {
     pub set_cookies: Vec<String>,
 }
 
-/// Result of `POST /api/auth/callback` (social login).
-#[derive(Clone, Debug)]
+/// Result of `POST /api/auth/callback` (social login). `Debug` redacts the cookie values.
+#[derive(Clone)]
 pub struct AuthCallback {
-    /// `payload.user`.
+    /// `payload.user`: the user document, without its `password`, `salt` and `tokens` fields.
     pub user: Value,
     /// `payload.workspace`.
     pub workspace: Option<Value>,
     /// The session cookies to forward.
     pub set_cookies: Vec<String>,
+}
+
+impl std::fmt::Debug for SigninResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigninResponse")
+            .field("user", &self.user)
+            .field("workspace", &self.workspace)
+            .field("set_cookies", &RedactedCookies(&self.set_cookies))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CookieRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieRefresh")
+            .field("cookie_token", &self.cookie_token)
+            .field("user", &self.user)
+            .field("workspace", &self.workspace)
+            .field("set_cookies", &RedactedCookies(&self.set_cookies))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCallback")
+            .field("user", &self.user)
+            .field("workspace", &self.workspace)
+            .field("set_cookies", &RedactedCookies(&self.set_cookies))
+            .finish()
+    }
 }
 
 /// Fields of `POST /api/me`; `None` leaves a field alone.

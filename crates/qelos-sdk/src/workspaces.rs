@@ -9,7 +9,7 @@
 //! ```
 
 use reqwest::Method;
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::auth::segment;
 use crate::client::{Call, QelosSdk};
@@ -54,7 +54,7 @@ impl Workspaces {
     ///
     /// [`Error::Api`] 403 when not permitted, 400/500 for invalid data.
     pub async fn create(&self, new: &NewWorkspace) -> Result<Workspace, Error> {
-        let body = serde_json::to_value(new).map_err(|e| Error::decode(0, &e))?;
+        let body = serde_json::to_value(new).map_err(|e| Error::encode(&e))?;
         self.sdk
             .send(Call::new(Method::POST, "/api/workspaces").json(body))
             .await?
@@ -65,10 +65,11 @@ impl Workspaces {
     /// # Errors
     ///
     /// [`Error::Api`] 403 for non-admins.
-    pub async fn update(&self, id: &str, changes: &Value) -> Result<Workspace, Error> {
+    pub async fn update(&self, id: &str, changes: &impl Serialize) -> Result<Workspace, Error> {
+        let body = serde_json::to_value(changes).map_err(|e| Error::encode(&e))?;
         let path = format!("/api/workspaces/{}", segment(id));
         self.sdk
-            .send(Call::new(Method::PUT, &path).json(changes.clone()))
+            .send(Call::new(Method::PUT, &path).json(body))
             .await?
             .json()
     }
