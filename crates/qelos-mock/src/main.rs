@@ -8,7 +8,7 @@ use qelos_mock::{MockConfig, MockServer};
 
 fn usage() -> ! {
     println!(
-        "usage: qelos-mock [--port N] [--host ADDR] [--no-controls]\n\nAn in-memory fake Qelos server. PORT is read when --port is absent (default 3000)."
+        "usage: qelos-mock [--port N] [--host ADDR] [--no-controls] [--no-record]\n\nAn in-memory fake Qelos server. PORT is read when --port is absent (default 3000)."
     );
     std::process::exit(0)
 }
@@ -27,6 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(3000);
     let mut host: IpAddr = IpAddr::from([127, 0, 0, 1]);
     let mut controls = true;
+    let mut record = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -43,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .ok_or("--host needs an IP address")?
             }
             "--no-controls" => controls = false,
+            "--no-record" => record = false,
             "--help" | "-h" => usage(),
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
         }
@@ -50,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = MockConfig {
         addr: SocketAddr::new(host, port),
         controls,
+        record_requests: record,
         ..MockConfig::default()
     };
     let mock = MockServer::start_with(config).await?;
