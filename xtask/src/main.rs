@@ -18,9 +18,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("table") => print_contract_table(&root()).map(|_| ()),
+        Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  table  print the contract table of the last test run"
+                "usage: cargo xtask <test|bench|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  bench  load benchmarks in release mode (options: --seconds N --connections N --frameworks a,b)\n  table  print the contract table of the last test run"
             );
             Err("unknown command".into())
         }
@@ -178,6 +179,23 @@ fn test(args: &[String]) -> Result {
         failures.push(e);
     }
 
+    step("benchmark smoke run (checks the bench works, not its speed)");
+    let smoke = run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "-p",
+        "qelos-bench",
+        "-p",
+        "qelos-mock",
+    ]))
+    .and_then(|()| {
+        run(Command::new(root.join("target/debug/qelos-bench"))
+            .current_dir(&root)
+            .args(["run", "--smoke", "--out", "target/bench-smoke"]))
+    });
+    if let Err(e) = smoke {
+        failures.push(e);
+    }
+
     step("contract table");
     match print_contract_table(&root) {
         Ok(true) => {}
@@ -195,6 +213,23 @@ fn test(args: &[String]) -> Result {
             failures.join("\n  ")
         ))
     }
+}
+
+/// `cargo xtask bench`: release build, then every framework × case against one qelos-mock.
+fn bench(args: &[String]) -> Result {
+    let root = root();
+    run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "-p",
+        "qelos-bench",
+        "-p",
+        "qelos-mock",
+    ]))?;
+    run(Command::new(root.join("target/release/qelos-bench"))
+        .current_dir(&root)
+        .arg("run")
+        .args(args))
 }
 
 /// Reads nextest's JUnit report and prints scenario × adapter. Returns whether every

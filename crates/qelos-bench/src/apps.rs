@@ -1,0 +1,336 @@
+//! The apps under load: per framework, the bare framework, a hand-written lower bound, and the
+//! qelos-rs adapter. All answer `GET /me` with the same JSON shape.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use qelos_integrator_core::{QelosConfig, QelosContext};
+use serde_json::json;
+
+/// What an app does per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The framework alone: a fixed JSON answer, no upstream call.
+    Bare,
+    /// The two upstream calls a signed-in request needs, concurrently, on one pooled client.
+    Lower,
+    /// The qelos-rs adapter.
+    Adapter,
+    /// The adapter with the identity cache on.
+    Cached,
+}
+
+impl Mode {
+    pub(crate) fn parse(s: &str) -> Option<Mode> {
+        Some(match s {
+            "bare" => Mode::Bare,
+            "lower" => Mode::Lower,
+            "adapter" => Mode::Adapter,
+            "cached" => Mode::Cached,
+            _ => return None,
+        })
+    }
+}
+
+/// The anonymous body, also the bare framework's answer.
+pub(crate) const ANONYMOUS: &str =
+    r#"{"userId":null,"username":null,"workspaceId":null,"workspaceName":null,"workspaceCount":0}"#;
+
+pub(crate) fn me_body(ctx: &QelosContext) -> String {
+    let user = ctx.user();
+    let ws = ctx.workspace();
+    json!({
+        "userId": user.map(|u| &u.id),
+        "username": user.map(|u| &u.username),
+        "workspaceId": ws.map(|w| &w.id),
+        "workspaceName": ws.map(|w| &w.name),
+        "workspaceCount": ctx.workspaces().len(),
+    })
+    .to_string()
+}
+
+/// The hand-written lower bound: exactly `/api/me` and `/api/workspaces`, concurrently.
+#[derive(Clone)]
+pub(crate) struct Lower {
+    client: reqwest::Client,
+    qelos: Arc<str>,
+}
+
+impl Lower {
+    pub(crate) fn new(qelos: &str) -> Self {
+        Self {
+            client: reqwest::Client::new(),
+            qelos: Arc::from(qelos.trim_end_matches('/')),
+        }
+    }
+
+    pub(crate) async fn me(&self, authorization: Option<String>) -> String {
+        let Some(auth) = authorization else {
+            return ANONYMOUS.to_owned();
+        };
+        let get = |path: &str| {
+            self.client
+                .get(format!("{}{path}", self.qelos))
+                .header("authorization", auth.clone())
+                .send()
+        };
+        let (me, list) = futures_util::future::join(get("/api/me"), get("/api/workspaces")).await;
+        let me: serde_json::Value = match me {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        let list: serde_json::Value = match list {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        json!({
+            "userId": me.get("_id"),
+            "username": me.get("username"),
+            "workspaceId": me.pointer("/workspace/_id"),
+            "workspaceName": me.pointer("/workspace/name"),
+            "workspaceCount": list.as_array().map_or(0, Vec::len),
+        })
+        .to_string()
+    }
+}
+
+fn config(qelos: &str, mode: Mode) -> Result<QelosConfig, Box<dyn std::error::Error>> {
+    let mut b = QelosConfig::builder(qelos);
+    if mode == Mode::Cached {
+        b = b.identity_cache(std::time::Duration::from_secs(60));
+    }
+    Ok(b.build()?)
+}
+
+/// Serves one app until the process is killed.
+pub(crate) fn serve(
+    framework: &str,
+    mode: Mode,
+    addr: SocketAddr,
+    qelos: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match framework {
+        "axum" => axum_app(mode, addr, qelos),
+        "actix" => actix_app(mode, addr, qelos),
+        "poem" => poem_app(mode, addr, qelos),
+        "warp" => warp_app(mode, addr, qelos),
+        "rocket" => rocket_app(mode, addr, qelos),
+        other => Err(format!("unknown framework {other}").into()),
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+fn auth_of(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn axum_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use axum::routing::get;
+    use qelos_integrator_axum::{Qelos, QelosLayer};
+    let json = |body: String| ([(http::header::CONTENT_TYPE, "application/json")], body);
+    let app = match mode {
+        Mode::Bare => axum::Router::new().route(
+            "/me",
+            get(move || async move { json(ANONYMOUS.to_owned()) }),
+        ),
+        Mode::Lower => {
+            let lower = Lower::new(qelos);
+            axum::Router::new().route(
+                "/me",
+                get(move |headers: http::HeaderMap| {
+                    let lower = lower.clone();
+                    async move { json(lower.me(auth_of(&headers)).await) }
+                }),
+            )
+        }
+        Mode::Adapter | Mode::Cached => axum::Router::new()
+            .route("/me", get(move |q: Qelos| async move { json(me_body(&q)) }))
+            .layer(QelosLayer::new(config(qelos, mode)?)),
+    };
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, app).await
+    })?;
+    Ok(())
+}
+
+fn actix_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    use qelos_integrator_actix::{Qelos, QelosMiddleware};
+    fn json(body: String) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body)
+    }
+    let lower = Lower::new(qelos);
+    let qelos_mw = match mode {
+        Mode::Adapter | Mode::Cached => Some(QelosMiddleware::new(config(qelos, mode)?)),
+        _ => None,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || {
+            let lower = lower.clone();
+            let app = App::new();
+            match (mode, qelos_mw.clone()) {
+                (Mode::Bare, _) => app.route(
+                    "/me",
+                    web::get().to(move || async move { json(ANONYMOUS.to_owned()) }),
+                ),
+                (Mode::Lower, _) => app.route(
+                    "/me",
+                    web::get().to(move |req: HttpRequest| {
+                        let lower = lower.clone();
+                        let auth = req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned);
+                        async move { json(lower.me(auth).await) }
+                    }),
+                ),
+                (_, Some(mw)) => app.service(web::scope("").wrap(mw).route(
+                    "/me",
+                    web::get().to(|q: Qelos| async move { json(me_body(&q)) }),
+                )),
+                (_, None) => app,
+            }
+        })
+        .workers(2)
+        .bind(addr)?
+        .run()
+        .await
+    })?;
+    Ok(())
+}
+
+fn poem_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use poem::{EndpointExt, Response, Route, get, handler, web::Data};
+    use qelos_integrator_poem::{Qelos, QelosMiddleware};
+    fn json(body: String) -> Response {
+        Response::builder()
+            .content_type("application/json")
+            .body(body)
+    }
+    #[handler]
+    fn bare() -> Response {
+        json(ANONYMOUS.to_owned())
+    }
+    #[handler]
+    async fn lower(req: &poem::Request, l: Data<&Lower>) -> Response {
+        json(l.me(auth_of(req.headers())).await)
+    }
+    #[handler]
+    fn adapter(q: Qelos) -> Response {
+        json(me_body(&q))
+    }
+    let ep = match mode {
+        Mode::Bare => Route::new().at("/me", get(bare)).boxed(),
+        Mode::Lower => Route::new()
+            .at("/me", get(lower))
+            .data(Lower::new(qelos))
+            .boxed(),
+        Mode::Adapter | Mode::Cached => Route::new()
+            .at("/me", get(adapter))
+            .with(QelosMiddleware::new(config(qelos, mode)?))
+            .boxed(),
+    };
+    runtime()?.block_on(async move {
+        poem::Server::new(poem::listener::TcpListener::bind(addr))
+            .run(ep)
+            .await
+    })?;
+    Ok(())
+}
+
+fn warp_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use qelos_integrator_warp::{Qelos, QelosFilters, recover, reply};
+    use warp::{Filter, Reply};
+    let json = |body: String| {
+        warp::reply::with_header(body, "content-type", "application/json").into_response()
+    };
+    let routes = match mode {
+        Mode::Bare => warp::path!("me")
+            .map(move || json(ANONYMOUS.to_owned()))
+            .boxed(),
+        Mode::Lower => {
+            let lower = Lower::new(qelos);
+            warp::path!("me")
+                .and(warp::header::optional::<String>("authorization"))
+                .then(move |auth: Option<String>| {
+                    let lower = lower.clone();
+                    async move { json(lower.me(auth).await) }
+                })
+                .boxed()
+        }
+        Mode::Adapter | Mode::Cached => {
+            let q = QelosFilters::new(config(qelos, mode)?);
+            warp::path!("me")
+                .and(q.context())
+                .map(move |q: Qelos| reply(&q, json(me_body(&q))).into_response())
+                .recover(recover)
+                .unify()
+                .boxed()
+        }
+    };
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        warp::serve(routes).incoming(listener).run().await;
+        Ok::<_, std::io::Error>(())
+    })?;
+    Ok(())
+}
+
+fn rocket_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use qelos_integrator_rocket::{Qelos, QelosFairing};
+    use rocket::http::ContentType;
+    #[rocket::get("/me")]
+    fn bare() -> (ContentType, &'static str) {
+        (ContentType::JSON, ANONYMOUS)
+    }
+    struct Auth(Option<String>);
+    #[rocket::async_trait]
+    impl<'r> rocket::request::FromRequest<'r> for Auth {
+        type Error = std::convert::Infallible;
+        async fn from_request(
+            req: &'r rocket::Request<'_>,
+        ) -> rocket::request::Outcome<Self, Self::Error> {
+            rocket::request::Outcome::Success(Auth(
+                req.headers().get_one("authorization").map(str::to_owned),
+            ))
+        }
+    }
+    #[rocket::get("/me")]
+    async fn lower(auth: Auth, l: &rocket::State<Lower>) -> (ContentType, String) {
+        (ContentType::JSON, l.me(auth.0).await)
+    }
+    #[rocket::get("/me")]
+    fn adapter(q: &Qelos) -> (ContentType, String) {
+        (ContentType::JSON, me_body(q))
+    }
+    let figment = rocket::Config::figment()
+        .merge(("port", addr.port()))
+        .merge(("address", addr.ip().to_string()))
+        .merge(("workers", 2))
+        .merge(("log_level", "off"));
+    let base = rocket::custom(figment);
+    let app = match mode {
+        Mode::Bare => base.mount("/", rocket::routes![bare]),
+        Mode::Lower => base
+            .mount("/", rocket::routes![lower])
+            .manage(Lower::new(qelos)),
+        Mode::Adapter | Mode::Cached => base
+            .mount("/", rocket::routes![adapter])
+            .attach(QelosFairing::new(config(qelos, mode)?)),
+    };
+    rocket::execute(app.launch()).map_err(|e| e.to_string())?;
+    Ok(())
+}

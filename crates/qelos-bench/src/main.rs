@@ -1,0 +1,339 @@
+//! `qelos-bench`: overhead per request of every adapter, against the bare framework and against
+//! the hand-written lower bound, all against one `qelos-mock`.
+//!
+//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--frameworks a,b] [--out DIR]`
+//! * `qelos-bench app <framework> <bare|lower|adapter|cached> <port> <qelos url>` (internal)
+
+#![allow(clippy::print_stdout)]
+
+mod apps;
+mod load;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use apps::Mode;
+use load::Stats;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const FRAMEWORKS: [&str; 5] = ["axum", "actix", "poem", "warp", "rocket"];
+
+fn main() -> Result {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("app") => {
+            let (fw, mode, port, url) = match &args[1..] {
+                [fw, mode, port, url] => (fw, mode, port, url),
+                _ => {
+                    return Err(
+                        "usage: qelos-bench app <framework> <mode> <port> <qelos url>".into(),
+                    );
+                }
+            };
+            let mode = Mode::parse(mode).ok_or("mode: bare|lower|adapter|cached")?;
+            let addr = SocketAddr::from(([127, 0, 0, 1], port.parse::<u16>()?));
+            apps::serve(fw, mode, addr, url)
+        }
+        Some("run") => run(&args[1..]),
+        _ => {
+            println!(
+                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--frameworks a,b] [--out DIR]"
+            );
+            Ok(())
+        }
+    }
+}
+
+struct Options {
+    smoke: bool,
+    seconds: f64,
+    connections: usize,
+    frameworks: Vec<String>,
+    out: PathBuf,
+}
+
+fn options(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        smoke: false,
+        seconds: 10.0,
+        connections: 32,
+        frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
+        out: PathBuf::from("target/bench"),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--smoke" => {
+                o.smoke = true;
+                o.seconds = 0.5;
+                o.connections = 2;
+            }
+            "--seconds" => o.seconds = it.next().ok_or("--seconds N")?.parse()?,
+            "--connections" => o.connections = it.next().ok_or("--connections N")?.parse()?,
+            "--frameworks" => {
+                o.frameworks = it
+                    .next()
+                    .ok_or("--frameworks a,b")?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "--out" => o.out = PathBuf::from(it.next().ok_or("--out DIR")?),
+            other => return Err(format!("unknown option {other}").into()),
+        }
+    }
+    Ok(o)
+}
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn wait_for(addr: SocketAddr) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(addr).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("nothing listens on {addr}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn sibling(name: &str) -> Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let dir = me.parent().ok_or("no executable directory")?;
+    let path = dir.join(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} not built (cargo build -p qelos-mock)", path.display()).into())
+    }
+}
+
+/// Peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Row {
+    framework: String,
+    case: &'static str,
+    stats: Stats,
+    peak_kib: u64,
+}
+
+fn run(args: &[String]) -> Result {
+    let o = options(args)?;
+    std::fs::create_dir_all(&o.out)?;
+    let mock_port = free_port()?;
+    let mock = Guard(
+        Command::new(sibling("qelos-mock")?)
+            .args(["--port", &mock_port.to_string(), "--no-record"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let mock_addr = SocketAddr::from(([127, 0, 0, 1], mock_port));
+    wait_for(mock_addr)?;
+    let qelos = format!("http://{mock_addr}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let token = rt.block_on(mint(&qelos))?;
+    let bearer = format!("Bearer {token}");
+    let me = std::env::current_exe()?;
+    let duration = Duration::from_secs_f64(o.seconds);
+    let cases: [(&str, Mode, bool); 6] = [
+        ("bare, anonymous", Mode::Bare, false),
+        ("lower bound, signed in", Mode::Lower, true),
+        ("adapter, signed in", Mode::Adapter, true),
+        ("adapter, anonymous", Mode::Adapter, false),
+        ("adapter + cache, signed in", Mode::Cached, true),
+        ("lower bound, anonymous", Mode::Lower, false),
+    ];
+    let mut rows = Vec::new();
+    for fw in &o.frameworks {
+        for (case, mode, signed) in cases {
+            let port = free_port()?;
+            let mode_name = match mode {
+                Mode::Bare => "bare",
+                Mode::Lower => "lower",
+                Mode::Adapter => "adapter",
+                Mode::Cached => "cached",
+            };
+            let app = Guard(
+                Command::new(&me)
+                    .args(["app", fw, mode_name, &port.to_string(), &qelos])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+            );
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            wait_for(addr)?;
+            let auth = signed.then(|| bearer.clone());
+            // Warm-up, then the measured run.
+            rt.block_on(load::run(
+                addr,
+                "/me",
+                auth.clone(),
+                o.connections,
+                duration.min(Duration::from_millis(500)) / 2,
+            ));
+            let stats = rt.block_on(load::run(addr, "/me", auth, o.connections, duration));
+            let peak = peak_kib(app.0.id());
+            println!(
+                "{fw:<7} {case:<28} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  peak {:>6} KiB  errors {}",
+                stats.rps(),
+                stats.p50_us,
+                stats.p99_us,
+                peak,
+                stats.errors
+            );
+            if o.smoke && (stats.ok == 0 || stats.errors > 0) {
+                return Err(
+                    format!("{fw} {case}: {} ok, {} errors", stats.ok, stats.errors).into(),
+                );
+            }
+            rows.push(Row {
+                framework: fw.clone(),
+                case,
+                stats,
+                peak_kib: peak,
+            });
+        }
+    }
+    drop(mock);
+    report(&rows, &o)
+}
+
+async fn mint(qelos: &str) -> Result<String> {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{qelos}/__mock/tokens"))
+        .json(&serde_json::json!({"username": "test@test.com"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["access"].as_str().ok_or("mint failed")?.to_owned())
+}
+
+fn rps(rows: &[Row], fw: &str, case: &str) -> f64 {
+    rows.iter()
+        .find(|r| r.framework == fw && r.case == case)
+        .map_or(0.0, |r| r.stats.rps())
+}
+
+fn report(rows: &[Row], o: &Options) -> Result {
+    let mut md = String::from(
+        "| framework | case | req/s | p50 µs | p99 µs | peak KiB | errors |\n|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        md.push_str(&format!(
+            "| {} | {} | {:.0} | {} | {} | {} | {} |\n",
+            r.framework,
+            r.case,
+            r.stats.rps(),
+            r.stats.p50_us,
+            r.stats.p99_us,
+            r.peak_kib,
+            r.stats.errors
+        ));
+    }
+    md.push_str("\n| framework | adapter / lower bound (signed in, target ≥ 0.85) | adapter / bare (anonymous, target ≥ 0.9) | cached adapter / bare (target ≥ 0.7) |\n|---|---:|---:|---:|\n");
+    for fw in &o.frameworks {
+        let bare = rps(rows, fw, "bare, anonymous");
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        md.push_str(&format!(
+            "| {fw} | {:.2} | {:.2} | {:.2} |\n",
+            ratio(
+                rps(rows, fw, "adapter, signed in"),
+                rps(rows, fw, "lower bound, signed in")
+            ),
+            ratio(rps(rows, fw, "adapter, anonymous"), bare),
+            ratio(rps(rows, fw, "adapter + cache, signed in"), bare),
+        ));
+    }
+    println!("\n{md}");
+    std::fs::write(o.out.join("results.md"), &md)?;
+    std::fs::write(
+        o.out.join("requests-per-second.svg"),
+        svg(rows, &o.frameworks),
+    )?;
+    println!(
+        "wrote {}/results.md and requests-per-second.svg",
+        o.out.display()
+    );
+    Ok(())
+}
+
+/// A grouped bar chart of requests/s per framework and case.
+fn svg(rows: &[Row], frameworks: &[String]) -> String {
+    let cases = [
+        "bare, anonymous",
+        "adapter, anonymous",
+        "lower bound, signed in",
+        "adapter, signed in",
+        "adapter + cache, signed in",
+    ];
+    let colors = ["#9aa5b1", "#3e7cb1", "#f0a202", "#d1495b", "#2a9d8f"];
+    let max = rows.iter().map(|r| r.stats.rps()).fold(1.0, f64::max);
+    let (w, h, left, bottom) = (900.0, 420.0, 70.0, 60.0);
+    let group = (w - left - 20.0) / frameworks.len().max(1) as f64;
+    let bar = group / (cases.len() as f64 + 1.0);
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
+    );
+    out.push_str(&format!(
+        r#"<text x="{left}" y="20" font-size="15">Requests per second (higher is better)</text>"#
+    ));
+    for i in 0..=4 {
+        let v = max * f64::from(i) / 4.0;
+        let y = h - bottom - (h - bottom - 40.0) * f64::from(i) / 4.0;
+        out.push_str(&format!(r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{v:.0}</text>"##, w - 20.0, left - 6.0, y + 4.0));
+    }
+    for (g, fw) in frameworks.iter().enumerate() {
+        let x0 = left + group * g as f64 + bar / 2.0;
+        for (c, case) in cases.iter().enumerate() {
+            let v = rps(rows, fw, case);
+            let bh = (h - bottom - 40.0) * v / max;
+            out.push_str(&format!(
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="{}"><title>{fw} {case}: {v:.0}</title></rect>"#,
+                x0 + bar * c as f64, h - bottom - bh, bar * 0.9, colors[c]
+            ));
+        }
+        out.push_str(&format!(
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{fw}</text>"#,
+            x0 + bar * cases.len() as f64 / 2.0,
+            h - bottom + 18.0
+        ));
+    }
+    for (c, case) in cases.iter().enumerate() {
+        let x = left + 170.0 * (c % 5) as f64;
+        out.push_str(&format!(r#"<rect x="{x}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{case}</text>"#, h - 22.0, colors[c], x + 14.0, h - 13.0));
+    }
+    out.push_str("</svg>\n");
+    out
+}
