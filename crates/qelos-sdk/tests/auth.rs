@@ -287,3 +287,210 @@ async fn social_login_round_trip_through_the_callback() {
         .unwrap_err();
     assert!(again.is_unauthorized(), "the callback token is single-use");
 }
+
+#[tokio::test]
+async fn cookie_signin_with_bad_credentials_is_a_401() {
+    let mock = mock().await;
+    let err = anonymous(&mock)
+        .signin(&Credentials::new("test@test.com", "nope"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Api {
+            status: 401,
+            message: "Invalid username or password".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn oauth_signin_on_an_oauth_instance_stores_the_new_pair() {
+    let mock = mock().await;
+    let sdk = anonymous(&mock).with_auth(Auth::OAuth(TokenPair::default()), None);
+    let s = sdk
+        .oauth_signin(&Credentials::new("user@test.com", "user1234"))
+        .await
+        .unwrap();
+    assert_eq!(sdk.tokens(), s.tokens);
+    assert_eq!(s.user["username"], "user@test.com");
+    assert_eq!(s.workspace.unwrap().name, "Acme Inc");
+}
+
+#[tokio::test]
+async fn signin_can_choose_the_workspace() {
+    let mock = mock().await;
+    let beta = &mock.seed().workspaces[1];
+    let s = anonymous(&mock)
+        .oauth_signin(&Credentials::new("test@test.com", "admin").workspace(beta.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.workspace.as_ref().map(|w| w.id.as_str()),
+        Some(beta.id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_user_is_refused_without_credentials_and_with_a_bad_api_token() {
+    let mock = mock().await;
+    let anon = anonymous(&mock).get_logged_in_user().await.unwrap_err();
+    assert_eq!(
+        anon,
+        Error::Api {
+            status: 401,
+            message: "you are not authorized. must be logged in.".into()
+        }
+    );
+    let bad = anonymous(&mock)
+        .api_token_signin(Secret::new("ql_0000"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad,
+        Error::Api {
+            status: 401,
+            message: "Invalid or expired API token".into()
+        }
+    );
+    assert!(!bad.to_string().contains("ql_0000"));
+    let update = anonymous(&mock)
+        .update_logged_in_user(&UserUpdate::default())
+        .await
+        .unwrap_err();
+    assert!(update.is_unauthorized());
+}
+
+#[tokio::test]
+async fn cookie_refresh_of_the_instances_own_session_returns_its_cookies_not_the_hooks() {
+    let mock = mock().await;
+    let hooks = std::sync::Arc::new(Recorder::default());
+    let cookie = admin_cookie(&mock, None);
+    let sdk = anonymous(&mock).with_auth(
+        Auth::CookieSession(Secret::new(cookie.clone())),
+        Some(hooks.clone()),
+    );
+    let r = sdk.refresh_cookie_token(None).await.unwrap();
+    assert!(!cookie.ends_with(r.cookie_token.expose()));
+    assert_eq!(r.user["username"], "test@test.com");
+    assert!(r.set_cookies.iter().any(|c| c.starts_with("qlt_0=")));
+    assert!(hooks.set_cookies.lock().unwrap().is_empty());
+    let anon = anonymous(&mock)
+        .refresh_cookie_token(None)
+        .await
+        .unwrap_err();
+    assert!(anon.is_unauthorized());
+}
+
+#[tokio::test]
+async fn exchange_tokens_with_only_a_cookie_token_refreshes_the_cookie() {
+    let mock = mock().await;
+    let t = mock.mint_tokens(&qelos_mock::MintRequest::for_user("test@test.com"));
+    let before = mock.calls("POST /api/cookie/refresh");
+    let pair = anonymous(&mock)
+        .exchange_tokens(&TokenPair::new(Some(Secret::new(t.cookie.clone())), None))
+        .await
+        .unwrap();
+    assert_eq!(mock.calls("POST /api/cookie/refresh"), before + 1);
+    assert!(pair.refresh.is_none());
+    assert_ne!(pair.access.unwrap().expose(), t.cookie);
+}
+
+#[tokio::test]
+async fn cookie_logout_returns_the_clearing_cookie_and_spares_the_hooks() {
+    let mock = mock().await;
+    let hooks = std::sync::Arc::new(Recorder::default());
+    let sdk = anonymous(&mock).with_auth(
+        Auth::CookieSession(Secret::new(admin_cookie(&mock, None))),
+        Some(hooks.clone()),
+    );
+    let cleared = sdk.logout().await.unwrap();
+    let cookie = cleared
+        .iter()
+        .find(|c| c.starts_with("qlt_0=;"))
+        .expect("clearing cookie");
+    assert!(
+        cookie.contains("Max-Age=-1") || cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
+    assert!(hooks.set_cookies.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rotated_session_cookie_reaches_the_hooks() {
+    let mock = mock().await;
+    let hooks = std::sync::Arc::new(Recorder::default());
+    let old = admin_cookie(&mock, Some(std::time::Duration::from_secs(3600)));
+    let sdk = anonymous(&mock).with_auth(
+        Auth::CookieSession(Secret::new(old.clone())),
+        Some(hooks.clone()),
+    );
+    sdk.get_logged_in_user().await.unwrap();
+    let heard = hooks.set_cookies.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1, "one rotation cookie");
+    assert!(heard[0].starts_with("qlt_0="));
+    assert!(!heard[0].contains(&old["qlt_0=".len()..]), "a new value");
+}
+
+#[tokio::test]
+async fn api_token_management_follows_the_tenant_config_and_validates_input() {
+    let closed = qelos_mock::MockServer::start_with(qelos_mock::MockConfig {
+        allow_api_tokens: false,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let sdk = admin(&closed).await;
+    assert_eq!(
+        sdk.list_api_tokens().await.unwrap_err(),
+        Error::Api {
+            status: 403,
+            message: "You do not have permission to manage API tokens".into()
+        }
+    );
+    let open = mock().await;
+    let sdk = admin(&open).await;
+    let unparsable = sdk
+        .create_api_token(&NewApiToken {
+            nickname: "ci".into(),
+            expires_at: "next tuesday".into(),
+            workspace: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unparsable,
+        Error::Api {
+            status: 400,
+            message: "expiresAt must be a valid future date".into()
+        }
+    );
+    assert!(sdk.list_api_tokens().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn social_login_url_without_options_has_no_query() {
+    let mock = mock().await;
+    let url = anonymous(&mock).social_login_url("google", None, None);
+    assert_eq!(url.as_str(), format!("{}/api/auth/google", mock.url()));
+    let with_state = anonymous(&mock).social_login_url("git hub", Some("a b&c"), None);
+    assert_eq!(with_state.path(), "/api/auth/git%20hub");
+    assert_eq!(with_state.query(), Some("state=a+b%26c"));
+}
+
+#[tokio::test]
+async fn a_forged_callback_token_is_refused_without_echoing_it() {
+    let mock = mock().await;
+    let err = anonymous(&mock)
+        .exchange_auth_callback(&Secret::new("forged-callback-token"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Api {
+            status: 401,
+            message: "Invalid refresh token".into()
+        }
+    );
+    assert!(!format!("{err} {err:?}").contains("forged-callback-token"));
+}

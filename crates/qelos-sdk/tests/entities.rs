@@ -175,3 +175,158 @@ async fn a_foreign_workspace_entity_is_out_of_scope() {
         Some(404)
     );
 }
+
+#[tokio::test]
+async fn responses_are_flat_unless_the_query_asks_otherwise() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    let products = sdk.entities::<Value>("products");
+    products.create(&json!({"name": "flat?"})).await.unwrap();
+    let flat = products.list(&EntityQuery::new()).await.unwrap();
+    assert_eq!(flat[0].data["name"], "flat?");
+    let wrapped = products
+        .list(&EntityQuery::new().flat(false))
+        .await
+        .unwrap();
+    assert!(wrapped[0].data.get("name").is_none());
+    assert_eq!(wrapped[0].data["metadata"]["name"], "flat?");
+}
+
+#[tokio::test]
+async fn a_typed_entity_keeps_the_fields_it_does_not_name() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    let created = sdk
+        .entities::<Product>("products")
+        .create(&Product {
+            name: "Kept".into(),
+            price: 5.0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.extra["blueprint"], "products");
+    assert_eq!(created.extra["metadata"]["price"], json!(5.0));
+    let raw = sdk
+        .entities::<Value>("products")
+        .get(&created.id)
+        .await
+        .unwrap();
+    let typed = sdk
+        .entities::<Product>("products")
+        .get(&created.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&typed).unwrap(),
+        serde_json::to_value(&raw).unwrap(),
+        "serialising gives the API's JSON back"
+    );
+    assert_eq!(raw.data["id"], json!(created.id));
+}
+
+#[tokio::test]
+async fn a_foreign_workspaces_entity_cannot_be_changed_or_removed() {
+    let mock = mock().await;
+    let beta = mock.seed().workspaces[1].id.clone();
+    let mut req = qelos_mock::MintRequest::for_user("test@test.com");
+    req.workspace = Some(beta);
+    let t = mock.mint_tokens(&req);
+    let in_beta = anonymous(&mock).with_auth(
+        qelos_sdk::Auth::OAuth(qelos_sdk::TokenPair::new(Some(t.access.into()), None)),
+        None,
+    );
+    let e = in_beta
+        .entities::<Value>("products")
+        .create(&json!({"name": "beta only"}))
+        .await
+        .unwrap();
+    let user = plain_user(&mock).await.entities::<Value>("products");
+    let not_found = Error::Api {
+        status: 404,
+        message: "entity not found".into(),
+    };
+    assert_eq!(
+        user.update(&e.id, &json!({"name": "x"})).await.unwrap_err(),
+        not_found
+    );
+    assert_eq!(user.remove(&e.id).await.unwrap_err(), not_found);
+    assert!(user.list(&EntityQuery::new()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_caller_without_a_workspace_is_refused_workspace_scoped_entities() {
+    let mock = mock().await;
+    let base = anonymous(&mock);
+    let signed_up = base
+        .oauth_signup(&qelos_sdk::Signup {
+            username: "loner@test.com".into(),
+            password: qelos_sdk::Secret::new("longenough"),
+            email: "loner@test.com".into(),
+            first_name: "Lone".into(),
+            last_name: None,
+        })
+        .await
+        .unwrap();
+    let loner = base.with_auth(qelos_sdk::Auth::OAuth(signed_up.tokens), None);
+    assert_eq!(
+        loner
+            .entities::<Value>("products")
+            .list(&EntityQuery::new())
+            .await
+            .unwrap_err(),
+        Error::Api {
+            status: 403,
+            message: "user is not connected to a workspace".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_forbidden_blueprint_refuses_every_operation() {
+    let mock = mock().await;
+    let audit = plain_user(&mock).await.entities::<Value>("audit");
+    let forbidden = Error::Api {
+        status: 403,
+        message: "not permitted".into(),
+    };
+    assert_eq!(audit.create(&json!({"a": 1})).await.unwrap_err(), forbidden);
+    assert_eq!(audit.get("any").await.unwrap_err(), forbidden);
+    assert_eq!(
+        audit.count(&EntityQuery::new()).await.unwrap_err(),
+        forbidden
+    );
+}
+
+#[tokio::test]
+async fn counting_needs_a_signed_in_caller() {
+    let mock = mock().await;
+    let err = anonymous(&mock)
+        .entities::<Value>("products")
+        .count(&EntityQuery::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+}
+
+#[tokio::test]
+async fn entity_outages_are_typed() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    let products = sdk.entities::<Product>("products");
+    mock.set_fault(
+        "GET /api/blueprints/{key}/entities",
+        qelos_mock::Fault::GarbageJson,
+    );
+    let garbage = products.list(&EntityQuery::new()).await.unwrap_err();
+    assert!(
+        matches!(garbage, Error::Decode { status: 200, .. }),
+        "{garbage:?}"
+    );
+    mock.set_fault(
+        "GET /api/blueprints/{key}/entities/{id}",
+        qelos_mock::Fault::Status(502),
+    );
+    let bad_gateway = products.get("x").await.unwrap_err();
+    assert_eq!(bad_gateway.status(), Some(502));
+    assert!(bad_gateway.is_unavailable());
+}

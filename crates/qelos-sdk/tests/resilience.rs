@@ -175,3 +175,205 @@ async fn tokens_never_appear_in_debug_or_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_401s_with_a_dead_refresh_token_refresh_once_and_all_fail() {
+    let mock = mock().await;
+    let pair = minted(&mock, true);
+    mock.expire_token(pair.refresh.as_ref().unwrap().expose());
+    let sdk = anonymous(&mock).with_auth(Auth::OAuth(pair), None);
+    mock.reset_calls();
+    let calls = (0..10).map(|_| {
+        let sdk = sdk.clone();
+        async move { sdk.get_logged_in_user().await }
+    });
+    for r in futures_util::future::join_all(calls).await {
+        let err = r.unwrap_err();
+        assert_eq!(
+            err,
+            Error::Api {
+                status: 401,
+                message: "authorization token is not valid.".into()
+            },
+            "the call's own 401, not the refresh's"
+        );
+    }
+    assert_eq!(mock.calls("POST /api/token/refresh"), 1);
+}
+
+#[tokio::test]
+async fn a_call_whose_tokens_were_replaced_meanwhile_retries_without_refreshing() {
+    /// Refreshes only when told to, so two calls can both hold a 401 first.
+    struct Gated(tokio::sync::Semaphore, AtomicUsize);
+    impl SessionHooks for Gated {
+        fn refresh<'a>(
+            &'a self,
+            sdk: &'a QelosSdk,
+            current: &'a TokenPair,
+        ) -> futures_util::future::BoxFuture<'a, Result<TokenPair, Error>> {
+            Box::pin(async move {
+                self.1.fetch_add(1, Ordering::SeqCst);
+                let _permit = self.0.acquire().await.expect("open");
+                sdk.exchange_tokens(current).await
+            })
+        }
+    }
+    let mock = mock().await;
+    let hooks = Arc::new(Gated(tokio::sync::Semaphore::new(0), AtomicUsize::new(0)));
+    let sdk = anonymous(&mock).with_auth(Auth::OAuth(minted(&mock, true)), Some(hooks.clone()));
+    mock.reset_calls();
+    let (a, b) = (sdk.clone(), sdk.clone());
+    let first = tokio::spawn(async move { a.get_logged_in_user().await });
+    let second = tokio::spawn(async move { b.get_logged_in_user().await });
+    // Both calls have their 401 before the refresh may finish.
+    while mock.calls("GET /api/me") < 2 || hooks.1.load(Ordering::SeqCst) < 1 {
+        tokio::task::yield_now().await;
+    }
+    hooks.0.add_permits(1);
+    assert!(first.await.unwrap().is_ok());
+    assert!(second.await.unwrap().is_ok());
+    assert_eq!(hooks.1.load(Ordering::SeqCst), 1, "one refresh");
+    assert_eq!(mock.calls("POST /api/token/refresh"), 1);
+    assert_eq!(mock.calls("GET /api/me"), 4, "two 401s, two retries");
+}
+
+#[tokio::test]
+async fn an_outage_during_refresh_is_reported_and_the_next_call_refreshes_again() {
+    let mock = mock().await;
+    let sdk = anonymous(&mock).with_auth(Auth::OAuth(minted(&mock, true)), None);
+    mock.set_fault("POST /api/token/refresh", Fault::Status(503));
+    let err = sdk.get_logged_in_user().await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(err.is_unavailable());
+    mock.clear_faults();
+    mock.reset_calls();
+    assert!(sdk.get_logged_in_user().await.is_ok());
+    assert_eq!(mock.calls("POST /api/token/refresh"), 1);
+}
+
+#[tokio::test]
+async fn only_a_refresh_token_refreshes_before_the_first_call() {
+    let mock = mock().await;
+    let pair = minted(&mock, false);
+    let recorder = Arc::new(Recorder::default());
+    let sdk = anonymous(&mock).with_auth(
+        Auth::OAuth(TokenPair::new(None, pair.refresh.clone())),
+        Some(recorder.clone()),
+    );
+    mock.reset_calls();
+    sdk.get_logged_in_user().await.unwrap();
+    assert_eq!(mock.calls("POST /api/token/refresh"), 1);
+    assert_eq!(mock.calls("GET /api/me"), 1, "no call bound to fail");
+    assert_eq!(recorder.tokens.lock().unwrap().as_slice(), [sdk.tokens()]);
+    assert!(sdk.tokens().access.is_some());
+}
+
+#[tokio::test]
+async fn other_refusals_and_other_modes_never_refresh() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    mock.reset_calls();
+    let missing = sdk
+        .workspaces()
+        .get("000000000000000000000000")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(404));
+    let invalid = sdk
+        .entities::<Value>("products")
+        .create(&serde_json::json!({"price": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.status(), Some(406));
+    mock.set_fault("GET /api/me", Fault::Status(422));
+    assert_eq!(
+        sdk.get_logged_in_user().await.unwrap_err().status(),
+        Some(422)
+    );
+    mock.clear_faults();
+    let bad_key =
+        anonymous(&mock).with_auth(Auth::ApiToken(qelos_sdk::Secret::new("ql_expired")), None);
+    assert!(
+        bad_key
+            .get_logged_in_user()
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
+    assert_eq!(mock.calls("POST /api/token/refresh"), 0);
+    assert_eq!(mock.calls("POST /api/cookie/refresh"), 0);
+}
+
+#[tokio::test]
+async fn a_refresh_token_call_shares_the_single_flight_and_tells_the_hooks() {
+    let mock = mock().await;
+    let recorder = Arc::new(Recorder::default());
+    let sdk = anonymous(&mock).with_auth(Auth::OAuth(minted(&mock, false)), Some(recorder.clone()));
+    mock.reset_calls();
+    let (a, b) = futures_util::future::join(sdk.refresh_token(), sdk.clone().refresh_token()).await;
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a, b, "an explicit refresh always refreshes");
+    assert_eq!(
+        mock.calls("POST /api/token/refresh"),
+        2,
+        "one after the other"
+    );
+    assert_eq!(recorder.refreshes.load(Ordering::SeqCst), 2);
+    assert_eq!(recorder.tokens.lock().unwrap().len(), 2);
+    assert_eq!(sdk.tokens(), recorder.tokens.lock().unwrap()[1]);
+    let none = anonymous(&mock).refresh_token().await.unwrap_err();
+    assert_eq!(none, Error::NoRefreshToken);
+}
+
+#[tokio::test]
+async fn timeouts_apply_to_every_kind_of_call() {
+    let mock = mock().await;
+    let base = QelosSdk::builder(mock.url())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let sdk = base.with_auth(Auth::OAuth(minted(&mock, false)), None);
+    mock.set_fault("POST /api/signin", Fault::Latency(Duration::from_secs(2)));
+    mock.set_fault(
+        "POST /api/blueprints/{key}/entities",
+        Fault::Latency(Duration::from_secs(2)),
+    );
+    mock.set_fault(
+        "POST /api/token/refresh",
+        Fault::Latency(Duration::from_secs(2)),
+    );
+    let signin = base
+        .oauth_signin(&qelos_sdk::Credentials::new("test@test.com", "admin"))
+        .await;
+    assert_eq!(signin.unwrap_err(), Error::Timeout);
+    let create = sdk
+        .entities::<Value>("products")
+        .create(&serde_json::json!({"name": "slow"}))
+        .await;
+    assert_eq!(create.unwrap_err(), Error::Timeout);
+    assert_eq!(sdk.refresh_token().await.unwrap_err(), Error::Timeout);
+}
+
+#[tokio::test]
+async fn garbage_and_5xx_on_auth_calls_are_outages() {
+    let mock = mock().await;
+    mock.set_fault("POST /api/token/refresh", Fault::GarbageJson);
+    let err = anonymous(&mock)
+        .exchange_tokens(&minted(&mock, false))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
+    mock.set_fault("POST /api/signin", Fault::Status(500));
+    let err = anonymous(&mock)
+        .signin(&qelos_sdk::Credentials::new("test@test.com", "admin"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Api {
+            status: 500,
+            message: "injected fault".into()
+        }
+    );
+    assert!(err.is_unavailable() && !err.is_unauthorized());
+}
