@@ -745,6 +745,40 @@ mod tests {
     }
 
     #[test]
+    fn app_urls_are_checked() {
+        for bad in [
+            "",
+            "localhost:3000",
+            "file:///etc",
+            "http://",
+            "http://u:p@host",
+            "http://host/?x=1",
+            "http://host/#f",
+        ] {
+            assert!(
+                matches!(parse_app_url(bad), Err(Error::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_app_url(" https://app.example.com/ ")
+                .unwrap()
+                .as_str(),
+            "https://app.example.com/"
+        );
+    }
+
+    #[test]
+    fn credential_headers_are_sensitive() {
+        let mut headers = HeaderMap::new();
+        insert_secret(&mut headers, "x-api-key", "ql_x").unwrap();
+        assert!(headers["x-api-key"].is_sensitive());
+        let err = insert_secret(&mut headers, "cookie", "qlt_0=secret\n").unwrap_err();
+        assert!(matches!(err, Error::InvalidHeader(_)));
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
     fn urls_join_under_the_app_path() {
         let sdk = QelosSdk::builder("http://x/base/").build().unwrap();
         assert_eq!(sdk.url("/api/me").as_str(), "http://x/base/api/me");

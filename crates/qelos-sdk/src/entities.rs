@@ -319,3 +319,91 @@ impl<T: DeserializeOwned + Serialize> Entities<T> {
         Ok(c.count)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pair(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn flat_is_sent_unless_the_caller_chose() {
+        assert_eq!(EntityQuery::new().pairs(), [pair("$flat", "true")]);
+        assert_eq!(
+            EntityQuery::new().flat(false).pairs(),
+            [pair("$flat", "false")]
+        );
+        assert_eq!(
+            EntityQuery::new().where_("$flat", 0).pairs(),
+            [pair("$flat", "0")]
+        );
+        assert_eq!(
+            EntityQuery::new().where_("$flat", 0).flat(true).pairs(),
+            [pair("$flat", "true")],
+            "flat() wins over a raw filter"
+        );
+    }
+
+    #[test]
+    fn count_sends_the_filters_without_flat() {
+        let q = EntityQuery::new().where_("name", "a").flat(true).limit(5);
+        assert_eq!(q.count_pairs(), [pair("name", "a"), pair("$limit", "5")]);
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Product {
+        name: String,
+        #[serde(default)]
+        price: Option<f64>,
+    }
+
+    #[test]
+    fn a_typed_entity_splits_its_fields_and_serialises_back() {
+        let api = json!({"id": "e1", "identifier": "e1", "name": "A", "price": 2.5,
+                         "metadata": {"name": "A", "price": 2.5}, "__v": 0});
+        let e: Entity<Product> = serde_json::from_value(api.clone()).unwrap();
+        assert_eq!(e.id, "e1");
+        assert_eq!(
+            e.data,
+            Product {
+                name: "A".into(),
+                price: Some(2.5)
+            }
+        );
+        let mut keys: Vec<_> = e.extra.keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["__v", "identifier", "metadata"]);
+        assert_eq!(serde_json::to_value(&e).unwrap(), api);
+    }
+
+    #[test]
+    fn an_untyped_entity_holds_everything_in_data() {
+        let api = json!({"id": "e1", "name": "A"});
+        let e: Entity = serde_json::from_value(api.clone()).unwrap();
+        assert!(e.extra.is_empty());
+        assert_eq!(e.data, api);
+        assert_eq!(serde_json::to_value(&e).unwrap(), api);
+    }
+
+    #[test]
+    fn a_changed_id_is_what_serialises() {
+        let mut e: Entity = serde_json::from_value(json!({"id": "old"})).unwrap();
+        e.id = "new".into();
+        assert_eq!(serde_json::to_value(&e).unwrap(), json!({"id": "new"}));
+    }
+
+    #[test]
+    fn an_entity_without_id_or_with_a_wrong_shape() {
+        let e: Entity<Product> = serde_json::from_value(json!({"name": "A"})).unwrap();
+        assert_eq!(e.id, "");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"name": "A", "price": null})
+        );
+        assert!(serde_json::from_value::<Entity<Product>>(json!({"id": "x"})).is_err());
+        assert!(serde_json::from_value::<Entity>(json!([1])).is_err());
+    }
+}

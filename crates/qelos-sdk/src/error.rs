@@ -203,8 +203,36 @@ mod tests {
     }
 
     #[test]
-    fn empty_401_body_has_a_default_message() {
-        assert!(Error::from_body(401, b"").is_unauthorized());
+    fn bodies_without_a_message_say_request_failed() {
+        for body in [
+            &b""[..],
+            b"<html>502</html>",
+            &[b'x'; 400][..],
+            b"{}",
+            b"[1]",
+        ] {
+            let e = Error::from_body(401, body);
+            assert!(e.is_unauthorized());
+            assert_eq!(e.to_string(), "Qelos answered 401: Request failed");
+        }
+        assert_eq!(
+            Error::from_body(500, b"workspace is locked"),
+            Error::Api {
+                status: 500,
+                message: "workspace is locked".into()
+            },
+            "a short plain-text body is the message"
+        );
+    }
+
+    #[test]
+    fn encode_errors_are_caller_errors_not_outages() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 1);
+        let err = serde_json::to_value(&map).unwrap_err();
+        let e = Error::encode(&err);
+        assert!(matches!(e, Error::Encode(_)));
+        assert!(!e.is_unavailable() && e.status().is_none());
     }
 
     #[test]

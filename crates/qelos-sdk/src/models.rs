@@ -381,3 +381,89 @@ pub struct Member {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_uri_decoded_like_decode_uri_component() {
+        assert_eq!(decode_component("Acme%20Inc"), "Acme Inc");
+        assert_eq!(decode_component("J%C3%BCrgen"), "Jürgen");
+        assert_eq!(decode_component("100%"), "100%", "undecodable stays");
+        assert_eq!(decode_component("%FF"), "%FF", "not UTF-8 stays");
+        assert_eq!(decode_component("plain"), "plain");
+    }
+
+    #[test]
+    fn user_decoding_covers_every_encoded_field() {
+        let mut user: User = serde_json::from_value(json!({
+            "_id": "u1", "username": "jane", "name": "Jane%20Doe", "fullName": "Jane%20Doe",
+            "firstName": "J%C3%A9", "lastName": "D%20D", "roles": ["user"],
+            "workspace": {"_id": "w1", "name": "Acme%20Inc", "roles": ["admin"], "labels": []}
+        }))
+        .unwrap();
+        user.decode_names();
+        assert_eq!(user.full_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(user.first_name.as_deref(), Some("Jé"));
+        assert_eq!(user.last_name.as_deref(), Some("D D"));
+        assert_eq!(user.extra["name"], "Jane Doe");
+        assert_eq!(user.workspace.unwrap().name, "Acme Inc");
+    }
+
+    #[test]
+    fn a_user_serialises_back_to_the_api_json() {
+        let api = json!({"_id": "u1", "tenant": "0", "username": "jane", "email": "j@x.io",
+            "phone": "+1", "fullName": "Jane", "roles": ["user"], "metadata": {},
+            "workspace": {"_id": "w1", "name": "Acme", "roles": ["admin"], "labels": ["team"], "logo": "l"}});
+        let user: User = serde_json::from_value(api.clone()).unwrap();
+        assert_eq!(user.extra["phone"], "+1");
+        assert_eq!(serde_json::to_value(&user).unwrap(), api);
+    }
+
+    #[test]
+    fn a_workspace_without_roles_or_labels_has_empty_ones() {
+        let ws: Workspace = serde_json::from_value(
+            json!({"_id": "w", "name": "n", "members": [], "isPrivilegedUser": true}),
+        )
+        .unwrap();
+        assert!(ws.roles.is_empty() && ws.labels.is_empty());
+        assert_eq!(ws.extra["isPrivilegedUser"], true);
+    }
+
+    #[test]
+    fn set_cookie_values_are_redacted_but_attributes_kept() {
+        assert_eq!(
+            redact_set_cookie("qlt_0=eyJsecret; Path=/api; HttpOnly"),
+            "qlt_0=***; Path=/api; HttpOnly"
+        );
+        assert_eq!(redact_set_cookie("qlt_0=eyJsecret"), "qlt_0=***");
+        assert_eq!(redact_set_cookie("garbage"), "garbage=***");
+        let r = SigninResponse {
+            user: Value::Null,
+            workspace: None,
+            set_cookies: vec!["qlt_0=eyJsecret; Path=/api".into()],
+        };
+        assert!(!format!("{r:?}").contains("eyJsecret"));
+    }
+
+    #[test]
+    fn request_bodies_use_the_wire_names() {
+        let c = Credentials {
+            roles: Some(vec!["admin".into()]),
+            ..Credentials::new("u", "p")
+        }
+        .workspace("w");
+        assert_eq!(
+            c.body("oauth"),
+            json!({"username": "u", "password": "p", "authType": "oauth", "workspace": "w", "roles": ["admin"]})
+        );
+        let u = UserUpdate {
+            full_name: Some("F".into()),
+            password: Some(Secret::new("pw")),
+            ..Default::default()
+        };
+        assert_eq!(u.body(), json!({"fullName": "F", "password": "pw"}));
+    }
+}
