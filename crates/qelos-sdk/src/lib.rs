@@ -1,7 +1,9 @@
-//! An async client for the [Qelos](https://qelos.io) HTTP API.
+//! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces,
+//! blueprint entities and API tokens.
 //!
-//! One [`QelosSdk`] per set of credentials, all sharing one pooled `reqwest::Client`:
-//! cookie session, OAuth bearer pair (refreshed on 401, once, single-flight), or API token.
+//! One [`QelosSdk`] per set of credentials, all sharing one pooled `reqwest::Client`. Cloning an
+//! instance is cheap (an `Arc`) and shares its token state; [`QelosSdk::with_auth`] makes an
+//! instance with other credentials on the same client.
 //!
 //! # Example
 //!
@@ -20,11 +22,80 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Auth modes
+//!
+//! [`Auth`] is fixed for an instance's lifetime:
+//!
+//! | mode | sent on every call | on a 401 |
+//! |---|---|---|
+//! | [`Auth::CookieSession`] | `Cookie: qlt_…` | nothing (Qelos rotates the cookie itself; see [`SessionHooks::on_set_cookie`]) |
+//! | [`Auth::OAuth`] | `Authorization: Bearer <access>` | one refresh, one retry |
+//! | [`Auth::ApiToken`] | `x-api-key: ql_…` | nothing |
+//!
+//! `/api/signin`, `/api/signup`, `/api/token/refresh` and `/api/auth/callback` never carry the
+//! instance's credentials and never refresh.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use qelos_sdk::{QelosSdk, TokenPair};
+//!
+//! # fn run(access: String, refresh: String) -> Result<(), qelos_sdk::Error> {
+//! let sdk = QelosSdk::builder("https://app.example.com")
+//!     .timeout(Duration::from_secs(5))      // per call; default 10 s
+//!     .header("tenant", "0")               // sent on every call
+//!     .oauth(TokenPair::new(Some(access.into()), Some(refresh.into())))
+//!     .build()?;                           // the URL and headers are checked here
+//! # Ok(()) }
+//! ```
+//!
+//! # Refresh and hooks
+//!
+//! In OAuth mode only a 401 triggers a refresh (never a 403, 404 or 422), once per call, and
+//! single-flight per instance: concurrent 401s on clones of one instance make one refresh
+//! call, and a call that failed with tokens that were replaced meanwhile just retries with the
+//! new ones. [`QelosSdk::tokens`] reads the latest pair. [`SessionHooks`] lets an integrator
+//! perform the refresh itself (for a process-wide single flight) and hear about new tokens and
+//! Qelos's own `Set-Cookie` headers:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair};
+//!
+//! struct WriteBack;
+//! impl SessionHooks for WriteBack {
+//!     fn on_tokens(&self, _tokens: &TokenPair) { /* store the new pair */ }
+//!     fn on_set_cookie(&self, _set_cookie: &[String]) { /* forward to the browser */ }
+//! }
+//!
+//! # async fn run(qelos: QelosSdk, pair: TokenPair) -> Result<(), qelos_sdk::Error> {
+//! let sdk = qelos.with_auth(Auth::OAuth(pair), Some(Arc::new(WriteBack)));
+//! let _me = sdk.get_logged_in_user().await?; // refreshes on a 401, calls `on_tokens`
+//! # Ok(()) }
+//! ```
+//!
 //! # Errors and secrets
 //!
 //! [`Error`] separates refusals ([`Error::Api`] with the server's status and message) from
 //! outages ([`Error::is_unavailable`]: timeout, network, garbage, 5xx). Errors never contain a
-//! token, a URL or response text; [`Secret`], [`TokenPair`] and [`QelosSdk`] redact `Debug`.
+//! token, a URL or response text; [`Secret`], [`TokenPair`], [`Auth`] and [`QelosSdk`] redact
+//! `Debug`. Every upstream call runs in a `qelos.request` `tracing` span with the method, the
+//! path (never the query) and the status; credential headers are marked sensitive.
+//!
+//! ```no_run
+//! # async fn run(sdk: qelos_sdk::QelosSdk) {
+//! match sdk.workspaces().list().await {
+//!     Ok(list) => println!("{} workspaces", list.len()),
+//!     Err(e) if e.is_unauthorized() => println!("signed out"),
+//!     Err(e) if e.is_unavailable() => println!("Qelos is unavailable: {e}"),
+//!     Err(e) => println!("refused: {e}"),
+//! }
+//! # }
+//! ```
+//!
+//! # Entities
+//!
+//! [`QelosSdk::entities`] is generic over the entity type; [`Entity`] exposes the `id`, your
+//! `T`, and keeps the other fields. See the [`entities`] module.
 //!
 //! # Feature flags
 //!
