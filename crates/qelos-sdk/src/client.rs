@@ -56,6 +56,10 @@ pub enum AuthKind {
 /// Hooks an integrator plugs in: who performs a refresh, who hears about new tokens and about
 /// Qelos's own `Set-Cookie` headers. Every method has a default.
 ///
+/// `refresh` and `on_tokens` run while the instance's refresh lock is held: they may call the
+/// stateless [`QelosSdk::exchange_tokens`], but must not call [`QelosSdk::refresh_token`] or
+/// make authenticated calls on the same instance (that would wait on itself).
+///
 /// # Examples
 ///
 /// ```
