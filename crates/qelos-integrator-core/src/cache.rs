@@ -52,7 +52,7 @@ impl IdentityCache {
     }
 
     /// Remembers `identity` for `key`.
-    pub fn insert(&self, key: TokenKey, identity: Identity) {
+    pub fn insert(&self, key: TokenKey, identity: Arc<Identity>) {
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
@@ -61,7 +61,7 @@ impl IdentityCache {
                 return;
             }
         }
-        entries.insert(key, (Instant::now(), Arc::new(identity)));
+        entries.insert(key, (Instant::now(), identity));
     }
 
     /// Number of entries (expired ones included until pruned).

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use qelos_sdk::{AuthKind, QelosSdk, TokenPair, User, Workspace};
 
+use crate::cache::Identity;
 use crate::cookies;
 use crate::rejection::Rejection;
 
@@ -120,9 +121,9 @@ pub fn append_set_cookies(headers: &mut http::HeaderMap, set_cookies: Vec<String
 }
 
 pub(crate) struct ContextParts {
-    pub(crate) user: Option<User>,
+    /// User and workspaces, shared with the identity cache (no deep copies per request).
+    pub(crate) identity: Option<Arc<Identity>>,
     pub(crate) workspace: Option<Workspace>,
-    pub(crate) workspaces: Vec<Workspace>,
     pub(crate) sdk: QelosSdk,
     pub(crate) tokens: TokenPair,
     pub(crate) anonymous: Option<AnonymousReason>,
@@ -149,9 +150,9 @@ pub struct QelosContext(Arc<ContextParts>);
 impl std::fmt::Debug for QelosContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QelosContext")
-            .field("user", &self.0.user.as_ref().map(|u| &u.id))
+            .field("user", &self.user().map(|u| &u.id))
             .field("workspace", &self.0.workspace.as_ref().map(|w| &w.id))
-            .field("workspaces", &self.0.workspaces.len())
+            .field("workspaces", &self.workspaces().len())
             .field("anonymous", &self.0.anonymous)
             .finish_non_exhaustive()
     }
@@ -164,7 +165,7 @@ impl QelosContext {
 
     /// The signed-in user (`GET /api/me`), `None` when anonymous.
     pub fn user(&self) -> Option<&User> {
-        self.0.user.as_ref()
+        self.0.identity.as_deref().map(|i| &i.user)
     }
     /// The active workspace, as chosen by the workspace resolver.
     pub fn workspace(&self) -> Option<&Workspace> {
@@ -172,7 +173,10 @@ impl QelosContext {
     }
     /// The user's workspaces (`GET /api/workspaces`); empty when anonymous.
     pub fn workspaces(&self) -> &[Workspace] {
-        &self.0.workspaces
+        self.0
+            .identity
+            .as_deref()
+            .map_or(&[], |i| i.workspaces.as_slice())
     }
     /// An SDK bound to this request's credentials. It refreshes by itself; new cookies reach
     /// the response.
@@ -189,7 +193,7 @@ impl QelosContext {
     }
     /// `true` when a user is signed in.
     pub fn is_authenticated(&self) -> bool {
-        self.0.user.is_some()
+        self.0.identity.is_some()
     }
     /// Why the request is anonymous, `None` when signed in.
     pub fn anonymous_reason(&self) -> Option<AnonymousReason> {
@@ -202,7 +206,7 @@ impl QelosContext {
     ///
     /// A [`Rejection`] of kind `Unauthorized` or `Unavailable`.
     pub fn require_user(&self) -> Result<&User, Rejection> {
-        match (&self.0.user, self.0.anonymous) {
+        match (self.user(), self.0.anonymous) {
             (Some(user), _) => Ok(user),
             (None, Some(AnonymousReason::Unavailable)) => {
                 Err(Rejection::unavailable().with_cookies(self.0.cookies.take()))

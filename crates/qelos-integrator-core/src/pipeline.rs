@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::future::BoxFuture;
-use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair, User, Workspace};
+use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair};
 use tracing::Instrument as _;
 
 use crate::cache::{Identity, IdentityCache};
@@ -264,9 +264,8 @@ fn finish_anonymous(
         return Outcome::Reject(rejection.with_cookies(cookies.take()));
     }
     Outcome::Continue(QelosContext::new(ContextParts {
-        user: None,
+        identity: None,
         workspace: None,
-        workspaces: Vec::new(),
         sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
         tokens: TokenPair::default(),
         anonymous: Some(reason),
@@ -339,21 +338,17 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
     let attempt = tokio::time::timeout(deadline, authenticate(&shared, &job, &hooks)).await;
     let (reason, sdk) = match attempt {
         Ok(Authenticated::User(identified)) => {
-            let Identified {
-                sdk,
-                user,
-                workspaces,
-            } = *identified;
+            let Identified { sdk, identity } = *identified;
+            let (user, workspaces) = (&identity.user, identity.workspaces.as_slice());
             let workspace = match (&shared.resolver, &job.head) {
-                (Some(resolver), Some(head)) => resolver.resolve(head, &user, &workspaces).await,
-                _ => active_or_first(&user, &workspaces),
+                (Some(resolver), Some(head)) => resolver.resolve(head, user, workspaces).await,
+                _ => active_or_first(user, workspaces),
             };
             tracing::debug!(user = %user.id, "request authenticated");
             return Outcome::Continue(QelosContext::new(ContextParts {
                 tokens: sdk.tokens(),
-                user: Some(user),
+                identity: Some(identity),
                 workspace,
-                workspaces,
                 sdk,
                 anonymous: None,
                 cookies,
@@ -380,8 +375,7 @@ enum Authenticated {
 
 struct Identified {
     sdk: QelosSdk,
-    user: User,
-    workspaces: Vec<Workspace>,
+    identity: Arc<Identity>,
 }
 
 async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>) -> Authenticated {
@@ -447,11 +441,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         .and_then(|_| credential_key(&sdk, job));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
         if let Some(identity) = cache.get(key) {
-            return Authenticated::User(Box::new(Identified {
-                sdk,
-                user: identity.user.clone(),
-                workspaces: identity.workspaces.clone(),
-            }));
+            return Authenticated::User(Box::new(Identified { sdk, identity }));
         }
     }
 
@@ -467,23 +457,14 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                     Vec::new()
                 }
             };
+            let identity = Arc::new(Identity { user, workspaces });
             if let Some(cache) = &shared.cache {
                 // Key by the credential the next request will carry (after a refresh: the new one).
                 if let Some(key) = credential_key(&sdk, job) {
-                    cache.insert(
-                        key,
-                        Identity {
-                            user: user.clone(),
-                            workspaces: workspaces.clone(),
-                        },
-                    );
+                    cache.insert(key, Arc::clone(&identity));
                 }
             }
-            Authenticated::User(Box::new(Identified {
-                sdk,
-                user,
-                workspaces,
-            }))
+            Authenticated::User(Box::new(Identified { sdk, identity }))
         }
         Err(err) if err.is_unavailable() => {
             tracing::warn!(error = %err, "Qelos unavailable while resolving the user; request continues anonymous");
