@@ -38,6 +38,7 @@ fn main() -> Result {
             apps::serve(fw, mode, addr, url)
         }
         Some("run") => run(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         _ => {
             println!(
                 "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--frameworks a,b] [--out DIR]"
@@ -125,16 +126,102 @@ fn sibling(name: &str) -> Result<PathBuf> {
     }
 }
 
-/// Peak resident memory of a process, in KiB (`VmHWM`).
-fn peak_kib(pid: u32) -> u64 {
+/// A memory figure of a process from `/proc/<pid>/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+/// `qelos-bench soak --minutes M --framework F`: the adapter under signed-in and anonymous load
+/// for M minutes; resident memory sampled every 15 s.
+fn soak(args: &[String]) -> Result {
+    let mut minutes = 10.0_f64;
+    let mut framework = "axum".to_owned();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--minutes" => minutes = it.next().ok_or("--minutes M")?.parse()?,
+            "--framework" => framework = it.next().ok_or("--framework F")?.clone(),
+            other => return Err(format!("unknown option {other}").into()),
+        }
+    }
+    let mock_port = free_port()?;
+    let _mock = Guard(
+        Command::new(sibling("qelos-mock")?)
+            .args(["--port", &mock_port.to_string(), "--no-record"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let mock_addr = SocketAddr::from(([127, 0, 0, 1], mock_port));
+    wait_for(mock_addr)?;
+    let qelos = format!("http://{mock_addr}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let bearer = format!("Bearer {}", rt.block_on(mint(&qelos))?);
+    let port = free_port()?;
+    let app = Guard(
+        Command::new(std::env::current_exe()?)
+            .args(["app", &framework, "adapter", &port.to_string(), &qelos])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_for(addr)?;
+    let slices = ((minutes * 60.0) / 15.0).ceil().max(1.0) as usize;
+    let mut samples = Vec::with_capacity(slices);
+    let mut total = 0u64;
+    for i in 0..slices {
+        let (signed, anon) = rt.block_on(async {
+            futures_util::future::join(
+                load::run(
+                    addr,
+                    "/me",
+                    Some(bearer.clone()),
+                    8,
+                    Duration::from_secs(15),
+                ),
+                load::run(addr, "/me", None, 8, Duration::from_secs(15)),
+            )
+            .await
+        });
+        total += signed.ok + anon.ok;
+        let rss = status_kib(app.0.id(), "VmRSS:");
+        println!(
+            "t={:>4}s rss {rss:>7} KiB  signed-in {:>7.0} req/s  anonymous {:>7.0} req/s  errors {}",
+            (i + 1) * 15,
+            signed.rps(),
+            anon.rps(),
+            signed.errors + anon.errors
+        );
+        samples.push(rss);
+    }
+    let first = samples.iter().take(4).copied().max().unwrap_or(0);
+    let last = samples.last().copied().unwrap_or(0);
+    let max = samples.iter().copied().max().unwrap_or(0);
+    println!(
+        "{framework}: {total} requests in {minutes} min; RSS after the first minute {first} KiB, at the end {last} KiB, max {max} KiB ({:+.1}% end vs first minute)",
+        if first > 0 {
+            (last as f64 - first as f64) * 100.0 / first as f64
+        } else {
+            0.0
+        }
+    );
+    Ok(())
 }
 
 struct Row {
