@@ -52,7 +52,9 @@ pub fn tenant_resolver()
 
 /// The contract apps' configuration: `app_url`, skip path `/health`.
 pub fn config_builder(app_url: &str) -> QelosConfigBuilder {
-    QelosConfig::builder(app_url).skip_path("/health")
+    QelosConfig::builder(app_url)
+        .skip_path("/health")
+        .api_proxy(true)
 }
 
 /// The configuration of a contract app started by hand: `QELOS_APP_URL` and the other
@@ -64,6 +66,7 @@ pub fn config_builder(app_url: &str) -> QelosConfigBuilder {
 pub fn config_from_env() -> Result<QelosConfig, qelos_integrator_core::ConfigError> {
     QelosConfig::builder_from_env()?
         .skip_path("/health")
+        .api_proxy(true)
         .build()
 }
 

@@ -29,6 +29,8 @@
 pub mod app;
 pub mod harness;
 pub mod scenarios;
+pub mod upstream;
+pub mod bff;
 
 pub use harness::{CapturedLogs, ContractApp, RunningApp, capture_logs};
 pub use qelos_integrator_core::QelosConfig;

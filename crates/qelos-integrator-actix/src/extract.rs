@@ -1,11 +1,11 @@
 //! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
 
-use std::future::{Ready, ready};
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
+use futures_util::future::LocalBoxFuture;
+use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 
 use crate::middleware::rejection_response;
 
@@ -32,11 +32,18 @@ impl ResponseError for QelosError {
     }
 }
 
-fn context(req: &HttpRequest) -> Result<QelosContext, QelosError> {
-    req.extensions()
-        .get::<QelosContext>()
-        .cloned()
-        .ok_or_else(|| QelosError(Rejection::middleware_missing(HINT)))
+/// The context the middleware attached (resolving a deferred one now), as an extractor future.
+fn context<T: 'static>(
+    req: &HttpRequest,
+    then: fn(QelosContext) -> Result<T, Rejection>,
+) -> LocalBoxFuture<'static, Result<T, QelosError>> {
+    let attached = req.extensions().get::<Attached>().cloned();
+    Box::pin(async move {
+        Attached::context(attached.as_ref(), HINT)
+            .await
+            .and_then(then)
+            .map_err(QelosError)
+    })
 }
 
 /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -67,10 +74,10 @@ impl Deref for Qelos {
 
 impl FromRequest for Qelos {
     type Error = QelosError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(context(req).map(Qelos))
+        context(req, |c| Ok(Qelos(c)))
     }
 }
 
@@ -97,10 +104,10 @@ impl Deref for RequireUser {
 
 impl FromRequest for RequireUser {
     type Error = QelosError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(context(req).and_then(|c| c.signed_in().map(RequireUser).map_err(QelosError)))
+        context(req, |c| c.signed_in().map(RequireUser))
     }
 }
 
@@ -130,9 +137,9 @@ impl Deref for QelosSdk {
 
 impl FromRequest for QelosSdk {
     type Error = QelosError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(context(req).map(|c| QelosSdk(c.sdk().clone())))
+        context(req, |c| Ok(QelosSdk(c.sdk().clone())))
     }
 }

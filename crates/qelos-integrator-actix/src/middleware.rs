@@ -9,12 +9,8 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
 };
-
-/// Marker left on skipped paths.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Skipped;
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
 ///
@@ -129,18 +125,14 @@ where
         // cross an await inside the core.
         let resolving = self.integrator.resolve(&head(&req));
         Box::pin(async move {
-            match resolving.await {
-                Outcome::Skipped => {
-                    req.extensions_mut().insert(Skipped);
-                    Ok(service.call(req).await?.map_into_left_body())
-                }
-                Outcome::Reject(rejection) => Ok(req
+            match Attached::from_outcome(resolving.await) {
+                Err(rejection) => Ok(req
                     .into_response(rejection_response(&rejection))
                     .map_into_right_body()),
-                Outcome::Continue(ctx) => {
-                    req.extensions_mut().insert(ctx.clone());
+                Ok(attached) => {
+                    req.extensions_mut().insert(attached.clone());
                     let mut response = service.call(req).await?;
-                    for cookie in ctx.take_response_cookies() {
+                    for cookie in attached.take_response_cookies() {
                         if let Ok(value) = HeaderValue::from_str(&cookie) {
                             response.headers_mut().append(SET_COOKIE, value);
                         }

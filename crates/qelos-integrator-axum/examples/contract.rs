@@ -14,8 +14,10 @@ use serde_json::Value;
 
 /// The contract app for `config`.
 pub(crate) fn app(config: QelosConfig) -> Router {
+    let qelos = QelosLayer::new(config).resolve_workspace(app::tenant_resolver());
     Router::new()
         .route("/me", get(me))
+        .route("/api/own", get(me))
         .route("/tenant/me", get(me))
         .route("/secret", get(secret))
         .route("/health", get(health))
@@ -27,9 +29,11 @@ pub(crate) fn app(config: QelosConfig) -> Router {
             "/entities/{blueprint}/{id}",
             get(get_one).put(update).delete(remove),
         )
-        .layer(QelosLayer::new(config).resolve_workspace(app::tenant_resolver()))
-        // Merged after `.layer`: this route runs without the middleware.
+        .merge(qelos.auth_routes())
+        .layer(qelos.clone())
+        // Merged after `.layer`: these routes run without the middleware.
         .merge(Router::new().route("/bare/me", get(me)))
+        .merge(qelos.api_proxy())
 }
 
 fn reply((status, body): app::Reply) -> impl IntoResponse {
@@ -88,6 +92,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (config, _embedded) = app::config_or_embedded_mock().await?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", app::port_from_env())).await?;
     println!("axum contract app on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(config)).await?;
+    axum::serve(
+        listener,
+        app(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

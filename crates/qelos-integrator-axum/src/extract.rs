@@ -5,9 +5,7 @@ use std::ops::Deref;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
-
-use crate::layer::Skipped;
+use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 
 const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that serves this route";
 
@@ -47,12 +45,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Qelos {
     type Rejection = QelosRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<QelosContext>()
-            .cloned()
+        Attached::context(parts.extensions.get::<Attached>(), HINT)
+            .await
             .map(Qelos)
-            .ok_or_else(|| QelosRejection(Rejection::middleware_missing(HINT)))
+            .map_err(QelosRejection)
     }
 }
 
@@ -63,12 +59,10 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match parts.extensions.get::<QelosContext>() {
-            Some(ctx) if ctx.is_authenticated() => Ok(Some(Qelos(ctx.clone()))),
-            Some(_) => Ok(None),
-            None if parts.extensions.get::<Skipped>().is_some() => Ok(None),
-            None => Err(QelosRejection(Rejection::middleware_missing(HINT))),
-        }
+        Attached::signed_in_context(parts.extensions.get::<Attached>(), HINT)
+            .await
+            .map(|ctx| ctx.map(Qelos))
+            .map_err(QelosRejection)
     }
 }
 

@@ -6,15 +6,10 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, Outcome, QelosConfig, ResolveWorkspace, append_set_cookies,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, ResolveWorkspace, append_set_cookies,
 };
 use tower_layer::Layer;
 use tower_service::Service;
-
-/// Marker left in request extensions on skipped paths, so `Option<Qelos>` answers `None`
-/// there instead of "middleware missing".
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Skipped;
 
 /// A [`Layer`] that gives every request a Qelos context (or refuses it).
 ///
@@ -109,16 +104,12 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let resolving = self.integrator.resolve(&request);
         Box::pin(async move {
-            match resolving.await {
-                Outcome::Skipped => {
-                    request.extensions_mut().insert(Skipped);
-                    inner.call(request).await
-                }
-                Outcome::Reject(rejection) => Ok(rejection.into_response()),
-                Outcome::Continue(ctx) => {
-                    request.extensions_mut().insert(ctx.clone());
+            match Attached::from_outcome(resolving.await) {
+                Err(rejection) => Ok(rejection.into_response()),
+                Ok(attached) => {
+                    request.extensions_mut().insert(attached.clone());
                     let mut response = inner.call(request).await?;
-                    append_set_cookies(response.headers_mut(), ctx.take_response_cookies());
+                    append_set_cookies(response.headers_mut(), attached.take_response_cookies());
                     Ok(response)
                 }
             }

@@ -44,9 +44,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bff;
 mod extract;
 mod layer;
 
+pub use bff::api_proxy;
 pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
 pub use layer::{QelosLayer, QelosService};
 

@@ -21,10 +21,16 @@ impl ContractApp for Axum {
                 .build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                axum::serve(listener, contract::app(config)).await
+                axum::serve(
+                    listener,
+                    contract::app(config)
+                        .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .await
             })
         })
     }
 }
 
 qelos_contract::contract_tests!(Axum);
+qelos_contract::bff_tests!(Axum);

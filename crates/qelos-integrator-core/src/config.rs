@@ -71,6 +71,17 @@ pub struct QelosConfig {
     pub(crate) refresh_grace: Duration,
     pub(crate) identity_cache_ttl: Option<Duration>,
     pub(crate) secure_cookies: bool,
+    pub(crate) api_proxy: bool,
+    pub(crate) proxy: ProxySettings,
+}
+
+/// The `/api/**` proxy's settings, read by [`Proxy::new`](crate::proxy::Proxy::new).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ProxySettings {
+    /// Explicit target (`Some("")`: none, the proxy answers 503).
+    pub(crate) target: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) body_limit: Option<u64>,
 }
 
 impl std::fmt::Debug for QelosConfig {
@@ -85,6 +96,7 @@ impl std::fmt::Debug for QelosConfig {
             .field("timeout", &self.sdk.timeout())
             .field("refresh_grace", &self.refresh_grace)
             .field("identity_cache_ttl", &self.identity_cache_ttl)
+            .field("api_proxy", &self.api_proxy)
             .finish()
     }
 }
@@ -97,7 +109,7 @@ impl QelosConfig {
 
     /// Reads the configuration from the environment: `QELOS_APP_URL` (required),
     /// `QELOS_API_TOKEN`, `QELOS_REQUIRE_AUTH` (`true`/`false`/`1`/`0`), `QELOS_SKIP_PATHS`
-    /// (comma list) and `QELOS_TIMEOUT_MS`.
+    /// (comma list), `QELOS_TIMEOUT_MS` and `QELOS_API_PROXY` (`true`/`false`/`1`/`0`).
     ///
     /// # Errors
     ///
@@ -122,6 +134,9 @@ impl QelosConfig {
         if let Some(value) = var("QELOS_REQUIRE_AUTH") {
             builder = builder.require_auth(parse_bool("QELOS_REQUIRE_AUTH", &value)?);
         }
+        if let Some(value) = var("QELOS_API_PROXY") {
+            builder = builder.api_proxy(parse_bool("QELOS_API_PROXY", &value)?);
+        }
         if let Some(value) = var("QELOS_SKIP_PATHS") {
             builder = builder.skip_paths(value.split(',').map(str::trim).filter(|p| !p.is_empty()));
         }
@@ -133,6 +148,28 @@ impl QelosConfig {
             builder = builder.timeout(Duration::from_millis(ms));
         }
         Ok(builder)
+    }
+
+    /// `true` when the app mounts the `/api/**` proxy (see
+    /// [`QelosConfigBuilder::api_proxy`]).
+    pub fn api_proxy(&self) -> bool {
+        self.api_proxy
+    }
+
+    /// `true` for paths whose context is resolved only on demand: `/api/**` when
+    /// [`api_proxy`](Self::api_proxy) is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::QelosConfig;
+    /// let config = QelosConfig::builder("http://localhost:3000").api_proxy(true).build()?;
+    /// assert!(config.is_deferred("/api/blueprints"));
+    /// assert!(!config.is_deferred("/apis"));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn is_deferred(&self, path: &str) -> bool {
+        self.api_proxy && path_is_under(path, "/api")
     }
 
     /// The Qelos application URL.
@@ -238,6 +275,8 @@ pub struct QelosConfigBuilder {
     timeout: Duration,
     refresh_grace: Duration,
     identity_cache_ttl: Option<Duration>,
+    api_proxy: bool,
+    proxy: ProxySettings,
     client: Option<reqwest::Client>,
     headers: Vec<(String, String)>,
 }
@@ -265,9 +304,41 @@ impl QelosConfigBuilder {
             timeout: DEFAULT_TIMEOUT,
             refresh_grace: DEFAULT_REFRESH_GRACE,
             identity_cache_ttl: None,
+            api_proxy: false,
+            proxy: ProxySettings::default(),
             client: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Where the `/api/**` proxy forwards to, instead of `QELOS_PROXY_TARGET` / `QELOS_IP` /
+    /// `QELOS_API_IP` / the app URL. An empty string means "no target": the proxy answers
+    /// `503 QELOS_PROXY_NOT_CONFIGURED`.
+    pub fn proxy_target(mut self, target: impl Into<String>) -> Self {
+        self.proxy.target = Some(target.into());
+        self
+    }
+
+    /// Time the proxy waits for the upstream's response headers (default 30 s); then `504`.
+    pub fn proxy_timeout(mut self, timeout: Duration) -> Self {
+        self.proxy.timeout = Some(timeout);
+        self
+    }
+
+    /// Largest request body the proxy forwards (default 64 MiB); larger ones get `413`.
+    pub fn proxy_body_limit(mut self, bytes: u64) -> Self {
+        self.proxy.body_limit = Some(bytes);
+        self
+    }
+
+    /// Declares that the app mounts the same-origin `/api/**` proxy
+    /// ([`proxy::Proxy`](crate::proxy::Proxy)). Requests under `/api/` are then not resolved
+    /// by the middleware: the context is resolved only when a handler asks for it (the app's
+    /// own `/api/...` routes), so traffic the proxy forwards costs no `/api/me` probe. Off by
+    /// default.
+    pub fn api_proxy(mut self, on: bool) -> Self {
+        self.api_proxy = on;
+        self
     }
 
     /// Authenticate every upstream call with this API token (`x-api-key`) instead of the
@@ -377,6 +448,8 @@ impl QelosConfigBuilder {
             refresh_grace: self.refresh_grace,
             identity_cache_ttl: self.identity_cache_ttl,
             secure_cookies,
+            api_proxy: self.api_proxy,
+            proxy: self.proxy,
         })
     }
 }

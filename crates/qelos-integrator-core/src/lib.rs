@@ -28,7 +28,7 @@
 //!         }
 //!     }
 //!     Outcome::Reject(rejection) => println!("{} {}", rejection.status(), rejection.body()),
-//!     Outcome::Skipped => {}
+//!     Outcome::Skipped | Outcome::Deferred(_) => {}
 //! }
 //! # Ok(()) }
 //! ```
@@ -53,11 +53,14 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod attached;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod context;
 pub mod cookies;
 pub mod credentials;
+mod deferred;
 pub mod jwt;
 mod pipeline;
 pub mod proxy;
@@ -68,6 +71,8 @@ mod token_key;
 pub mod workspace;
 
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
+pub use attached::Attached;
+pub use deferred::Deferred;
 pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies};
 pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
 pub use refresh::{RefreshCoordinator, RefreshError};

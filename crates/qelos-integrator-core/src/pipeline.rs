@@ -17,6 +17,7 @@ use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
 use crate::jwt;
 use crate::refresh::{RefreshCoordinator, RefreshError};
+use crate::deferred::Deferred;
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
 use crate::token_key::TokenKey;
@@ -33,6 +34,10 @@ pub enum Outcome {
     Continue(QelosContext),
     /// Answer this refusal instead of running the handler.
     Reject(Rejection),
+    /// The path is under `/api/` and the app mounts the proxy: run the handler with this
+    /// on-demand context (extractors resolve it when asked); afterwards write
+    /// [`Deferred::take_response_cookies`].
+    Deferred(Deferred),
 }
 
 /// Runs after every successful refresh with the new tokens and the response's cookie queue.
@@ -179,7 +184,7 @@ impl Integrator {
     where
         R: RequestView + ?Sized,
     {
-        let start = self.start(request);
+        let start = self.start(request, true);
         let shared = Arc::clone(&self.shared);
         async move {
             match start {
@@ -192,7 +197,31 @@ impl Integrator {
         }
     }
 
-    fn start<R: RequestView + ?Sized>(&self, request: &R) -> Start {
+    /// Resolves now, even on deferred paths; the `Deferred` context's resolution.
+    pub(crate) async fn resolve_now(&self, head: &RequestHead) -> Result<QelosContext, Rejection> {
+        let outcome = match self.start(head, false) {
+            Start::Done(outcome) => outcome,
+            Start::Identify(job) => {
+                let span = tracing::debug_span!("qelos.resolve", path = %job.path);
+                identify(Arc::clone(&self.shared), job).instrument(span).await
+            }
+        };
+        match outcome {
+            Outcome::Continue(ctx) => Ok(ctx),
+            Outcome::Reject(rejection) => Err(rejection),
+            // A skipped path never defers; answer as for a request without credentials.
+            Outcome::Skipped | Outcome::Deferred(_) => {
+                let cookies = ResponseCookies::new(Arc::clone(&self.shared.cookie_settings));
+                match finish_anonymous(&self.shared, AnonymousReason::NoCredentials, cookies, None) {
+                    Outcome::Continue(ctx) => Ok(ctx),
+                    Outcome::Reject(rejection) => Err(rejection),
+                    Outcome::Skipped | Outcome::Deferred(_) => Err(Rejection::unauthorized()),
+                }
+            }
+        }
+    }
+
+    fn start<R: RequestView + ?Sized>(&self, request: &R, defer: bool) -> Start {
         let shared = &self.shared;
         let config = &shared.config;
         let path = request.path();
@@ -200,6 +229,13 @@ impl Integrator {
             return Start::Done(Outcome::Skipped);
         }
         let headers = request.headers();
+        if defer && config.is_deferred(path) {
+            let head = RequestHead {
+                path: path.to_owned(),
+                headers: headers.into_owned(),
+            };
+            return Start::Done(Outcome::Deferred(Deferred::new(self.clone(), head)));
+        }
         let (creds, mode) = match &config.api_token {
             Some(token) => (RequestCredentials::default(), Mode::ApiToken(token.clone())),
             None => {

@@ -81,22 +81,30 @@ pub struct Inbound {
 pub type ProxyBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
 
 impl Proxy {
-    /// A proxy to the target chosen by the environment (`QELOS_PROXY_TARGET`, then `QELOS_IP`,
-    /// then `QELOS_API_IP`; blank values ignored), else the config's `app_url`, on the config's
-    /// shared client.
+    /// A proxy to the config's [`proxy_target`](crate::QelosConfigBuilder::proxy_target), else
+    /// the target chosen by the environment (`QELOS_PROXY_TARGET`, then `QELOS_IP`, then
+    /// `QELOS_API_IP`; blank values ignored), else the config's `app_url`, on the config's shared
+    /// client, with the config's proxy timeout and body limit.
     pub fn new(config: &QelosConfig) -> Self {
-        let from_env = ["QELOS_PROXY_TARGET", "QELOS_IP", "QELOS_API_IP"]
-            .iter()
-            .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()));
-        let target = match from_env {
-            Some(raw) => parse_target(raw.trim()),
-            None => Target::Url(config.app_url().clone()),
+        let settings = &config.proxy;
+        let from_env = || {
+            ["QELOS_PROXY_TARGET", "QELOS_IP", "QELOS_API_IP"]
+                .iter()
+                .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let target = match settings.target.as_deref().map(str::trim) {
+            Some("") => Target::NotConfigured,
+            Some(explicit) => parse_target(explicit),
+            None => match from_env() {
+                Some(raw) => parse_target(raw.trim()),
+                None => Target::Url(config.app_url().clone()),
+            },
         };
         Self {
             client: config.base_sdk().http_client().clone(),
             target,
-            body_limit: DEFAULT_BODY_LIMIT,
-            timeout: DEFAULT_PROXY_TIMEOUT,
+            body_limit: settings.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+            timeout: settings.timeout.unwrap_or(DEFAULT_PROXY_TIMEOUT),
         }
     }
 
@@ -251,6 +259,71 @@ impl Proxy {
                 )
             })
     }
+}
+
+impl Proxy {
+    /// [`forward_stream`](Self::forward_stream) for frameworks with their own request types
+    /// (actix and rocket use `http` 0.2): the method, the path with query, and the raw headers.
+    /// A method, URI or header that is not valid HTTP answers `400 QELOS_PROXY_BAD_REQUEST`.
+    pub async fn forward_raw<'h, S, H>(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: H,
+        body: S,
+        inbound: Inbound,
+    ) -> Response<ProxyBody>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+        H: IntoIterator<Item = (&'h str, &'h [u8])>,
+    {
+        let mut request = Request::builder().method(method).uri(path_and_query);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        match request.body(()) {
+            Ok(request) => self.forward_stream(request.into_parts().0, body, inbound).await,
+            Err(_) => error(
+                StatusCode::BAD_REQUEST,
+                "QELOS_PROXY_BAD_REQUEST",
+                "the request could not be forwarded: invalid method, URI or header",
+            ),
+        }
+    }
+}
+
+/// The sending half of [`body_channel`].
+#[derive(Debug)]
+pub struct BodySender(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl BodySender {
+    /// Sends one chunk; waits while the proxy is behind (backpressure). `false` once the proxy
+    /// stopped reading (the upstream failed or answered): stop sending.
+    pub async fn send(&self, chunk: Result<Bytes, std::io::Error>) -> bool {
+        self.0.send(chunk).await.is_ok()
+    }
+}
+
+/// A bounded channel that carries a request body to the proxy, for frameworks whose body
+/// streams are not `Send + 'static` (actix's payload, rocket's data): one task pumps the
+/// framework's stream into the [`BodySender`] while the proxy reads the returned stream. At
+/// most `capacity` chunks are in flight, so memory does not grow with the body size.
+pub fn body_channel(
+    capacity: usize,
+) -> (
+    BodySender,
+    impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    (BodySender(tx), stream)
+}
+
+/// A proxied response body as a stream of byte chunks (for frameworks that take streams).
+pub fn body_stream(
+    body: ProxyBody,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    body.into_data_stream()
 }
 
 #[derive(Debug)]

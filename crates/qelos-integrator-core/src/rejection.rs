@@ -127,16 +127,25 @@ impl Rejection {
     /// Builds an `http` response (status, JSON content type, body, cookies). Adapters on
     /// `http` 1.x use this directly.
     pub fn into_response<B: From<String>>(self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body()));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        crate::context::append_set_cookies(headers, self.set_cookies);
-        response
+        json_response(self.status(), self.body(), &self.set_cookies)
     }
+}
+
+/// A JSON response with `status`, `body` and `Set-Cookie` values.
+pub(crate) fn json_response<B: From<String>>(
+    status: StatusCode,
+    body: String,
+    set_cookies: &[String],
+) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    crate::context::append_set_cookies(headers, set_cookies.to_vec());
+    response
 }
 
 #[cfg(test)]

@@ -42,12 +42,22 @@ pub trait RequestView {
 /// let head = RequestHead::new("/me").header("x-tenant", "Acme");
 /// assert_eq!(head.header_str("x-tenant"), Some("Acme"));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RequestHead {
     /// Request path without the query string.
     pub path: String,
     /// Request headers.
     pub headers: HeaderMap,
+}
+
+/// Shows the path and the header names only: header values carry tokens.
+impl std::fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("path", &self.path)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl RequestHead {

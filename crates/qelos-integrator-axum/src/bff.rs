@@ -1,0 +1,131 @@
+//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request};
+use axum::routing::{any, get, post};
+use http::header::{CONTENT_TYPE, HOST};
+use qelos_integrator_core::Integrator;
+use qelos_integrator_core::proxy::{Inbound, Proxy};
+
+use crate::Qelos;
+
+/// Largest login body read (a form or JSON with a username and password).
+const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
+fn header<'a>(request: &'a Request, name: http::HeaderName) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /login`, `POST /logout`, `GET /auth/{provider}` and `GET /auth/callback`, answered by
+/// the integrator's ready-made endpoints. Merge them *before* `.layer(QelosLayer)` (logout
+/// reads the caller's context).
+pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integrator) -> Router<S> {
+    let login = integrator.clone();
+    let logout = integrator.clone();
+    let social = integrator.clone();
+    let callback = integrator.clone();
+    Router::new()
+        .route(
+            "/login",
+            post(move |request: Request| async move {
+                let content_type = header(&request, CONTENT_TYPE).map(str::to_owned);
+                let body = axum::body::to_bytes(request.into_body(), LOGIN_BODY_LIMIT)
+                    .await
+                    .unwrap_or_default();
+                let reply = login.login_endpoint(content_type.as_deref(), &body).await;
+                reply.into_response::<Body>()
+            }),
+        )
+        .route(
+            "/logout",
+            post(move |qelos: Qelos, request: Request| async move {
+                let reply = logout
+                    .logout_endpoint(&qelos, header(&request, CONTENT_TYPE), header(&request, HOST))
+                    .await;
+                reply.into_response::<Body>()
+            }),
+        )
+        .route(
+            "/auth/callback",
+            get(move |request: Request| async move {
+                let reply = callback
+                    .callback_endpoint(request.uri().query(), header(&request, HOST))
+                    .await;
+                reply.into_response::<Body>()
+            }),
+        )
+        .route(
+            "/auth/{provider}",
+            get(move |Path(provider): Path<String>, request: Request| async move {
+                social
+                    .social_redirect_endpoint(&provider, request.uri().query())
+                    .into_response::<Body>()
+            }),
+        )
+}
+
+/// `/api` and `/api/**` forwarded to Qelos by `proxy`. Merge this *after* `.layer(QelosLayer)`:
+/// the layer then never sees forwarded traffic, and the app's own `/api/...` routes still win
+/// (a literal route beats the wildcard).
+///
+/// # Examples
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use qelos_integrator_axum::{QelosConfig, QelosLayer, api_proxy, core::proxy::Proxy};
+/// # fn app() -> Result<Router, qelos_integrator_axum::ConfigError> {
+/// let config = QelosConfig::builder("http://localhost:3000").api_proxy(true).build()?;
+/// let proxy = Proxy::new(&config).body_limit(8 << 20);
+/// let app = Router::new()
+///     .route("/api/health", get(|| async { "ours" }))
+///     .layer(QelosLayer::new(config))
+///     .merge(api_proxy(proxy));
+/// # Ok(app) }
+/// ```
+pub fn api_proxy<S: Clone + Send + Sync + 'static>(proxy: Proxy) -> Router<S> {
+    let handler = any(move |request: Request| {
+        let proxy = proxy.clone();
+        async move {
+            let inbound = Inbound {
+                peer: request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip()),
+                https: false,
+            };
+            let response = proxy.forward(request, inbound).await;
+            response.map(Body::new)
+        }
+    });
+    Router::new()
+        .route("/api", handler.clone())
+        .route("/api/{*rest}", handler)
+}
+
+impl crate::QelosLayer {
+    /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
+    /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use axum::Router;
+    /// use qelos_integrator_axum::{QelosConfig, QelosLayer};
+    /// # fn app() -> Result<Router, qelos_integrator_axum::ConfigError> {
+    /// let qelos = QelosLayer::new(QelosConfig::from_env()?);
+    /// let app = Router::new().merge(qelos.auth_routes()).layer(qelos);
+    /// # Ok(app) }
+    /// ```
+    pub fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        auth_routes(self.integrator())
+    }
+
+    /// [`api_proxy`] to this layer's Qelos (or the `QELOS_PROXY_TARGET` environment override),
+    /// with the default body limit and timeout.
+    pub fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        api_proxy(Proxy::new(self.integrator().config()))
+    }
+}
