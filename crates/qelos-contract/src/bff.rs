@@ -154,7 +154,10 @@ pub async fn b02_proxy_keeps_query_string_and_method_including_head<A: ContractA
     for method in [Method::GET, Method::POST, Method::PATCH, Method::DELETE] {
         let resp = s
             .http
-            .request(method.clone(), format!("{}/api/echo?x=1&y=a%20b&x=2", s.app.url()))
+            .request(
+                method.clone(),
+                format!("{}/api/echo?x=1&y=a%20b&x=2", s.app.url()),
+            )
             .send()
             .await
             .expect("echo answers");
@@ -192,10 +195,16 @@ pub async fn b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop<A: ContractAp
         .expect("echo answers");
     let v: Value = resp.json().await.expect("json");
     let h = &v["headers"];
-    assert_ne!(h["host"], "shop.example.com:8443", "Host is the target's: {h}");
+    assert_ne!(
+        h["host"], "shop.example.com:8443",
+        "Host is the target's: {h}"
+    );
     assert_eq!(h["x-forwarded-host"], "shop.example.com:8443");
     assert_eq!(h["x-forwarded-proto"], "http");
-    assert_eq!(h["tenanthost"], "shop.example.com:8443", "the raw inbound Host");
+    assert_eq!(
+        h["tenanthost"], "shop.example.com:8443",
+        "the raw inbound Host"
+    );
     assert_eq!(h["x-forwarded-for"], "127.0.0.1", "the client address: {h}");
     assert_eq!(h["x-custom"], "kept");
     for dropped in ["x-private", "te"] {
@@ -208,7 +217,10 @@ pub async fn b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop<A: ContractAp
         .await
         .expect("cookies answer");
     assert_eq!(resp.headers()["x-upstream"], "1");
-    assert!(resp.headers().get("keep-alive").is_none(), "hop-by-hop dropped on the way back");
+    assert!(
+        resp.headers().get("keep-alive").is_none(),
+        "hop-by-hop dropped on the way back"
+    );
 }
 
 /// Every upstream `Set-Cookie` keeps its attributes, stays a separate header, and gets
@@ -246,9 +258,24 @@ pub async fn b05_proxy_errors_are_503_502_504_json<A: ContractApp>() {
     };
     let upstream = upstream::start().await.expect("upstream");
     let cases: [(String, &str, u16, &str); 4] = [
-        (String::new(), "/api/echo", 503, "QELOS_PROXY_NOT_CONFIGURED"),
-        ("ftp://files.example.com".into(), "/api/echo", 502, "QELOS_PROXY_BAD_TARGET"),
-        (format!("http://{dead}"), "/api/echo", 502, "QELOS_PROXY_UPSTREAM_ERROR"),
+        (
+            String::new(),
+            "/api/echo",
+            503,
+            "QELOS_PROXY_NOT_CONFIGURED",
+        ),
+        (
+            "ftp://files.example.com".into(),
+            "/api/echo",
+            502,
+            "QELOS_PROXY_BAD_TARGET",
+        ),
+        (
+            format!("http://{dead}"),
+            "/api/echo",
+            502,
+            "QELOS_PROXY_UPSTREAM_ERROR",
+        ),
         (upstream, "/api/slow", 504, "QELOS_PROXY_TIMEOUT"),
     ];
     for (target, path, status, code) in cases {
@@ -273,12 +300,19 @@ pub async fn b06_own_api_routes_win_and_proxied_traffic_is_not_probed<A: Contrac
     let own = s.get("/api/own", &[("authorization", &auth)]).await;
     assert_eq!(own.status, 200, "{own:?}");
     assert_eq!(own.body["username"], json!(s.mock.seed().admin.username));
-    assert_eq!(s.mock.calls("GET /api/workspaces"), 1, "own route resolved once");
+    assert_eq!(
+        s.mock.calls("GET /api/workspaces"),
+        1,
+        "own route resolved once"
+    );
 
     s.mock.reset_calls();
     let forwarded = s.get("/api/me", &[("authorization", &auth)]).await;
     assert_eq!(forwarded.status, 200, "{forwarded:?}");
-    assert_eq!(forwarded.body["username"], json!(s.mock.seed().admin.username));
+    assert_eq!(
+        forwarded.body["username"],
+        json!(s.mock.seed().admin.username)
+    );
     assert_eq!(s.mock.calls("GET /api/me"), 1, "only the forwarded call");
     assert_eq!(s.mock.calls("GET /api/workspaces"), 0, "no identity probe");
 
@@ -332,7 +366,9 @@ pub async fn b07_login_then_protected_route_then_logout<A: ContractApp>() {
     assert_eq!(login.status, 200, "{login:?}");
     assert_eq!(login.body["user"]["username"], json!(admin.username));
     for name in ["q_access_token", "q_refresh_token"] {
-        let c = login.cookie(name).unwrap_or_else(|| panic!("{name} set: {login:?}"));
+        let c = login
+            .cookie(name)
+            .unwrap_or_else(|| panic!("{name} set: {login:?}"));
         for attr in ["Path=/", "HttpOnly", "SameSite=Lax"] {
             assert!(c.contains(attr), "{c}");
         }
@@ -342,11 +378,15 @@ pub async fn b07_login_then_protected_route_then_logout<A: ContractApp>() {
     assert_eq!(secret.status, 200, "{secret:?}");
     assert_eq!(secret.body["username"], json!(admin.username));
 
-    let logout = s.send(Method::POST, "/logout", &[("cookie", jar.as_bytes())], None).await;
+    let logout = s
+        .send(Method::POST, "/logout", &[("cookie", jar.as_bytes())], None)
+        .await;
     assert_eq!(logout.status, 200, "{logout:?}");
     assert_eq!(s.mock.calls("POST /api/logout"), 1);
     for name in ["q_access_token", "q_refresh_token"] {
-        let c = logout.cookie(name).unwrap_or_else(|| panic!("{name} expired: {logout:?}"));
+        let c = logout
+            .cookie(name)
+            .unwrap_or_else(|| panic!("{name} expired: {logout:?}"));
         assert!(c.contains("Max-Age=0"), "{c}");
     }
     let after = s.get("/secret", &[]).await;
@@ -373,12 +413,18 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
     let s = Setup::start::<A>(|b| b).await;
     let no_redirects = no_redirects();
     let start = no_redirects
-        .get(format!("{}/auth/github?returnUrl=%2Fauth%2Fcallback", s.app.url()))
+        .get(format!(
+            "{}/auth/github?returnUrl=%2Fauth%2Fcallback",
+            s.app.url()
+        ))
         .send()
         .await
         .expect("redirect answers");
     assert_eq!(start.status(), 302);
-    let to_qelos = start.headers()["location"].to_str().expect("location").to_owned();
+    let to_qelos = start.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
     assert!(
         to_qelos.starts_with(&format!("{}/api/auth/github?", s.mock.url())),
         "{to_qelos}"
@@ -387,9 +433,20 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
     assert_eq!(bad.status, 400, "{bad:?}");
 
     // The browser's trip through Qelos and the provider.
-    let provider = no_redirects.get(&to_qelos).send().await.expect("qelos answers");
-    let provider_url = provider.headers()["location"].to_str().expect("loc").to_owned();
-    let back = no_redirects.get(&provider_url).send().await.expect("provider answers");
+    let provider = no_redirects
+        .get(&to_qelos)
+        .send()
+        .await
+        .expect("qelos answers");
+    let provider_url = provider.headers()["location"]
+        .to_str()
+        .expect("loc")
+        .to_owned();
+    let back = no_redirects
+        .get(&provider_url)
+        .send()
+        .await
+        .expect("provider answers");
     let back_to = back.headers()["location"].to_str().expect("loc").to_owned();
     assert!(back_to.starts_with("/auth/callback?rt="), "{back_to}");
 
@@ -408,7 +465,9 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect();
     assert!(
-        session.iter().any(|c| c.starts_with("qlt_") && c.contains("Domain=shop.example.com;")),
+        session
+            .iter()
+            .any(|c| c.starts_with("qlt_") && c.contains("Domain=shop.example.com;")),
         "{session:?}"
     );
     let reused = s.get(&back_to, &[]).await;

@@ -27,10 +27,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
+pub mod bff;
 pub mod harness;
 pub mod scenarios;
 pub mod upstream;
-pub mod bff;
 
 pub use harness::{CapturedLogs, ContractApp, RunningApp, capture_logs};
 pub use qelos_integrator_core::QelosConfig;

@@ -21,7 +21,10 @@ pub fn pattern_byte(i: u64) -> u8 {
 
 /// `len` bytes of the pattern, starting at `offset`.
 pub fn pattern_chunk(offset: u64, len: usize) -> Bytes {
-    (0..len as u64).map(|i| pattern_byte(offset + i)).collect::<Vec<u8>>().into()
+    (0..len as u64)
+        .map(|i| pattern_byte(offset + i))
+        .collect::<Vec<u8>>()
+        .into()
 }
 
 /// Lower-case hex SHA-256 of the first `len` pattern bytes.
@@ -52,7 +55,10 @@ async fn blob(request: Request) -> Response {
         let chunks = futures_util::stream::unfold(0u64, move |offset| async move {
             (offset < len).then(|| {
                 let n = (len - offset).min(64 * 1024) as usize;
-                (Ok::<_, std::io::Error>(pattern_chunk(offset, n)), offset + n as u64)
+                (
+                    Ok::<_, std::io::Error>(pattern_chunk(offset, n)),
+                    offset + n as u64,
+                )
             })
         });
         return Response::builder()

@@ -15,7 +15,7 @@ use crate::Qelos;
 /// Largest login body read (a form or JSON with a username and password).
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-fn header<'a>(request: &'a Request, name: http::HeaderName) -> Option<&'a str> {
+fn header(request: &Request, name: http::HeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -43,7 +43,11 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
             "/logout",
             post(move |qelos: Qelos, request: Request| async move {
                 let reply = logout
-                    .logout_endpoint(&qelos, header(&request, CONTENT_TYPE), header(&request, HOST))
+                    .logout_endpoint(
+                        &qelos,
+                        header(&request, CONTENT_TYPE),
+                        header(&request, HOST),
+                    )
                     .await;
                 reply.into_response::<Body>()
             }),
@@ -59,11 +63,13 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
         )
         .route(
             "/auth/{provider}",
-            get(move |Path(provider): Path<String>, request: Request| async move {
-                social
-                    .social_redirect_endpoint(&provider, request.uri().query())
-                    .into_response::<Body>()
-            }),
+            get(
+                move |Path(provider): Path<String>, request: Request| async move {
+                    social
+                        .social_redirect_endpoint(&provider, request.uri().query())
+                        .into_response::<Body>()
+                },
+            ),
         )
 }
 

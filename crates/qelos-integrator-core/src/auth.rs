@@ -318,7 +318,9 @@ impl AuthReply {
             .location
             .and_then(|l| http::HeaderValue::try_from(l).ok())
         {
-            response.headers_mut().insert(http::header::LOCATION, location);
+            response
+                .headers_mut()
+                .insert(http::header::LOCATION, location);
         }
         response
     }
@@ -422,11 +424,7 @@ impl Integrator {
         if is_form(content_type) {
             AuthReply::redirect("/".into(), set_cookies)
         } else {
-            AuthReply::json(
-                StatusCode::OK,
-                r#"{"signedOut":true}"#.into(),
-                set_cookies,
-            )
+            AuthReply::json(StatusCode::OK, r#"{"signedOut":true}"#.into(), set_cookies)
         }
     }
 
@@ -492,14 +490,25 @@ mod tests {
                 Err(AuthError::BadRequest(_))
             ));
         }
-        let ok = i.social_login_redirect("linkedin", Some("http://app/cb")).expect("url");
-        assert_eq!(ok, "http://127.0.0.1:9/api/auth/linkedin?returnUrl=http%3A%2F%2Fapp%2Fcb");
+        let ok = i
+            .social_login_redirect("linkedin", Some("http://app/cb"))
+            .expect("url");
+        assert_eq!(
+            ok,
+            "http://127.0.0.1:9/api/auth/linkedin?returnUrl=http%3A%2F%2Fapp%2Fcb"
+        );
     }
 
     #[test]
     fn auth_errors_map_to_statuses_and_codes() {
-        assert_eq!(AuthError::InvalidCredentials.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(AuthError::Unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            AuthError::InvalidCredentials.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            AuthError::Unavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         assert_eq!(AuthError::BadRequest("x").code(), "BAD_REQUEST");
         let r: http::Response<String> = AuthError::Unavailable.into_response();
         assert_eq!(r.status(), 503);
@@ -509,7 +518,10 @@ mod tests {
     #[test]
     fn rewrite_all_sets_every_cookie_domain_to_the_inbound_host() {
         let out = rewrite_all(
-            &["a=1; Domain=q.internal; Path=/".into(), "b=2; Path=/".into()],
+            &[
+                "a=1; Domain=q.internal; Path=/".into(),
+                "b=2; Path=/".into(),
+            ],
             Some("app.example.com:8080"),
         );
         assert_eq!(out, ["a=1; Domain=app.example.com; Path=/", "b=2; Path=/"]);
@@ -532,7 +544,10 @@ mod tests {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert!(reply.set_cookies.is_empty());
         let form = integrator()
-            .login_endpoint(Some("application/x-www-form-urlencoded"), b"username=&next=%2Fhome")
+            .login_endpoint(
+                Some("application/x-www-form-urlencoded"),
+                b"username=&next=%2Fhome",
+            )
             .await;
         assert_eq!(form.status, StatusCode::SEE_OTHER);
         assert_eq!(form.location.as_deref(), Some("/home?error=BAD_REQUEST"));

@@ -70,10 +70,10 @@ mod request;
 mod token_key;
 pub mod workspace;
 
-pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
 pub use attached::Attached;
-pub use deferred::Deferred;
+pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
 pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies};
+pub use deferred::Deferred;
 pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};

@@ -15,9 +15,9 @@ use crate::context::{
 };
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
+use crate::deferred::Deferred;
 use crate::jwt;
 use crate::refresh::{RefreshCoordinator, RefreshError};
-use crate::deferred::Deferred;
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
 use crate::token_key::TokenKey;
@@ -203,7 +203,9 @@ impl Integrator {
             Start::Done(outcome) => outcome,
             Start::Identify(job) => {
                 let span = tracing::debug_span!("qelos.resolve", path = %job.path);
-                identify(Arc::clone(&self.shared), job).instrument(span).await
+                identify(Arc::clone(&self.shared), job)
+                    .instrument(span)
+                    .await
             }
         };
         match outcome {
@@ -212,7 +214,8 @@ impl Integrator {
             // A skipped path never defers; answer as for a request without credentials.
             Outcome::Skipped | Outcome::Deferred(_) => {
                 let cookies = ResponseCookies::new(Arc::clone(&self.shared.cookie_settings));
-                match finish_anonymous(&self.shared, AnonymousReason::NoCredentials, cookies, None) {
+                match finish_anonymous(&self.shared, AnonymousReason::NoCredentials, cookies, None)
+                {
                     Outcome::Continue(ctx) => Ok(ctx),
                     Outcome::Reject(rejection) => Err(rejection),
                     Outcome::Skipped | Outcome::Deferred(_) => Err(Rejection::unauthorized()),

@@ -282,7 +282,10 @@ impl Proxy {
             request = request.header(name, value);
         }
         match request.body(()) {
-            Ok(request) => self.forward_stream(request.into_parts().0, body, inbound).await,
+            Ok(request) => {
+                self.forward_stream(request.into_parts().0, body, inbound)
+                    .await
+            }
             Err(_) => error(
                 StatusCode::BAD_REQUEST,
                 "QELOS_PROXY_BAD_REQUEST",

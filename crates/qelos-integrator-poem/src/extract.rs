@@ -3,21 +3,20 @@
 use std::ops::Deref;
 
 use poem::{FromRequest, Request, RequestBody};
-use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 
 use crate::middleware::rejection_response;
 
 const HINT: &str = "add `.with(QelosMiddleware::new(config))` around this route";
 
-fn missing() -> poem::Error {
-    poem::Error::from_response(rejection_response(Rejection::middleware_missing(HINT)))
+fn refused(rejection: Rejection) -> poem::Error {
+    poem::Error::from_response(rejection_response(rejection))
 }
 
-fn context(req: &Request) -> poem::Result<QelosContext> {
-    req.extensions()
-        .get::<QelosContext>()
-        .cloned()
-        .ok_or_else(missing)
+async fn context(req: &Request) -> poem::Result<QelosContext> {
+    Attached::context(req.extensions().get::<Attached>(), HINT)
+        .await
+        .map_err(refused)
 }
 
 /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -50,7 +49,7 @@ impl Deref for Qelos {
 
 impl<'a> FromRequest<'a> for Qelos {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req).map(Qelos)
+        context(req).await.map(Qelos)
     }
 }
 
@@ -80,10 +79,11 @@ impl Deref for RequireUser {
 
 impl<'a> FromRequest<'a> for RequireUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req)?
+        context(req)
+            .await?
             .signed_in()
             .map(RequireUser)
-            .map_err(|r| poem::Error::from_response(rejection_response(r)))
+            .map_err(refused)
     }
 }
 
@@ -115,6 +115,6 @@ impl Deref for QelosSdk {
 
 impl<'a> FromRequest<'a> for QelosSdk {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req).map(|c| QelosSdk(c.sdk().clone()))
+        context(req).await.map(|c| QelosSdk(c.sdk().clone()))
     }
 }

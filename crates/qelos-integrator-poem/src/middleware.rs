@@ -4,13 +4,9 @@ use std::borrow::Cow;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestView, ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestView, ResolveWorkspace,
     append_set_cookies,
 };
-
-/// Marker left on skipped paths.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Skipped;
 
 /// A poem [`Middleware`] that gives every request a Qelos context (or refuses it).
 ///
@@ -100,20 +96,16 @@ impl<E: Endpoint> Endpoint for QelosEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        match self.integrator.resolve(&View(&req)).await {
-            Outcome::Skipped => {
-                req.extensions_mut().insert(Skipped);
-                self.inner.call(req).await.map(IntoResponse::into_response)
-            }
-            Outcome::Reject(rejection) => Ok(rejection_response(rejection)),
-            Outcome::Continue(ctx) => {
-                req.extensions_mut().insert(ctx.clone());
+        match Attached::from_outcome(self.integrator.resolve(&View(&req)).await) {
+            Err(rejection) => Ok(rejection_response(rejection)),
+            Ok(attached) => {
+                req.extensions_mut().insert(attached.clone());
                 // Errors become responses here so the cookies still reach the client.
                 let mut response = match self.inner.call(req).await {
                     Ok(output) => output.into_response(),
                     Err(err) => err.into_response(),
                 };
-                append_set_cookies(response.headers_mut(), ctx.take_response_cookies());
+                append_set_cookies(response.headers_mut(), attached.take_response_cookies());
                 Ok(response)
             }
         }

@@ -4,7 +4,8 @@ use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+    Deferred, Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead,
+    ResolveWorkspace,
 };
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
@@ -21,6 +22,8 @@ pub(crate) enum State {
     Skipped,
     /// The context.
     Ready(Qelos),
+    /// Resolved when a guard first asks (`/api/**` with the proxy mounted).
+    Deferred(Deferred),
 }
 
 /// A refusal to answer for this request, set by the fairing or by a guard.
@@ -151,6 +154,9 @@ impl Fairing for QelosFairing {
             Outcome::Continue(ctx) => {
                 req.local_cache(|| State::Ready(Qelos(ctx)));
             }
+            Outcome::Deferred(deferred) => {
+                req.local_cache(|| State::Deferred(deferred));
+            }
             Outcome::Reject(rejection) => {
                 pending(req).set(rejection);
                 req.set_method(Method::Get);
@@ -160,10 +166,13 @@ impl Fairing for QelosFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        if let State::Ready(ctx) = state(req) {
-            for cookie in ctx.take_response_cookies() {
-                res.adjoin_raw_header("Set-Cookie", cookie);
-            }
+        let cookies = match state(req) {
+            State::Ready(ctx) => ctx.take_response_cookies(),
+            State::Deferred(deferred) => deferred.take_response_cookies(),
+            State::Missing | State::Skipped => Vec::new(),
+        };
+        for cookie in cookies {
+            res.adjoin_raw_header("Set-Cookie", cookie);
         }
         if let Some(rejection) = pending(req).take() {
             let code = rejection.status().as_u16();

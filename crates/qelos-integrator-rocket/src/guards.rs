@@ -50,9 +50,21 @@ fn refuse<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, Rejection> {
     Outcome::Error((status, rejection))
 }
 
-fn context<'r>(req: &'r Request<'_>) -> Outcome<&'r Qelos, Rejection> {
+/// A deferred context once resolved, kept in the request-local cache.
+struct Resolved(Result<Qelos, Rejection>);
+
+async fn context<'r>(req: &'r Request<'_>) -> Outcome<&'r Qelos, Rejection> {
     match state(req) {
         State::Ready(q) => Outcome::Success(q),
+        State::Deferred(deferred) => {
+            let resolved = req
+                .local_cache_async(async { Resolved(deferred.context().await.map(Qelos)) })
+                .await;
+            match &resolved.0 {
+                Ok(q) => Outcome::Success(q),
+                Err(rejection) => refuse(req, rejection.clone()),
+            }
+        }
         State::Skipped => refuse(
             req,
             Rejection::middleware_missing("this path is a skip path; use `Option<&Qelos>`"),
@@ -66,7 +78,7 @@ impl<'r> FromRequest<'r> for &'r Qelos {
     type Error = Rejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        context(req)
+        context(req).await
     }
 }
 
@@ -98,7 +110,7 @@ impl<'r> FromRequest<'r> for RequireUser {
     type Error = Rejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let q = match context(req) {
+        let q = match context(req).await {
             Outcome::Success(q) => q,
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(f) => return Outcome::Forward(f),
@@ -140,6 +152,6 @@ impl<'r> FromRequest<'r> for QelosSdk {
     type Error = Rejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        context(req).map(|q| QelosSdk(q.sdk().clone()))
+        context(req).await.map(|q| QelosSdk(q.sdk().clone()))
     }
 }

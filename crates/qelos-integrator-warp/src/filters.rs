@@ -5,7 +5,7 @@ use std::ops::Deref;
 
 use qelos_integrator_core::qelos_sdk::QelosSdk;
 use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, Outcome, QelosConfig, QelosContext, Rejection, RequestHead,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, QelosContext, Rejection, RequestHead,
     ResolveWorkspace, SignedIn,
 };
 use warp::Filter;
@@ -61,12 +61,20 @@ pub struct QelosFilters {
     integrator: Integrator,
 }
 
-async fn resolve(integrator: Integrator, path: FullPath, headers: http::HeaderMap) -> Outcome {
+async fn resolve(
+    integrator: Integrator,
+    path: FullPath,
+    headers: http::HeaderMap,
+) -> Result<Attached, Rejection> {
     let head = RequestHead {
         path: path.as_str().to_owned(),
         headers,
     };
-    integrator.resolve(&head).await
+    Attached::from_outcome(integrator.resolve(&head).await)
+}
+
+fn refused(rejection: Rejection) -> warp::Rejection {
+    warp::reject::custom(QelosRejection(rejection))
 }
 
 const HINT: &str = "use `QelosFilters::context()` (or `with_qelos`) on this route";
@@ -91,7 +99,10 @@ impl QelosFilters {
         Self::from_integrator(self.integrator.on_token_refresh(hook))
     }
 
-    fn outcome(&self) -> impl Filter<Extract = (Outcome,), Error = Infallible> + Clone + use<> {
+    fn outcome(
+        &self,
+    ) -> impl Filter<Extract = (Result<Attached, Rejection>,), Error = Infallible> + Clone + use<>
+    {
         let integrator = self.integrator.clone();
         warp::path::full().and(warp::header::headers_cloned()).then(
             move |path: FullPath, headers: http::HeaderMap| {
@@ -106,28 +117,32 @@ impl QelosFilters {
     pub fn context(
         &self,
     ) -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone + use<> {
-        self.outcome().and_then(|outcome: Outcome| async move {
-            match outcome {
-                Outcome::Continue(ctx) => Ok(Qelos(ctx)),
-                Outcome::Reject(r) => Err(warp::reject::custom(QelosRejection(r))),
-                Outcome::Skipped => Err(warp::reject::custom(QelosRejection(
-                    Rejection::middleware_missing("this path is a skip path; use `optional()`"),
-                ))),
-            }
-        })
+        self.outcome()
+            .and_then(|outcome: Result<Attached, Rejection>| async move {
+                match outcome.map_err(refused)? {
+                    Attached::Skipped => Err(refused(Rejection::middleware_missing(
+                        "this path is a skip path; use `optional()`",
+                    ))),
+                    attached => Attached::context(Some(&attached), HINT)
+                        .await
+                        .map(Qelos)
+                        .map_err(refused),
+                }
+            })
     }
 
     /// `Some` for a signed-in user, `None` when anonymous or on a skip path.
     pub fn optional(
         &self,
     ) -> impl Filter<Extract = (Option<Qelos>,), Error = warp::Rejection> + Clone + use<> {
-        self.outcome().and_then(|outcome: Outcome| async move {
-            match outcome {
-                Outcome::Continue(ctx) if ctx.is_authenticated() => Ok(Some(Qelos(ctx))),
-                Outcome::Continue(_) | Outcome::Skipped => Ok(None),
-                Outcome::Reject(r) => Err(warp::reject::custom(QelosRejection(r))),
-            }
-        })
+        self.outcome()
+            .and_then(|outcome: Result<Attached, Rejection>| async move {
+                let attached = outcome.map_err(refused)?;
+                Attached::signed_in_context(Some(&attached), HINT)
+                    .await
+                    .map(|ctx| ctx.map(Qelos))
+                    .map_err(refused)
+            })
     }
 
     /// A signed-in user, or a rejection answered by [`recover`](crate::recover) as
@@ -136,10 +151,7 @@ impl QelosFilters {
         &self,
     ) -> impl Filter<Extract = (RequireUser,), Error = warp::Rejection> + Clone + use<> {
         self.context().and_then(|Qelos(context): Qelos| async move {
-            context
-                .signed_in()
-                .map(RequireUser)
-                .map_err(|r| warp::reject::custom(QelosRejection(r)))
+            context.signed_in().map(RequireUser).map_err(refused)
         })
     }
 
@@ -173,8 +185,7 @@ pub fn require_user(
 /// `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`.
 pub fn from_extensions() -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone {
     warp::ext::optional::<QelosContext>().and_then(|ctx: Option<QelosContext>| async move {
-        ctx.map(Qelos).ok_or_else(|| {
-            warp::reject::custom(QelosRejection(Rejection::middleware_missing(HINT)))
-        })
+        ctx.map(Qelos)
+            .ok_or_else(|| refused(Rejection::middleware_missing(HINT)))
     })
 }
