@@ -322,11 +322,32 @@ pub fn body_channel(
     (BodySender(tx), stream)
 }
 
-/// A proxied response body as a stream of byte chunks (for frameworks that take streams).
+/// A proxied response body as a stream of byte chunks (for frameworks that take streams; it is
+/// `Sync` too, for frameworks that ask for it).
 pub fn body_stream(
     body: ProxyBody,
-) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-    body.into_data_stream()
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static {
+    SyncStream(std::sync::Mutex::new(body.into_data_stream()))
+}
+
+/// A stream that is `Sync` because it is only ever polled through `&mut` (the mutex is never
+/// locked: [`std::sync::Mutex::get_mut`] needs no lock).
+struct SyncStream<S>(std::sync::Mutex<S>);
+
+impl<S: Stream + Unpin> Stream for SyncStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        let inner = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::pin::Pin::new(inner).poll_next(cx)
+    }
 }
 
 #[derive(Debug)]

@@ -4,9 +4,9 @@ use poem::http::header::{CONTENT_TYPE, HOST};
 use poem::http::uri::Scheme;
 use poem::web::Path;
 use poem::{Body, Endpoint, Request, Response, Route, get, handler, post};
-use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
 use qelos_integrator_core::Integrator;
 use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
 
 use crate::{Qelos, QelosMiddleware};
 

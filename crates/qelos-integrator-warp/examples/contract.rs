@@ -31,6 +31,8 @@ pub(crate) fn app(
     let me = warp::path!("me")
         .or(warp::path!("tenant" / "me"))
         .unify()
+        .or(warp::path!("api" / "own"))
+        .unify()
         .and(warp::get())
         .and(q.context())
         .map(|q: Qelos| json(Some(&q), (200, app::me_json(Some(&q)))));
@@ -109,11 +111,15 @@ pub(crate) fn app(
         .unify()
         .or(bare)
         .unify()
-        .recover(|err| async move {
-            recover(err)
-                .await
-                .or_else(|e| Ok::<_, std::convert::Infallible>(not_found(e)))
-        })
+        .or(q.auth_routes())
+        .unify()
+        // Qelos refusals become responses here, so a refused `/api/own` never falls through
+        // to the proxy; only unmatched requests reach it.
+        .recover(recover)
+        .unify()
+        .or(q.api_proxy())
+        .unify()
+        .recover(|err| async move { Ok::<_, std::convert::Infallible>(not_found(err)) })
         .unify()
 }
 

@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bff;
 mod filters;
 mod reject;
 
+pub use bff::api_proxy;
 pub use filters::{Qelos, QelosFilters, RequireUser, from_extensions, require_user, with_qelos};
 pub use reject::{QelosRejection, WithCookies, recover, reply};
 

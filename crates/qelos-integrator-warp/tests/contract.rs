@@ -30,3 +30,4 @@ impl ContractApp for Warp {
 }
 
 qelos_contract::contract_tests!(Warp);
+qelos_contract::bff_tests!(Warp);

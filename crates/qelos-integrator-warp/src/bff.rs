@@ -1,0 +1,207 @@
+//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
+
+use std::net::SocketAddr;
+
+use bytes::{Buf, Bytes};
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use qelos_integrator_core::Integrator;
+use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
+use warp::filters::path::FullPath;
+use warp::http::HeaderMap;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use crate::{Qelos, QelosFilters};
+
+/// Largest login body read (a form or JSON with a username and password).
+const LOGIN_BODY_LIMIT: u64 = 16 * 1024;
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn query() -> impl Filter<Extract = (String,), Error = std::convert::Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+fn respond(reply: AuthReply) -> Response {
+    reply.into_response()
+}
+
+/// A filter that forwards `/api` and `/api/**` to Qelos (path, query, method, streamed bodies,
+/// `X-Forwarded-*`, cookie `Domain` rewritten to the inbound host).
+///
+/// Put it *last* in the `or` chain, after the app's routes have been recovered into responses
+/// (`.recover(recover)`), so the app's own `/api/...` routes win; it never resolves the caller's
+/// identity, so forwarded traffic costs no probe.
+///
+/// # Examples
+///
+/// ```
+/// use warp::Filter;
+/// use qelos_integrator_warp::{QelosConfig, api_proxy, core::proxy::Proxy, recover};
+///
+/// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
+/// let config = QelosConfig::builder("http://localhost:3000").build()?;
+/// let own = warp::path!("api" / "health").map(|| "ours");
+/// let routes = own
+///     .recover(recover)
+///     .unify()
+///     .or(api_proxy(Proxy::new(&config).body_limit(8 << 20)));
+/// # let _ = routes; Ok(()) }
+/// ```
+pub fn api_proxy(
+    proxy: Proxy,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::path("api")
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(query())
+        .and(warp::header::headers_cloned())
+        .and(warp::addr::remote())
+        .and(warp::body::stream().map(into_io))
+        .then(
+            move |method: warp::http::Method,
+                  path: FullPath,
+                  query: String,
+                  headers: HeaderMap,
+                  peer: Option<SocketAddr>,
+                  body: BoxStream<'static, std::io::Result<Bytes>>| {
+                let proxy = proxy.clone();
+                async move {
+                    let (mut parts, ()) = warp::http::Request::new(()).into_parts();
+                    parts.method = method;
+                    let uri = if query.is_empty() {
+                        path.as_str().to_owned()
+                    } else {
+                        format!("{}?{query}", path.as_str())
+                    };
+                    parts.uri = uri.parse().unwrap_or_default();
+                    parts.headers = headers;
+                    let inbound = Inbound {
+                        peer: peer.map(|p| p.ip()),
+                        https: false,
+                    };
+                    let (head, body) = proxy
+                        .forward_stream(parts, body, inbound)
+                        .await
+                        .into_parts();
+                    let mut response = warp::reply::stream(body_stream(body)).into_response();
+                    *response.status_mut() = head.status;
+                    *response.headers_mut() = head.headers;
+                    response
+                }
+            },
+        )
+}
+
+/// warp's body stream as the proxy's (`Bytes` chunks, `io::Error`s).
+fn into_io<S, B>(body: S) -> BoxStream<'static, std::io::Result<Bytes>>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: Buf,
+{
+    body.map_ok(|mut chunk| chunk.copy_to_bytes(chunk.remaining()))
+        .map_err(std::io::Error::other)
+        .boxed()
+}
+
+impl QelosFilters {
+    /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
+    /// `GET /auth/callback`) bound to these filters' integrator, answered by the core's
+    /// ready-made endpoints.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warp::Filter;
+    /// use qelos_integrator_warp::{QelosConfig, QelosFilters, recover};
+    /// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
+    /// let qelos = QelosFilters::new(QelosConfig::builder("http://localhost:3000").build()?);
+    /// let routes = qelos.auth_routes().recover(recover);
+    /// # let _ = routes; Ok(()) }
+    /// ```
+    pub fn auth_routes(
+        &self,
+    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
+        let integrator = self.integrator().clone();
+        let with = move || {
+            let integrator = integrator.clone();
+            warp::any().map(move || integrator.clone())
+        };
+        let login = warp::path!("login")
+            .and(warp::post())
+            .and(with())
+            .and(warp::header::optional::<String>("content-type"))
+            .and(warp::body::content_length_limit(LOGIN_BODY_LIMIT))
+            .and(warp::body::bytes())
+            .then(
+                |integrator: Integrator, content_type: Option<String>, body: Bytes| async move {
+                    respond(
+                        integrator
+                            .login_endpoint(content_type.as_deref(), &body)
+                            .await,
+                    )
+                },
+            );
+        let logout = warp::path!("logout")
+            .and(warp::post())
+            .and(with())
+            .and(self.context())
+            .and(warp::header::headers_cloned())
+            .then(
+                |integrator: Integrator, q: Qelos, headers: HeaderMap| async move {
+                    let mut reply = integrator
+                        .logout_endpoint(
+                            &q,
+                            header(&headers, "content-type"),
+                            header(&headers, "host"),
+                        )
+                        .await;
+                    // Cookies the context wrote first, the logout's expiries last.
+                    let mut cookies = q.take_response_cookies();
+                    cookies.append(&mut reply.set_cookies);
+                    reply.set_cookies = cookies;
+                    respond(reply)
+                },
+            );
+        let callback = warp::path!("auth" / "callback")
+            .and(warp::get())
+            .and(with())
+            .and(query())
+            .and(warp::header::optional::<String>("host"))
+            .then(
+                |integrator: Integrator, query: String, host: Option<String>| async move {
+                    respond(
+                        integrator
+                            .callback_endpoint(Some(&query), host.as_deref())
+                            .await,
+                    )
+                },
+            );
+        let social = warp::path!("auth" / String)
+            .and(warp::get())
+            .and(with())
+            .and(query())
+            .map(|provider: String, integrator: Integrator, query: String| {
+                respond(integrator.social_redirect_endpoint(&provider, Some(&query)))
+            });
+        login
+            .or(logout)
+            .unify()
+            .or(callback)
+            .unify()
+            .or(social)
+            .unify()
+    }
+
+    /// [`api_proxy`] to this integrator's Qelos (or the `QELOS_PROXY_TARGET` environment
+    /// override), with the config's body limit and timeout.
+    pub fn api_proxy(
+        &self,
+    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
+        api_proxy(Proxy::new(self.integrator().config()))
+    }
+}
