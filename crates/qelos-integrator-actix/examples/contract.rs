@@ -18,8 +18,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
     // `/bare/me` is registered outside the wrapped scope.
     cfg.route("/bare/me", web::get().to(me)).service(
         web::scope("")
-            .wrap(qelos)
+            .wrap(qelos.clone())
             .route("/me", web::get().to(me))
+            .route("/api/own", web::get().to(me))
             .route("/tenant/me", web::get().to(me))
             .route("/secret", web::get().to(secret))
             .route("/health", web::get().to(health))
@@ -30,7 +31,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
             .route("/entities/{bp}", web::post().to(create))
             .route("/entities/{bp}/{id}", web::get().to(get_one))
             .route("/entities/{bp}/{id}", web::put().to(update))
-            .route("/entities/{bp}/{id}", web::delete().to(remove)),
+            .route("/entities/{bp}/{id}", web::delete().to(remove))
+            .configure(qelos.auth_routes())
+            // Registered last: the app's own `/api/own` wins over the proxy.
+            .service(qelos.api_proxy()),
     );
 }
 

@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bff;
 mod extract;
 mod middleware;
 
+pub use bff::api_proxy;
 pub use extract::{Qelos, QelosError, QelosSdk, RequireUser};
 pub use middleware::{QelosMiddleware, QelosService};
 

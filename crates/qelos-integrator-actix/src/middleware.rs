@@ -49,6 +49,10 @@ impl QelosMiddleware {
     pub fn from_integrator(integrator: Integrator) -> Self {
         Self { integrator }
     }
+    /// The integrator (for the auth helpers: `sign_in`, `sign_out`, ...).
+    pub fn integrator(&self) -> &Integrator {
+        &self.integrator
+    }
     /// Chooses each request's workspace with `resolver`.
     #[must_use]
     pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {

@@ -30,3 +30,4 @@ impl ContractApp for Actix {
 }
 
 qelos_contract::contract_tests!(Actix);
+qelos_contract::bff_tests!(Actix);

@@ -158,7 +158,11 @@ impl Integrator {
     /// Signs the caller out: `POST /api/logout` with the caller's credentials (best effort: an
     /// outage or an already dead session still signs the browser out) and returns the
     /// `Set-Cookie` values that expire the integrator cookies and Qelos's session cookie.
+    ///
+    /// Cookies the context had queued (a refresh during this request) are dropped, so nothing
+    /// written after the handler can sign the browser back in.
     pub async fn sign_out(&self, ctx: &QelosContext, inbound_host: Option<&str>) -> Vec<String> {
+        drop(ctx.take_response_cookies());
         let mut set_cookies = Vec::new();
         if ctx.is_authenticated() || !ctx.tokens().is_empty() {
             let span = tracing::debug_span!("qelos.sign_out");

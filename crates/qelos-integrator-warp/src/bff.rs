@@ -153,18 +153,15 @@ impl QelosFilters {
             .and(warp::header::headers_cloned())
             .then(
                 |integrator: Integrator, q: Qelos, headers: HeaderMap| async move {
-                    let mut reply = integrator
-                        .logout_endpoint(
-                            &q,
-                            header(&headers, "content-type"),
-                            header(&headers, "host"),
-                        )
-                        .await;
-                    // Cookies the context wrote first, the logout's expiries last.
-                    let mut cookies = q.take_response_cookies();
-                    cookies.append(&mut reply.set_cookies);
-                    reply.set_cookies = cookies;
-                    respond(reply)
+                    respond(
+                        integrator
+                            .logout_endpoint(
+                                &q,
+                                header(&headers, "content-type"),
+                                header(&headers, "host"),
+                            )
+                            .await,
+                    )
                 },
             );
         let callback = warp::path!("auth" / "callback")
