@@ -98,12 +98,10 @@ async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> 
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> actix_web::Scope {
-    web::scope("/api").default_service(web::to(
-        move |req: HttpRequest, payload: web::Payload| {
-            let proxy = proxy.clone();
-            async move { forward(&proxy, req, payload).await }
-        },
-    ))
+    web::scope("/api").default_service(web::to(move |req: HttpRequest, payload: web::Payload| {
+        let proxy = proxy.clone();
+        async move { forward(&proxy, req, payload).await }
+    }))
 }
 
 impl QelosMiddleware {

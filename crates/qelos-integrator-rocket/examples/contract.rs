@@ -20,6 +20,11 @@ fn me(q: &Qelos) -> Reply {
     reply((200, app::me_json(Some(q))))
 }
 
+#[get("/api/own")]
+fn api_own(q: &Qelos) -> Reply {
+    reply((200, app::me_json(Some(q))))
+}
+
 #[get("/tenant/me")]
 fn tenant_me(q: &Qelos) -> Reply {
     reply((200, app::me_json(Some(q))))
@@ -94,19 +99,21 @@ async fn remove(q: &Qelos, bp: &str, id: &str) -> Reply {
 
 /// The contract app on `rocket`, for `config`. `/bare` is excluded from the fairing.
 pub(crate) fn app(rocket: Rocket<Build>, config: QelosConfig) -> Rocket<Build> {
+    let qelos = QelosFairing::new(config)
+        .resolve_workspace(app::tenant_resolver())
+        .exclude("/bare");
     rocket
         .mount(
             "/",
             routes![
-                me, tenant_me, bare_me, secret, health, health_db, healthz, sdk_me, list, create,
-                get_one, update, remove
+                me, api_own, tenant_me, bare_me, secret, health, health_db, healthz, sdk_me, list,
+                create, get_one, update, remove
             ],
         )
-        .attach(
-            QelosFairing::new(config)
-                .resolve_workspace(app::tenant_resolver())
-                .exclude("/bare"),
-        )
+        .mount("/", qelos.auth_routes())
+        // Ranked after the app's routes: `/api/own` wins.
+        .mount("/", qelos.api_proxy())
+        .attach(qelos)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

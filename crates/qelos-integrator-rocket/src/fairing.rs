@@ -95,6 +95,10 @@ impl QelosFairing {
             excluded: Vec::new(),
         }
     }
+    /// The integrator (for the auth helpers: `sign_in`, `sign_out`, ...).
+    pub fn integrator(&self) -> &Integrator {
+        &self.integrator
+    }
     /// Chooses each request's workspace with `resolver`.
     #[must_use]
     pub fn resolve_workspace(mut self, resolver: impl ResolveWorkspace) -> Self {

@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bff;
 mod fairing;
 mod guards;
 
+pub use bff::api_proxy;
 pub use fairing::QelosFairing;
 pub use guards::{Qelos, QelosSdk, RequireUser};
 

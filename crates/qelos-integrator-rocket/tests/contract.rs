@@ -45,3 +45,4 @@ impl ContractApp for Rocket {
 }
 
 qelos_contract::contract_tests!(Rocket);
+qelos_contract::bff_tests!(Rocket);
