@@ -291,7 +291,11 @@ fn print_contract_table(root: &Path) -> Result<bool> {
                     all_ok = false;
                     "FAIL"
                 }
-                None => "-",
+                None => {
+                    // Every adapter runs every scenario: a gap is a failure too.
+                    all_ok = false;
+                    "absent"
+                }
             };
             line.push_str(&format!(" {cell:^6} |"));
         }
@@ -307,11 +311,11 @@ fn attr(head: &str, key: &str) -> Option<String> {
     Some(head[start..start + len].to_owned())
 }
 
-/// `qelos-integrator-axum::contract` + `s01_…` → `axum`.
+/// `qelos-integrator-axum::contract` + `s01_…` (or a same-origin `b01_…`) → `axum`.
 fn contract_adapter(class: &str, name: &str) -> Option<String> {
     let scenario = name.rsplit("::").next()?;
     let is_scenario = scenario.len() > 4
-        && scenario.starts_with('s')
+        && (scenario.starts_with('s') || scenario.starts_with('b'))
         && scenario[1..3].bytes().all(|b| b.is_ascii_digit())
         && scenario.as_bytes()[3] == b'_';
     if !is_scenario || !class.ends_with("::contract") {
