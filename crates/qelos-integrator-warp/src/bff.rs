@@ -40,12 +40,12 @@ fn respond(reply: AuthReply) -> Response {
 /// # Examples
 ///
 /// ```
-/// use warp::Filter;
+/// use warp::{Filter, Reply};
 /// use qelos_integrator_warp::{QelosConfig, api_proxy, core::proxy::Proxy, recover};
 ///
 /// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
 /// let config = QelosConfig::builder("http://localhost:3000").build()?;
-/// let own = warp::path!("api" / "health").map(|| "ours");
+/// let own = warp::path!("api" / "health").map(|| "ours".into_response());
 /// let routes = own
 ///     .recover(recover)
 ///     .unify()
