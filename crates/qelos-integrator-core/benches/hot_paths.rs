@@ -48,5 +48,42 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The whole per-request pipeline (`Integrator::resolve`) on the two paths that make no upstream
+/// call: no credentials, and a signed-in request answered from the identity cache.
+fn pipeline(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mock = runtime
+        .block_on(qelos_mock::MockServer::start())
+        .expect("mock starts");
+    let config = qelos_integrator_core::QelosConfig::builder(mock.url())
+        .identity_cache(std::time::Duration::from_secs(3600))
+        .build()
+        .expect("config");
+    let integrator = qelos_integrator_core::Integrator::new(config);
+    let tokens = mock.mint_tokens(&qelos_mock::MintRequest::for_user("test@test.com"));
+    let anonymous = qelos_integrator_core::RequestHead::new("/me")
+        .header("host", "app.example.com")
+        .header("accept", "application/json");
+    let signed_in = qelos_integrator_core::RequestHead::new("/me")
+        .header("host", "app.example.com")
+        .header("accept", "application/json")
+        .header("authorization", &format!("Bearer {}", tokens.access));
+    // Fill the cache once.
+    let first = runtime.block_on(integrator.resolve(&signed_in));
+    assert!(
+        matches!(&first, qelos_integrator_core::Outcome::Continue(ctx) if ctx.is_authenticated()),
+        "the minted token signs in"
+    );
+    c.bench_function("Integrator::resolve anonymous", |b| {
+        b.iter(|| runtime.block_on(integrator.resolve(black_box(&anonymous))))
+    });
+    c.bench_function("Integrator::resolve signed-in, cached identity", |b| {
+        b.iter(|| runtime.block_on(integrator.resolve(black_box(&signed_in))))
+    });
+}
+
+criterion_group!(benches, bench, pipeline);
 criterion_main!(benches);

@@ -120,10 +120,24 @@ pub fn append_set_cookies(headers: &mut http::HeaderMap, set_cookies: Vec<String
     }
 }
 
+/// Which workspace is active: a reference into the shared identity where possible (the default
+/// resolver), so no workspace is copied per request.
+#[derive(Clone, Debug)]
+pub(crate) enum Chosen {
+    /// No workspace.
+    None,
+    /// The identity's workspace list at this index.
+    Listed(usize),
+    /// The user's own `workspace` field (Qelos reported one but listed none).
+    UserActive,
+    /// A workspace chosen by an application resolver.
+    Custom(Workspace),
+}
+
 pub(crate) struct ContextParts {
     /// User and workspaces, shared with the identity cache (no deep copies per request).
     pub(crate) identity: Option<Arc<Identity>>,
-    pub(crate) workspace: Option<Workspace>,
+    pub(crate) workspace: Chosen,
     pub(crate) sdk: QelosSdk,
     pub(crate) tokens: TokenPair,
     pub(crate) anonymous: Option<AnonymousReason>,
@@ -151,7 +165,7 @@ impl std::fmt::Debug for QelosContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QelosContext")
             .field("user", &self.user().map(|u| &u.id))
-            .field("workspace", &self.0.workspace.as_ref().map(|w| &w.id))
+            .field("workspace", &self.workspace().map(|w| &w.id))
             .field("workspaces", &self.workspaces().len())
             .field("anonymous", &self.0.anonymous)
             .finish_non_exhaustive()
@@ -169,7 +183,12 @@ impl QelosContext {
     }
     /// The active workspace, as chosen by the workspace resolver.
     pub fn workspace(&self) -> Option<&Workspace> {
-        self.0.workspace.as_ref()
+        match &self.0.workspace {
+            Chosen::None => None,
+            Chosen::Listed(index) => self.workspaces().get(*index),
+            Chosen::UserActive => self.user().and_then(|u| u.workspace.as_ref()),
+            Chosen::Custom(workspace) => Some(workspace),
+        }
     }
     /// The user's workspaces (`GET /api/workspaces`); empty when anonymous.
     pub fn workspaces(&self) -> &[Workspace] {

@@ -112,13 +112,16 @@ pub fn read(headers: &HeaderMap, access_cookie: &str, refresh_cookie: &str) -> R
 /// assert_eq!(bearer_token("Basic Zm9v"), None);
 /// ```
 pub fn bearer_token(value: &str) -> Option<&str> {
-    let value = value.trim();
-    let (scheme, rest) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+    // Header values that reach here are visible ASCII, so byte scans are exact.
+    let value = value.trim_ascii();
+    let split = value.bytes().position(|b| b.is_ascii_whitespace())?;
+    let (scheme, rest) = value.split_at(split);
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let token = rest.trim();
-    (!token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+    let token = rest.trim_ascii();
+    let clean = token.is_ascii() && !token.bytes().any(|b| b.is_ascii_whitespace());
+    (!token.is_empty() && clean).then_some(token)
 }
 
 /// The cookie domain of the request (its `Host`, port stripped), see [`cookies::cookie_domain`].

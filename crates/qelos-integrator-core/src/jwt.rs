@@ -35,11 +35,16 @@ pub fn peek_exp(token: &str) -> Option<u64> {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    match claims.get("exp")? {
-        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
-        _ => None,
-    }
+    // Only `exp` is read; every other claim is skipped without being built.
+    let claims: ExpClaim = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.exp?;
+    exp.as_u64().or_else(|| exp.as_f64().map(|f| f as u64))
+}
+
+#[derive(serde::Deserialize)]
+struct ExpClaim {
+    #[serde(default)]
+    exp: Option<serde_json::Number>,
 }
 
 /// `true` when the token is a JWT whose `exp` is at or before `now` (seconds since the epoch).

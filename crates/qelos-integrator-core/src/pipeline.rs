@@ -10,6 +10,7 @@ use tracing::Instrument as _;
 
 use crate::cache::{Identity, IdentityCache};
 use crate::config::QelosConfig;
+use crate::context::Chosen;
 use crate::context::{
     AnonymousReason, ContextParts, CookieSettings, QelosContext, ResponseCookies,
 };
@@ -21,7 +22,7 @@ use crate::refresh::{RefreshCoordinator, RefreshError};
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
 use crate::token_key::TokenKey;
-use crate::workspace::{ResolveWorkspace, active_or_first};
+use crate::workspace::{ResolveWorkspace, default_choice};
 
 /// What the integrator decided for a request.
 #[derive(Debug)]
@@ -106,6 +107,7 @@ struct Shared {
 ///         println!("user: {:?}", ctx.user().map(|u| &u.username));
 ///         let _cookies = ctx.take_response_cookies(); // after the handler: write these
 ///     }
+///     Outcome::Deferred(_deferred) => { /* under /api with the proxy: resolved on first use */ }
 ///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
 /// }
 /// # Ok(()) }
@@ -304,7 +306,7 @@ fn finish_anonymous(
     }
     Outcome::Continue(QelosContext::new(ContextParts {
         identity: None,
-        workspace: None,
+        workspace: Chosen::None,
         sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
         tokens: TokenPair::default(),
         anonymous: Some(reason),
@@ -380,8 +382,11 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
             let Identified { sdk, identity } = *identified;
             let (user, workspaces) = (&identity.user, identity.workspaces.as_slice());
             let workspace = match (&shared.resolver, &job.head) {
-                (Some(resolver), Some(head)) => resolver.resolve(head, user, workspaces).await,
-                _ => active_or_first(user, workspaces),
+                (Some(resolver), Some(head)) => resolver
+                    .resolve(head, user, workspaces)
+                    .await
+                    .map_or(Chosen::None, Chosen::Custom),
+                _ => default_choice(user, workspaces),
             };
             tracing::debug!(user = %user.id, "request authenticated");
             return Outcome::Continue(QelosContext::new(ContextParts {

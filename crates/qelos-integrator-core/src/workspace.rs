@@ -1,5 +1,6 @@
 //! Choosing the active workspace of a request (contract step 9).
 
+use crate::context::Chosen;
 use std::future::Future;
 
 use futures_util::future::BoxFuture;
@@ -106,13 +107,26 @@ where
 /// assert_eq!(active_or_first(&user, &list).unwrap().name, "Two");
 /// ```
 pub fn active_or_first(user: &User, workspaces: &[Workspace]) -> Option<Workspace> {
+    match default_choice(user, workspaces) {
+        Chosen::Listed(index) => workspaces.get(index).cloned(),
+        Chosen::UserActive => user.workspace.clone(),
+        Chosen::None | Chosen::Custom(_) => None,
+    }
+}
+
+/// [`active_or_first`] as a reference into the identity (no copy).
+pub(crate) fn default_choice(user: &User, workspaces: &[Workspace]) -> Chosen {
     if let Some(active) = &user.workspace {
-        if let Some(found) = workspaces.iter().find(|w| w.id == active.id) {
-            return Some(found.clone());
+        if let Some(index) = workspaces.iter().position(|w| w.id == active.id) {
+            return Chosen::Listed(index);
         }
         if workspaces.is_empty() {
-            return Some(active.clone());
+            return Chosen::UserActive;
         }
     }
-    workspaces.first().cloned()
+    if workspaces.is_empty() {
+        Chosen::None
+    } else {
+        Chosen::Listed(0)
+    }
 }
