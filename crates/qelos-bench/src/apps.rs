@@ -32,9 +32,20 @@ impl Mode {
     }
 }
 
-/// The anonymous body, also the bare framework's answer.
-pub(crate) const ANONYMOUS: &str =
-    r#"{"userId":null,"username":null,"workspaceId":null,"workspaceName":null,"workspaceCount":0}"#;
+/// The anonymous body, also the bare framework's answer, built the way the adapter's handler
+/// builds its answer (`json!` from empty fields): the ratios then measure the integrator, not a
+/// difference between two handlers.
+pub(crate) fn anonymous_body() -> String {
+    let none: Option<&String> = None;
+    json!({
+        "userId": none,
+        "username": none,
+        "workspaceId": none,
+        "workspaceName": none,
+        "workspaceCount": 0usize,
+    })
+    .to_string()
+}
 
 pub(crate) fn me_body(ctx: &QelosContext) -> String {
     let user = ctx.user();
@@ -66,7 +77,7 @@ impl Lower {
 
     pub(crate) async fn me(&self, authorization: Option<String>) -> String {
         let Some(auth) = authorization else {
-            return ANONYMOUS.to_owned();
+            return anonymous_body();
         };
         let get = |path: &str| {
             self.client
@@ -140,7 +151,7 @@ fn axum_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
     let app = match mode {
         Mode::Bare => axum::Router::new().route(
             "/me",
-            get(move || async move { json(ANONYMOUS.to_owned()) }),
+            get(move || async move { json(anonymous_body()) }),
         ),
         Mode::Lower => {
             let lower = Lower::new(qelos);
@@ -183,7 +194,7 @@ fn actix_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn st
             match (mode, qelos_mw.clone()) {
                 (Mode::Bare, _) => app.route(
                     "/me",
-                    web::get().to(move || async move { json(ANONYMOUS.to_owned()) }),
+                    web::get().to(move || async move { json(anonymous_body()) }),
                 ),
                 (Mode::Lower, _) => app.route(
                     "/me",
@@ -222,7 +233,7 @@ fn poem_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
     }
     #[handler]
     fn bare() -> Response {
-        json(ANONYMOUS.to_owned())
+        json(anonymous_body())
     }
     #[handler]
     async fn lower(req: &poem::Request, l: Data<&Lower>) -> Response {
@@ -259,7 +270,7 @@ fn warp_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
     };
     let routes = match mode {
         Mode::Bare => warp::path!("me")
-            .map(move || json(ANONYMOUS.to_owned()))
+            .map(move || json(anonymous_body()))
             .boxed(),
         Mode::Lower => {
             let lower = Lower::new(qelos);
@@ -293,8 +304,8 @@ fn rocket_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn s
     use qelos_integrator_rocket::{Qelos, QelosFairing};
     use rocket::http::ContentType;
     #[rocket::get("/me")]
-    fn bare() -> (ContentType, &'static str) {
-        (ContentType::JSON, ANONYMOUS)
+    fn bare() -> (ContentType, String) {
+        (ContentType::JSON, anonymous_body())
     }
     struct Auth(Option<String>);
     #[rocket::async_trait]
