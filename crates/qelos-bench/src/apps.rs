@@ -149,10 +149,9 @@ fn axum_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
     use qelos_integrator_axum::{Qelos, QelosLayer};
     let json = |body: String| ([(http::header::CONTENT_TYPE, "application/json")], body);
     let app = match mode {
-        Mode::Bare => axum::Router::new().route(
-            "/me",
-            get(move || async move { json(anonymous_body()) }),
-        ),
+        Mode::Bare => {
+            axum::Router::new().route("/me", get(move || async move { json(anonymous_body()) }))
+        }
         Mode::Lower => {
             let lower = Lower::new(qelos);
             axum::Router::new().route(

@@ -13,7 +13,7 @@ use crate::scenarios::Setup;
 use crate::upstream;
 
 /// The scenario names, in order (for the CI table).
-pub const BFF_SCENARIOS: [&str; 8] = [
+pub const BFF_SCENARIOS: [&str; 9] = [
     "b01_proxy_streams_large_bodies_both_ways_in_flat_memory",
     "b02_proxy_keeps_query_string_and_method_including_head",
     "b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop",
@@ -22,6 +22,7 @@ pub const BFF_SCENARIOS: [&str; 8] = [
     "b06_own_api_routes_win_and_proxied_traffic_is_not_probed",
     "b07_login_then_protected_route_then_logout",
     "b08_social_login_redirect_and_callback_forward_the_session_cookie",
+    "b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them",
 ];
 
 /// Expands to one `#[test]` per same-origin scenario for the adapter type `$app`.
@@ -37,6 +38,7 @@ macro_rules! bff_tests {
             b06_own_api_routes_win_and_proxied_traffic_is_not_probed,
             b07_login_then_protected_route_then_logout,
             b08_social_login_redirect_and_callback_forward_the_session_cookie,
+            b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {
@@ -472,4 +474,49 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
     );
     let reused = s.get(&back_to, &[]).await;
     assert_eq!(reused.status, 401, "a used rt is refused: {reused:?}");
+}
+
+/// A page signed in through `/login` calls Qelos through the proxy with nothing but the
+/// integrator's cookies: the proxy sends the access token as `Authorization: Bearer`. With an
+/// expired access JWT it refreshes first (once) and rotates both cookies on the proxied answer.
+pub async fn b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them<A: ContractApp>() {
+    let s = Setup::start::<A>(|b| b).await;
+    let admin = s.mock.seed().admin.clone();
+    let login = s
+        .send(
+            Method::POST,
+            "/login",
+            &[],
+            Some(json!({"username": admin.username, "password": admin.password})),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{login:?}");
+    let jar = cookie_header(&login.set_cookies);
+    let me = s.get("/api/me", &[("cookie", &jar)]).await;
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(me.body["username"], json!(admin.username));
+    assert!(
+        me.cookie("q_access_token").is_none(),
+        "no churn without a refresh"
+    );
+
+    let expired = s.admin_tokens(true);
+    s.mock.reset_calls();
+    let stale = format!(
+        "q_access_token={}; q_refresh_token={}",
+        expired.access, expired.refresh
+    );
+    let me = s.get("/api/me", &[("cookie", &stale)]).await;
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(me.body["username"], json!(admin.username));
+    assert_eq!(s.mock.calls("POST /api/token/refresh"), 1, "one refresh");
+    assert_eq!(s.mock.calls("GET /api/workspaces"), 0, "no identity probe");
+    let access = me
+        .cookie_value("q_access_token")
+        .expect("rotated access cookie");
+    let refresh = me
+        .cookie_value("q_refresh_token")
+        .expect("rotated refresh cookie");
+    assert_ne!(access, expired.access);
+    assert_ne!(refresh, expired.refresh);
 }

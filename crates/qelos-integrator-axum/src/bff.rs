@@ -130,8 +130,9 @@ impl crate::QelosLayer {
     }
 
     /// [`api_proxy`] to this layer's Qelos (or the `QELOS_PROXY_TARGET` environment override),
-    /// with the default body limit and timeout.
+    /// with the config's body limit and timeout, signed in as the caller when the request
+    /// carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        api_proxy(Proxy::new(self.integrator().config()))
+        api_proxy(Proxy::for_integrator(self.integrator()))
     }
 }

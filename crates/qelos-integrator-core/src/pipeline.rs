@@ -226,6 +226,42 @@ impl Integrator {
         }
     }
 
+    /// The access token a proxied request should carry when it has no `Authorization`: the one
+    /// in the integrator's access cookie, refreshed first (once per refresh token across the
+    /// process, like every refresh) when its JWT has expired; with the `Set-Cookie` values of
+    /// that refresh. `None`: forward the request as it is.
+    pub(crate) async fn proxy_credentials(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Option<(qelos_sdk::Secret, Vec<String>)> {
+        let shared = &self.shared;
+        let config = &shared.config;
+        if config.api_token.is_some() || headers.contains_key(http::header::AUTHORIZATION) {
+            return None;
+        }
+        let creds = credentials::read(headers, &config.access_cookie, &config.refresh_cookie);
+        let tokens = TokenPair::new(creds.access, creds.refresh);
+        let expired = tokens
+            .access
+            .as_ref()
+            .is_none_or(|a| jwt::is_expired(a.expose()));
+        if !expired {
+            return tokens.access.map(|access| (access, Vec::new()));
+        }
+        tokens.refresh.as_ref()?;
+        let span = tracing::debug_span!("qelos.proxy.refresh");
+        let pair = shared
+            .coordinator
+            .refresh(&config.sdk, &tokens)
+            .instrument(span)
+            .await
+            .ok()?;
+        let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+        shared.on_refresh.on_token_refresh(&pair, &cookies);
+        let access = pair.access.clone()?;
+        Some((access, cookies.take()))
+    }
+
     fn start<R: RequestView + ?Sized>(&self, request: &R, defer: bool) -> Start {
         let shared = &self.shared;
         let config = &shared.config;

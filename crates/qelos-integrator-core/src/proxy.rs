@@ -62,6 +62,7 @@ enum Target {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Proxy {
+    integrator: Option<crate::pipeline::Integrator>,
     client: reqwest::Client,
     target: Target,
     body_limit: u64,
@@ -101,10 +102,23 @@ impl Proxy {
             },
         };
         Self {
+            integrator: None,
             client: config.base_sdk().http_client().clone(),
             target,
             body_limit: settings.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
             timeout: settings.timeout.unwrap_or(DEFAULT_PROXY_TIMEOUT),
+        }
+    }
+
+    /// [`new`](Self::new) for `integrator`'s config, and signed in as the caller: a request
+    /// without `Authorization` that carries the integrator's access cookie is forwarded with
+    /// `Authorization: Bearer <that token>` (refreshed first when its JWT has expired, with the
+    /// rotated cookies written on the response), so pages signed in through the integrator's
+    /// login can call Qelos through the proxy. The adapters' `api_proxy()` use this.
+    pub fn for_integrator(integrator: &crate::pipeline::Integrator) -> Self {
+        Self {
+            integrator: Some(integrator.clone()),
+            ..Self::new(integrator.config())
         }
     }
 
@@ -146,6 +160,29 @@ impl Proxy {
 
     /// [`forward`](Self::forward) for frameworks whose bodies are byte streams (actix, rocket).
     pub async fn forward_stream<S>(
+        &self,
+        mut parts: http::request::Parts,
+        body: S,
+        inbound: Inbound,
+    ) -> Response<ProxyBody>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        let mut set_cookies = Vec::new();
+        if let Some(integrator) = &self.integrator {
+            if let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await {
+                if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
+                    parts.headers.insert(header::AUTHORIZATION, value);
+                }
+                set_cookies = cookies;
+            }
+        }
+        let mut response = self.send(parts, body, inbound).await;
+        crate::context::append_set_cookies(response.headers_mut(), set_cookies);
+        response
+    }
+
+    async fn send<S>(
         &self,
         parts: http::request::Parts,
         body: S,

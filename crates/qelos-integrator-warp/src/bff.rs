@@ -195,10 +195,11 @@ impl QelosFilters {
     }
 
     /// [`api_proxy`] to this integrator's Qelos (or the `QELOS_PROXY_TARGET` environment
-    /// override), with the config's body limit and timeout.
+    /// override), with the config's body limit and timeout, signed in as the caller when the
+    /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(
         &self,
     ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
-        api_proxy(Proxy::new(self.integrator().config()))
+        api_proxy(Proxy::for_integrator(self.integrator()))
     }
 }
