@@ -112,6 +112,7 @@ struct Shared {
 ///         let _cookies = ctx.take_response_cookies(); // after the handler: write these
 ///     }
 ///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
+///     Outcome::Deferred(_) => { /* under the api proxy: resolved when a handler asks */ }
 /// }
 /// # Ok(()) }
 /// ```
