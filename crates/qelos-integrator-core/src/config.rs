@@ -452,7 +452,23 @@ impl QelosConfigBuilder {
     }
     /// Caches user and workspaces in the [`shared_store`](Self::shared_store) for `ttl`, keyed
     /// by a SHA-256 hash of the credential and encrypted under a key derived from it (off by
-    /// default). A cached identity outlives a logout by at most `ttl`: keep it short.
+    /// default). A cached identity outlives a logout by at most `ttl`: keep it short. Without a
+    /// shared store it caches in-process, like [`identity_cache`](Self::identity_cache); the
+    /// two can be combined (the in-memory cache is looked up first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::QelosConfig;
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .identity_cache(Duration::from_secs(2))
+    ///     .shared_identity_cache(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(config.shared_identity_cache_ttl(), Some(Duration::from_secs(10)));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
     pub fn shared_identity_cache(mut self, ttl: Duration) -> Self {
         self.shared_identity_ttl = Some(ttl);
         self
@@ -460,6 +476,19 @@ impl QelosConfigBuilder {
     /// How long a refresh lock lives in the shared store before it expires by itself (default
     /// 5 s). Keep it above the time Qelos takes to answer a refresh: an instance that dies
     /// mid-refresh delays the others by at most this long.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::QelosConfig;
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .refresh_lock_ttl(Duration::from_secs(3))
+    ///     .build()?;
+    /// assert_eq!(config.refresh_lock_ttl(), Duration::from_secs(3));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
     pub fn refresh_lock_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_lock_ttl = ttl;
         self

@@ -33,6 +33,14 @@ pub mod redis;
 
 /// Why a shared-store operation failed. The integrator never fails a request over one: it
 /// logs a warning and carries on in-process.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::StoreError;
+/// let err = StoreError::Unavailable("connection refused".into());
+/// assert_eq!(err.to_string(), "shared store unavailable: connection refused");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -116,6 +124,9 @@ enum Entry {
 
 /// The in-process [`SharedStore`]: what a single instance needs, and the default.
 ///
+/// Expired entries are swept as the store grows (amortised: each sweep happens after the
+/// number of entries has doubled since the previous one), so memory follows live entries.
+///
 /// # Examples
 ///
 /// ```
@@ -130,13 +141,23 @@ enum Entry {
 /// ```
 #[derive(Default)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<String, (Instant, Entry)>>,
+    entries: Mutex<Entries>,
 }
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (Instant, Entry)>,
+    /// Sweep expired entries when the map reaches this size.
+    sweep_at: usize,
+}
+
+/// Smallest size at which the store sweeps expired entries.
+const SWEEP_MIN: usize = 1024;
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("entries", &self.lock().len())
+            .field("entries", &self.lock().map.len())
             .finish()
     }
 }
@@ -147,25 +168,32 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Entry)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn live<'m>(
-        map: &'m HashMap<String, (Instant, Entry)>,
-        key: &str,
-        now: Instant,
-    ) -> Option<&'m Entry> {
-        map.get(key)
+impl Entries {
+    fn live(&self, key: &str, now: Instant) -> Option<&Entry> {
+        self.map
+            .get(key)
             .filter(|(expires, _)| *expires > now)
             .map(|(_, e)| e)
     }
 
-    fn make_room(map: &mut HashMap<String, (Instant, Entry)>, now: Instant) -> bool {
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (expires, _)| *expires > now);
+    /// Sweeps expired entries when due; `false` when the store is full even so.
+    fn make_room(&mut self, now: Instant) -> bool {
+        if self.map.len() >= self.sweep_at.max(SWEEP_MIN) || self.map.len() >= MAX_ENTRIES {
+            self.map.retain(|_, (expires, _)| *expires > now);
+            self.sweep_at = self.map.len().saturating_mul(2);
         }
-        map.len() < MAX_ENTRIES
+        self.map.len() < MAX_ENTRIES
+    }
+
+    fn insert(&mut self, key: &str, expires: Instant, entry: Entry, now: Instant) {
+        if self.map.contains_key(key) || self.make_room(now) {
+            self.map.insert(key.to_owned(), (expires, entry));
+        }
     }
 }
 
@@ -177,29 +205,28 @@ impl SharedStore for MemoryStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let now = Instant::now();
-        let mut map = self.lock();
-        let taken = if Self::live(&map, key, now).is_some() {
+        let mut entries = self.lock();
+        let taken = if entries.live(key, now).is_some() {
             false
         } else {
-            if Self::make_room(&mut map, now) {
-                map.insert(key.to_owned(), (now + ttl, Entry::Lock(owner.to_owned())));
-            }
+            // A full store still grants the lock (unrecorded): nobody waits on it.
+            entries.insert(key, now + ttl, Entry::Lock(owner.to_owned()), now);
             true
         };
         Box::pin(std::future::ready(Ok(taken)))
     }
 
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut map = self.lock();
-        if matches!(map.get(key), Some((_, Entry::Lock(o))) if o == owner) {
-            map.remove(key);
+        let mut entries = self.lock();
+        if matches!(entries.map.get(key), Some((_, Entry::Lock(o))) if o == owner) {
+            entries.map.remove(key);
         }
         Box::pin(std::future::ready(Ok(())))
     }
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
-        let map = self.lock();
-        let value = match Self::live(&map, key, Instant::now()) {
+        let entries = self.lock();
+        let value = match entries.live(key, Instant::now()) {
             Some(Entry::Value(v)) => Some(v.clone()),
             _ => None,
         };
@@ -213,10 +240,7 @@ impl SharedStore for MemoryStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let now = Instant::now();
-        let mut map = self.lock();
-        if map.contains_key(key) || Self::make_room(&mut map, now) {
-            map.insert(key.to_owned(), (now + ttl, Entry::Value(value)));
-        }
+        self.lock().insert(key, now + ttl, Entry::Value(value), now);
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -251,5 +275,22 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert_eq!(store.get("v").await.unwrap(), None);
         assert_eq!(store.get("l").await.unwrap(), None, "a lock is not a value");
+    }
+
+    #[tokio::test]
+    async fn memory_store_sweeps_expired_entries_as_it_grows() {
+        let store = MemoryStore::new();
+        for i in 0..SWEEP_MIN {
+            store
+                .set(&format!("old{i}"), vec![0], Duration::from_millis(1))
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        store
+            .set("new", vec![1], Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(store.lock().map.len(), 1, "expired entries were swept");
     }
 }

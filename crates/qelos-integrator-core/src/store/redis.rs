@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
+use tracing::Instrument as _;
 
 use super::{SharedStore, StoreError};
 
@@ -122,9 +123,16 @@ impl RedisStore {
             .cloned()
     }
 
-    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, StoreError> {
-        let mut conn = self.connection().await?;
-        let answer = tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn)).await;
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        name: &'static str,
+        cmd: redis::Cmd,
+    ) -> Result<T, StoreError> {
+        let span = tracing::trace_span!("qelos.redis", cmd = name);
+        let mut conn = self.connection().instrument(span.clone()).await?;
+        let answer = tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn))
+            .instrument(span)
+            .await;
         let result = match answer {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(err)) => StoreError::Unavailable(err.to_string()),
@@ -163,7 +171,7 @@ impl SharedStore for RedisStore {
                 .arg("NX")
                 .arg("PX")
                 .arg(millis(ttl));
-            let answer: Option<String> = self.run(cmd).await?;
+            let answer: Option<String> = self.run("SET NX", cmd).await?;
             Ok(answer.is_some())
         })
     }
@@ -172,7 +180,7 @@ impl SharedStore for RedisStore {
         Box::pin(async move {
             let mut cmd = redis::cmd("EVAL");
             cmd.arg(UNLOCK_SCRIPT).arg(1).arg(self.key(key)).arg(owner);
-            let _deleted: i64 = self.run(cmd).await?;
+            let _deleted: i64 = self.run("EVAL unlock", cmd).await?;
             Ok(())
         })
     }
@@ -181,7 +189,7 @@ impl SharedStore for RedisStore {
         Box::pin(async move {
             let mut cmd = redis::cmd("GET");
             cmd.arg(self.key(key));
-            self.run(cmd).await
+            self.run("GET", cmd).await
         })
     }
 
@@ -194,7 +202,7 @@ impl SharedStore for RedisStore {
         Box::pin(async move {
             let mut cmd = redis::cmd("SET");
             cmd.arg(self.key(key)).arg(value).arg("PX").arg(millis(ttl));
-            let _: () = self.run(cmd).await?;
+            let _: () = self.run("SET PX", cmd).await?;
             Ok(())
         })
     }
