@@ -239,3 +239,28 @@ async fn with_redis_down_requests_refresh_in_process_and_stay_signed_in() {
         "in-process single flight still holds"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_refresh_token_is_tried_once_and_refused_on_every_instance() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.unwrap();
+    let t = expired_tokens(&mock);
+    mock.expire_token(&t.refresh);
+    let config = QelosConfig::builder(mock.url()).build().unwrap();
+    let a = RefreshCoordinator::new(Duration::from_secs(30)).with_store(store(&redis));
+    let b = RefreshCoordinator::new(Duration::from_secs(30)).with_store(store(&redis));
+    mock.reset_calls();
+    let current = pair(&t);
+    let results = futures_util::future::join_all((0..20).map(|i| {
+        let coordinator = if i % 2 == 0 { &a } else { &b };
+        coordinator.refresh(config.base_sdk(), &current)
+    }))
+    .await;
+    assert!(
+        results
+            .iter()
+            .all(|r| *r == Err(qelos_integrator_core::RefreshError::Rejected)),
+        "{results:?}"
+    );
+    assert_eq!(mock.calls(REFRESH), 1, "the refusal is shared, not retried");
+}
