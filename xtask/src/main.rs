@@ -114,6 +114,10 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !succeeds(Command::new("python3").args(["-c", "import venv, ensurepip"])) {
         packages.push("python3-venv");
     }
+    // The Redis backend's tests start their own throw-away redis-server.
+    if !have("redis-server") {
+        packages.push("redis-server");
+    }
     apt_install(&packages)?;
 
     step("set-up: cargo-nextest");

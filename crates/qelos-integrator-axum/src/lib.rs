@@ -40,6 +40,14 @@
 //! | [`QelosSdk`] | the request's SDK | 500 without the layer |
 //!
 //! The crate README walks through configuration, authentication, entities and pitfalls.
+//!
+//! # Several instances
+//!
+//! Behind a load balancer, turn on the `redis` feature and pass a
+//! `core::store::redis::RedisStore` to
+//! [`QelosConfigBuilder::shared_store`](qelos_integrator_core::QelosConfigBuilder::shared_store):
+//! two requests carrying the same refresh token on two instances then cause one upstream
+//! refresh. `docs/scaling.md` describes the guarantees and failure modes.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

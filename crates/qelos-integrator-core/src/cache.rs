@@ -9,7 +9,7 @@ use qelos_sdk::{User, Workspace};
 use crate::token_key::TokenKey;
 
 /// What the cache remembers for a credential.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     /// The user from `/api/me`.
     pub user: User,

@@ -1,9 +1,13 @@
 //! Integrator configuration: a validated [`QelosConfig`], built with [`QelosConfigBuilder`] or
 //! read from the environment.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use qelos_sdk::{QelosSdk, Secret};
+
+use crate::refresh::DEFAULT_REFRESH_LOCK_TTL;
+use crate::store::SharedStore;
 
 /// Default name of the access-token cookie.
 pub const DEFAULT_ACCESS_COOKIE: &str = "q_access_token";
@@ -70,6 +74,9 @@ pub struct QelosConfig {
     pub(crate) skip_paths: Vec<String>,
     pub(crate) refresh_grace: Duration,
     pub(crate) identity_cache_ttl: Option<Duration>,
+    pub(crate) store: Option<Arc<dyn SharedStore>>,
+    pub(crate) shared_identity_ttl: Option<Duration>,
+    pub(crate) refresh_lock_ttl: Duration,
     pub(crate) secure_cookies: bool,
     pub(crate) api_proxy: bool,
     pub(crate) proxy: ProxySettings,
@@ -96,6 +103,9 @@ impl std::fmt::Debug for QelosConfig {
             .field("timeout", &self.sdk.timeout())
             .field("refresh_grace", &self.refresh_grace)
             .field("identity_cache_ttl", &self.identity_cache_ttl)
+            .field("shared_store", &self.store)
+            .field("shared_identity_ttl", &self.shared_identity_ttl)
+            .field("refresh_lock_ttl", &self.refresh_lock_ttl)
             .field("api_proxy", &self.api_proxy)
             .finish()
     }
@@ -208,6 +218,19 @@ impl QelosConfig {
     pub fn identity_cache_ttl(&self) -> Option<Duration> {
         self.identity_cache_ttl
     }
+    /// The shared store, when one was configured with
+    /// [`QelosConfigBuilder::shared_store`].
+    pub fn shared_store(&self) -> Option<&Arc<dyn SharedStore>> {
+        self.store.as_ref()
+    }
+    /// TTL of the shared identity cache, when on.
+    pub fn shared_identity_cache_ttl(&self) -> Option<Duration> {
+        self.shared_identity_ttl
+    }
+    /// Lifetime of a refresh lock in the shared store.
+    pub fn refresh_lock_ttl(&self) -> Duration {
+        self.refresh_lock_ttl
+    }
     /// Whether written cookies carry `Secure` (every scheme but `http://`).
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies
@@ -275,6 +298,9 @@ pub struct QelosConfigBuilder {
     timeout: Duration,
     refresh_grace: Duration,
     identity_cache_ttl: Option<Duration>,
+    store: Option<Arc<dyn SharedStore>>,
+    shared_identity_ttl: Option<Duration>,
+    refresh_lock_ttl: Duration,
     api_proxy: bool,
     proxy: ProxySettings,
     client: Option<reqwest::Client>,
@@ -304,6 +330,9 @@ impl QelosConfigBuilder {
             timeout: DEFAULT_TIMEOUT,
             refresh_grace: DEFAULT_REFRESH_GRACE,
             identity_cache_ttl: None,
+            store: None,
+            shared_identity_ttl: None,
+            refresh_lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
             api_proxy: false,
             proxy: ProxySettings::default(),
             client: None,
@@ -394,6 +423,76 @@ impl QelosConfigBuilder {
         self.identity_cache_ttl = Some(ttl);
         self
     }
+    /// Coordinates refreshes (and, with [`shared_identity_cache`](Self::shared_identity_cache),
+    /// caches identities) through `store`, shared by every instance of the app: with several
+    /// instances behind a load balancer, two requests carrying the same refresh token then
+    /// cause one upstream refresh, not a logout. Default: in-process
+    /// ([`MemoryStore`](crate::store::MemoryStore)). See `docs/scaling.md`.
+    ///
+    /// When the store fails or is slow, requests carry on with in-process behaviour and a
+    /// `warn!`; they never fail because of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::{MemoryStore, QelosConfig};
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .shared_store(Arc::new(MemoryStore::new()))
+    ///     .shared_identity_cache(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert!(config.shared_store().is_some());
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    /// Caches user and workspaces in the [`shared_store`](Self::shared_store) for `ttl`, keyed
+    /// by a SHA-256 hash of the credential and encrypted under a key derived from it (off by
+    /// default). A cached identity outlives a logout by at most `ttl`: keep it short. Without a
+    /// shared store it caches in-process, like [`identity_cache`](Self::identity_cache); the
+    /// two can be combined (the in-memory cache is looked up first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::QelosConfig;
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .identity_cache(Duration::from_secs(2))
+    ///     .shared_identity_cache(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(config.shared_identity_cache_ttl(), Some(Duration::from_secs(10)));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn shared_identity_cache(mut self, ttl: Duration) -> Self {
+        self.shared_identity_ttl = Some(ttl);
+        self
+    }
+    /// How long a refresh lock lives in the shared store before it expires by itself (default
+    /// 5 s). Keep it above the time Qelos takes to answer a refresh: an instance that dies
+    /// mid-refresh delays the others by at most this long.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::QelosConfig;
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .refresh_lock_ttl(Duration::from_secs(3))
+    ///     .build()?;
+    /// assert_eq!(config.refresh_lock_ttl(), Duration::from_secs(3));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn refresh_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_lock_ttl = ttl;
+        self
+    }
     /// Uses this `reqwest::Client` (shared, pooled) for every upstream call.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -447,6 +546,9 @@ impl QelosConfigBuilder {
             skip_paths,
             refresh_grace: self.refresh_grace,
             identity_cache_ttl: self.identity_cache_ttl,
+            store: self.store,
+            shared_identity_ttl: self.shared_identity_ttl,
+            refresh_lock_ttl: self.refresh_lock_ttl,
             secure_cookies,
             api_proxy: self.api_proxy,
             proxy: self.proxy,

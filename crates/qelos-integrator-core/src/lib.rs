@@ -41,7 +41,8 @@
 //! 4. `api_token` mode;
 //! 5. `/api/me` and `/api/workspaces` concurrently (an access JWT known to be expired is
 //!    refreshed first);
-//! 6. refresh on 401 only, single-flight across the process with a grace window;
+//! 6. refresh on 401 only, single-flight across the process with a grace window (and across
+//!    instances through a [`SharedStore`] such as Redis: see [`store`] and `docs/scaling.md`);
 //! 7. cookies written after a refresh;
 //! 8. dead sessions expire their cookies;
 //! 9. workspace resolution;
@@ -67,6 +68,8 @@ pub mod proxy;
 pub mod refresh;
 mod rejection;
 mod request;
+mod seal;
+pub mod store;
 mod token_key;
 pub mod workspace;
 
@@ -78,6 +81,7 @@ pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};
 pub use request::{RequestHead, RequestView};
+pub use store::{MemoryStore, SharedStore, StoreError};
 pub use token_key::TokenKey;
 pub use workspace::{ResolveWorkspace, resolve_async};
 

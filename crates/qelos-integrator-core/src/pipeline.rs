@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair};
@@ -21,6 +22,8 @@ use crate::jwt;
 use crate::refresh::{RefreshCoordinator, RefreshError};
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
+use crate::seal::Sealer;
+use crate::store::{MemoryStore, SharedStore};
 use crate::token_key::TokenKey;
 use crate::workspace::{ResolveWorkspace, default_choice};
 
@@ -85,6 +88,8 @@ struct Shared {
     config: QelosConfig,
     coordinator: Arc<RefreshCoordinator>,
     cache: Option<Arc<IdentityCache>>,
+    /// The shared identity cache: the store and the TTL, when on.
+    shared_cache: Option<(Arc<dyn SharedStore>, Duration)>,
     resolver: Option<Arc<dyn ResolveWorkspace>>,
     on_refresh: Arc<dyn OnTokenRefresh>,
     cookie_settings: Arc<CookieSettings>,
@@ -109,6 +114,7 @@ struct Shared {
 ///     }
 ///     Outcome::Deferred(_deferred) => { /* under /api with the proxy: resolved on first use */ }
 ///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
+///     Outcome::Deferred(_) => { /* under the api proxy: resolved when a handler asks */ }
 /// }
 /// # Ok(()) }
 /// ```
@@ -128,16 +134,25 @@ impl std::fmt::Debug for Integrator {
 
 impl Integrator {
     /// An integrator for `config`, with its own refresh coordinator (and identity cache when
-    /// the config turns it on).
+    /// the config turns it on). Refreshes are coordinated through the config's
+    /// [`shared_store`](crate::QelosConfigBuilder::shared_store), in-process by default.
     pub fn new(config: QelosConfig) -> Self {
         let cookie_settings = Arc::new(CookieSettings {
             access: config.access_cookie.clone(),
             refresh: config.refresh_cookie.clone(),
             secure: config.secure_cookies,
         });
+        let store: Arc<dyn SharedStore> = match &config.store {
+            Some(store) => Arc::clone(store),
+            None => Arc::new(MemoryStore::new()),
+        };
+        let coordinator = RefreshCoordinator::new(config.refresh_grace)
+            .with_store(Arc::clone(&store))
+            .with_lock_ttl(config.refresh_lock_ttl);
         Self {
             shared: Arc::new(Shared {
-                coordinator: Arc::new(RefreshCoordinator::new(config.refresh_grace)),
+                coordinator: Arc::new(coordinator),
+                shared_cache: config.shared_identity_ttl.map(|ttl| (store, ttl)),
                 cache: config
                     .identity_cache_ttl
                     .map(|ttl| Arc::new(IdentityCache::new(ttl))),
@@ -515,12 +530,31 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         }
     };
 
-    let cache_key = shared
-        .cache
+    let caching = shared.cache.is_some() || shared.shared_cache.is_some();
+    let before = if caching { credential(&sdk, job) } else { None };
+    let cache_key = before
         .as_ref()
-        .and_then(|_| credential_key(&sdk, job));
+        .map(|(kind, token)| TokenKey::new(kind, token.expose()));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
         if let Some(identity) = cache.get(key) {
+            return Authenticated::User(Box::new(Identified { sdk, identity }));
+        }
+    }
+    let shared_entry = match (&shared.shared_cache, before, &cache_key) {
+        (Some((store, ttl)), Some((kind, token)), Some(key)) => Some(SharedIdentity {
+            store: store.as_ref(),
+            ttl: *ttl,
+            key: format!("identity:{}", key.to_hex()),
+            sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
+        }),
+        _ => None,
+    };
+    if let Some(entry) = &shared_entry {
+        if let Some(identity) = entry.get().await {
+            let identity = Arc::new(identity);
+            if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
+                cache.insert(key, Arc::clone(&identity));
+            }
             return Authenticated::User(Box::new(Identified { sdk, identity }));
         }
     }
@@ -538,10 +572,21 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                 }
             };
             let identity = Arc::new(Identity { user, workspaces });
-            if let Some(cache) = &shared.cache {
-                // Key by the credential the next request will carry (after a refresh: the new one).
-                if let Some(key) = credential_key(&sdk, job) {
+            // Key by the credential the next request will carry (after a refresh inside the
+            // calls above: the new one).
+            if let Some((kind, token)) = caching.then(|| credential(&sdk, job)).flatten() {
+                let key = TokenKey::new(kind, token.expose());
+                if let Some(cache) = &shared.cache {
                     cache.insert(key, Arc::clone(&identity));
+                }
+                if let Some((store, ttl)) = &shared.shared_cache {
+                    let entry = SharedIdentity {
+                        store: store.as_ref(),
+                        ttl: *ttl,
+                        key: format!("identity:{}", key.to_hex()),
+                        sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
+                    };
+                    entry.put(&identity).await;
                 }
             }
             Authenticated::User(Box::new(Identified { sdk, identity }))
@@ -557,16 +602,68 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     }
 }
 
-fn credential_key(sdk: &QelosSdk, job: &Job) -> Option<TokenKey> {
+/// The credential the identity is cached under: its kind and value.
+fn credential(sdk: &QelosSdk, job: &Job) -> Option<(&'static str, qelos_sdk::Secret)> {
     match &job.mode {
-        Mode::ApiToken(token) => Some(TokenKey::new("api-token", token.expose())),
+        Mode::ApiToken(token) => Some(("api-token", token.clone())),
         Mode::Caller => match sdk.tokens().access {
-            Some(access) => Some(TokenKey::new("access", access.expose())),
+            Some(access) => Some(("access", access)),
             None => job
                 .creds
                 .session_cookie
-                .as_ref()
-                .map(|c| TokenKey::new("session-cookie", c.expose())),
+                .clone()
+                .map(|c| ("session-cookie", c)),
         },
+    }
+}
+
+/// One identity in the shared store: sealed under a key derived from its credential.
+struct SharedIdentity<'a> {
+    store: &'a dyn SharedStore,
+    ttl: Duration,
+    key: String,
+    sealer: Sealer,
+}
+
+impl SharedIdentity<'_> {
+    async fn get(&self) -> Option<Identity> {
+        let found = tokio::time::timeout(crate::refresh::STORE_TIMEOUT, self.store.get(&self.key))
+            .await
+            .unwrap_or(Err(crate::store::StoreError::Timeout));
+        match found {
+            Ok(Some(sealed)) => {
+                let identity = self
+                    .sealer
+                    .open(&self.key, &sealed)
+                    .and_then(|plain| serde_json::from_slice(&plain).ok());
+                if identity.is_none() {
+                    tracing::warn!("unreadable identity in the shared store; ignoring it");
+                }
+                identity
+            }
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "shared identity cache unavailable; asking Qelos");
+                None
+            }
+        }
+    }
+
+    async fn put(&self, identity: &Identity) {
+        let Some(sealed) = serde_json::to_vec(identity)
+            .ok()
+            .and_then(|plain| self.sealer.seal(&self.key, &plain))
+        else {
+            return;
+        };
+        let stored = tokio::time::timeout(
+            crate::refresh::STORE_TIMEOUT,
+            self.store.set(&self.key, sealed, self.ttl),
+        )
+        .await
+        .unwrap_or(Err(crate::store::StoreError::Timeout));
+        if let Err(err) = stored {
+            tracing::warn!(error = %err, "could not write the shared identity cache");
+        }
     }
 }

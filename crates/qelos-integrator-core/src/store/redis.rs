@@ -1,0 +1,249 @@
+//! [`RedisStore`]: the [`SharedStore`] for several instances behind a load balancer.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+use tracing::Instrument as _;
+
+use super::{SharedStore, StoreError};
+
+/// Default bound on connecting to Redis and on each command's answer.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+/// After a failed command, Redis is skipped for this long (commands fail at once and the
+/// integrator works in-process), so an outage does not add a timeout to every request.
+const COOL_DOWN: Duration = Duration::from_secs(1);
+
+/// Releases a lock only if it is still ours (compare-and-delete).
+const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// A [`SharedStore`] on Redis: one multiplexed, auto-reconnecting connection
+/// ([`ConnectionManager`]) opened on first use.
+///
+/// Locks are `SET key owner NX PX ttl` with a compare-and-delete release; values are
+/// `SET key value PX ttl`. Every command is bounded by a short timeout
+/// ([`DEFAULT_REDIS_TIMEOUT`]); after a failure Redis is left alone for a second. The
+/// integrator falls back to in-process behaviour whenever a command fails.
+///
+/// `Debug` shows neither the URL (it may hold a password) nor any key.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use qelos_integrator_core::QelosConfig;
+/// use qelos_integrator_core::store::redis::RedisStore;
+///
+/// let redis = RedisStore::new("redis://127.0.0.1:6379/0")?
+///     .with_prefix("shop:qelos:")
+///     .with_timeout(Duration::from_millis(100));
+/// let config = QelosConfig::builder("https://app.example.com")
+///     .shared_store(Arc::new(redis))
+///     .shared_identity_cache(Duration::from_secs(10))
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RedisStore {
+    client: redis::Client,
+    prefix: String,
+    timeout: Duration,
+    connection: OnceCell<ConnectionManager>,
+    /// Milliseconds since `epoch` until which Redis is skipped (0: not skipped).
+    down_until: AtomicU64,
+    epoch: Instant,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store for the Redis at `url` (`redis://[:password@]host:port[/db]` or
+    /// `redis+unix:///path`; this build has no TLS, so no `rediss://`). Nothing is connected yet: the connection
+    /// opens on first use, so an app starts even while Redis is down. Keys get the prefix
+    /// `qelos:`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Config`] for a URL the client cannot use.
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
+        Ok(Self {
+            client,
+            prefix: "qelos:".into(),
+            timeout: DEFAULT_REDIS_TIMEOUT,
+            connection: OnceCell::new(),
+            down_until: AtomicU64::new(0),
+            epoch: Instant::now(),
+        })
+    }
+
+    /// Prefixes every key with `prefix` (default `qelos:`), to share a Redis between apps.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Bounds connecting and each command by `timeout` (default [`DEFAULT_REDIS_TIMEOUT`]).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let until = self.down_until.load(Ordering::Relaxed);
+        if until != 0 && self.now_ms() < until {
+            return Err(StoreError::Unavailable("Redis failed recently".into()));
+        }
+        self.connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(self.timeout);
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        name: &'static str,
+        cmd: redis::Cmd,
+    ) -> Result<T, StoreError> {
+        let span = tracing::trace_span!("qelos.redis", cmd = name);
+        let mut conn = self.connection().instrument(span.clone()).await?;
+        let answer = tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn))
+            .instrument(span)
+            .await;
+        let result = match answer {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) => StoreError::Unavailable(err.to_string()),
+            Err(_elapsed) => StoreError::Timeout,
+        };
+        let was = self.down_until.swap(
+            self.now_ms() + u64::try_from(COOL_DOWN.as_millis()).unwrap_or(1000),
+            Ordering::Relaxed,
+        );
+        if was == 0 || self.now_ms() >= was {
+            tracing::warn!(error = %result, "Redis command failed; working in-process for a while");
+        }
+        Err(result)
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl SharedStore for RedisStore {
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(key))
+                .arg(owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl));
+            let answer: Option<String> = self.run("SET NX", cmd).await?;
+            Ok(answer.is_some())
+        })
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(UNLOCK_SCRIPT).arg(1).arg(self.key(key)).arg(owner);
+            let _deleted: i64 = self.run("EVAL unlock", cmd).await?;
+            Ok(())
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("GET");
+            cmd.arg(self.key(key));
+            self.run("GET", cmd).await
+        })
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.key(key)).arg(value).arg("PX").arg(millis(ttl));
+            let _: () = self.run("SET PX", cmd).await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_url_and_its_password() {
+        let store = RedisStore::new("redis://:hunter2@10.0.0.1:6379/0").unwrap();
+        let debug = format!("{store:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("10.0.0.1"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_url_that_is_not_redis_is_a_config_error() {
+        assert!(matches!(
+            RedisStore::new("http://example.com"),
+            Err(StoreError::Config(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn redis_down_is_an_error_quickly_never_a_hang() {
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+        assert!(store.get("k").await.is_err());
+        assert!(
+            matches!(store.get("k").await, Err(StoreError::Unavailable(_))),
+            "skipped during the cool-down"
+        );
+    }
+}
