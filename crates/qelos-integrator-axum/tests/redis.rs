@@ -7,9 +7,9 @@
 #[allow(dead_code)]
 mod contract;
 
-mod support {
-    pub(crate) mod redis_server;
-}
+// One `redis-server` harness for the workspace's Redis tests (core's and this one).
+#[path = "../../qelos-integrator-core/tests/support/redis_server.rs"]
+mod redis_server;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use qelos_contract::{QelosConfig, RunningApp};
 use qelos_integrator_core::store::redis::RedisStore;
 use qelos_mock::{MintRequest, MintedTokens, MockServer};
 use serde_json::{Value, json};
-use support::redis_server::RedisServer;
+use redis_server::RedisServer;
 
 const REFRESH: &str = "POST /api/token/refresh";
 
