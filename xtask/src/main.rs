@@ -114,6 +114,13 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !succeeds(Command::new("python3").args(["-c", "import venv, ensurepip"])) {
         packages.push("python3-venv");
     }
+    // The quickstart's browser test drives a real headless Chromium through WebDriver.
+    if !have("chromium") {
+        packages.push("chromium");
+    }
+    if !have("chromedriver") {
+        packages.push("chromium-driver");
+    }
     apt_install(&packages)?;
 
     step("set-up: cargo-nextest");
