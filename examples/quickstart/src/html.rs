@@ -122,16 +122,16 @@ pub fn signed_in_page(page: &SignedInPage<'_>) -> String {
         .filter(|n| !n.trim().is_empty())
         .unwrap_or(&user.username);
     let mut body = error_block(page.error);
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<p>Signed in as <strong id=\"user\">{display}</strong> (<span id=\"username-value\">{username}</span>)</p>\n",
+        "<p>Signed in as <strong id=\"user\">{display}</strong> (<span id=\"username-value\">{username}</span>)</p>",
         display = escape(display),
         username = escape(&user.username),
     );
     let active = page.workspace.map(|w| w.id.as_str());
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<p>Active workspace: <strong id=\"workspace\">{}</strong></p>\n",
+        "<p>Active workspace: <strong id=\"workspace\">{}</strong></p>",
         escape(page.workspace.map_or("(none)", |w| w.name.as_str())),
     );
     if !page.workspaces.is_empty() {
@@ -156,9 +156,9 @@ pub fn signed_in_page(page: &SignedInPage<'_>) -> String {
             "</select></label>\n<button id=\"switch-workspace\" type=\"submit\">Switch</button>\n</form>\n",
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<h2>Entities of <code>{}</code></h2>\n",
+        "<h2>Entities of <code>{}</code></h2>",
         escape(page.blueprint)
     );
     match &page.products {

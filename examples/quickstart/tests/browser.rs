@@ -41,6 +41,12 @@ impl Harness {
         }
     }
 
+    /// Ends the browser session (the driver, app and mock stop when dropped).
+    async fn finish(self) {
+        let Harness { browser, .. } = self;
+        browser.quit().await.expect("the browser session ends");
+    }
+
     async fn shot(&self, name: &str) {
         let path = self
             .browser
@@ -145,6 +151,7 @@ async fn sign_in_form_shows_the_user_an_expired_token_is_rotated_on_reload_and_s
     assert_eq!(b.cookie("q_access_token").await.unwrap(), None);
     assert_eq!(b.cookie("q_refresh_token").await.unwrap(), None);
     h.shot("session-4-signed-out").await;
+    h.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,6 +173,7 @@ async fn a_wrong_password_keeps_the_sign_in_form_and_shows_the_error() {
     assert!(b.find("#user").await.unwrap().is_none());
     assert_eq!(b.cookie("q_access_token").await.unwrap(), None);
     h.shot("wrong-password").await;
+    h.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,4 +225,5 @@ async fn the_switcher_changes_the_shown_workspace_and_the_form_creates_an_entity
         h.mock.seed().admin.username
     );
     h.shot("workspace-switched").await;
+    h.finish().await;
 }

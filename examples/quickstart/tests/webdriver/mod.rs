@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// How long a `wait_*` polls before failing.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 /// What went wrong talking to the driver.
 #[derive(Debug, thiserror::Error)]
-pub enum WdError {
+pub(crate) enum WdError {
     /// The HTTP call to chromedriver failed.
     #[error("chromedriver HTTP: {0}")]
     Http(#[from] reqwest::Error),
@@ -52,7 +52,7 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// The Chromium and chromedriver binaries (`CHROME_BIN` / `CHROMEDRIVER` override), or a clear
 /// failure telling how to install them.
 #[allow(clippy::panic)]
-pub fn binaries() -> (PathBuf, PathBuf) {
+pub(crate) fn binaries() -> (PathBuf, PathBuf) {
     let pick = |var: &str, names: &[&str]| {
         std::env::var_os(var)
             .map(PathBuf::from)
@@ -73,7 +73,7 @@ pub fn binaries() -> (PathBuf, PathBuf) {
 
 /// A chromedriver process on a free local port. Dropping it ends its sessions (closing their
 /// browsers) and kills it.
-pub struct Chromedriver {
+pub(crate) struct Chromedriver {
     child: Child,
     addr: SocketAddr,
     chromium: PathBuf,
@@ -83,7 +83,7 @@ pub struct Chromedriver {
 
 impl Chromedriver {
     /// Starts chromedriver and waits (with a deadline) until it reports ready.
-    pub async fn start() -> Result<Self, WdError> {
+    pub(crate) async fn start() -> Result<Self, WdError> {
         let (chromium, driver) = binaries();
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&driver)
@@ -127,7 +127,7 @@ impl Chromedriver {
     }
 
     /// A new headless Chromium session.
-    pub async fn new_session(&self) -> Result<Browser, WdError> {
+    pub(crate) async fn new_session(&self) -> Result<Browser, WdError> {
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
@@ -219,19 +219,19 @@ async fn call(
 
 /// An element reference of a session.
 #[derive(Clone, Debug)]
-pub struct Element(String);
+pub(crate) struct Element(String);
 
 /// A cookie as WebDriver reports it (HttpOnly ones included).
 #[derive(Clone, Debug)]
-pub struct Cookie {
+pub(crate) struct Cookie {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Value.
-    pub value: String,
+    pub(crate) value: String,
 }
 
 /// One browser session.
-pub struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     id: String,
@@ -260,17 +260,17 @@ impl Browser {
     }
 
     /// Navigates to `url` (waits for the page load).
-    pub async fn goto(&self, url: &str) -> Result<(), WdError> {
+    pub(crate) async fn goto(&self, url: &str) -> Result<(), WdError> {
         self.post("/url", json!({ "url": url })).await.map(drop)
     }
 
     /// Reloads the page.
-    pub async fn refresh(&self) -> Result<(), WdError> {
+    pub(crate) async fn refresh(&self) -> Result<(), WdError> {
         self.post("/refresh", json!({})).await.map(drop)
     }
 
     /// The current URL.
-    pub async fn current_url(&self) -> Result<String, WdError> {
+    pub(crate) async fn current_url(&self) -> Result<String, WdError> {
         let v = self.get("/url").await?;
         v.as_str()
             .map(str::to_owned)
@@ -278,7 +278,7 @@ impl Browser {
     }
 
     /// The element matching `css` now, if any.
-    pub async fn find(&self, css: &str) -> Result<Option<Element>, WdError> {
+    pub(crate) async fn find(&self, css: &str) -> Result<Option<Element>, WdError> {
         match self
             .post("/element", json!({ "using": "css selector", "value": css }))
             .await
@@ -293,7 +293,7 @@ impl Browser {
     }
 
     /// Polls until an element matches `css` (deadline [`WAIT`]).
-    pub async fn wait_for(&self, css: &str) -> Result<Element, WdError> {
+    pub(crate) async fn wait_for(&self, css: &str) -> Result<Element, WdError> {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(el) = self.find(css).await? {
@@ -307,21 +307,21 @@ impl Browser {
     }
 
     /// Types `text` into `el`.
-    pub async fn send_keys(&self, el: &Element, text: &str) -> Result<(), WdError> {
+    pub(crate) async fn send_keys(&self, el: &Element, text: &str) -> Result<(), WdError> {
         self.post(&format!("/element/{}/value", el.0), json!({ "text": text }))
             .await
             .map(drop)
     }
 
     /// Clicks `el`.
-    pub async fn click(&self, el: &Element) -> Result<(), WdError> {
+    pub(crate) async fn click(&self, el: &Element) -> Result<(), WdError> {
         self.post(&format!("/element/{}/click", el.0), json!({}))
             .await
             .map(drop)
     }
 
     /// The rendered text of `el`.
-    pub async fn text(&self, el: &Element) -> Result<String, WdError> {
+    pub(crate) async fn text(&self, el: &Element) -> Result<String, WdError> {
         let v = self.get(&format!("/element/{}/text", el.0)).await?;
         v.as_str()
             .map(str::to_owned)
@@ -329,13 +329,13 @@ impl Browser {
     }
 
     /// Waits for `css` and returns its text.
-    pub async fn text_of(&self, css: &str) -> Result<String, WdError> {
+    pub(crate) async fn text_of(&self, css: &str) -> Result<String, WdError> {
         let el = self.wait_for(css).await?;
         self.text(&el).await
     }
 
     /// All cookies of the current page, HttpOnly ones included.
-    pub async fn cookies(&self) -> Result<Vec<Cookie>, WdError> {
+    pub(crate) async fn cookies(&self) -> Result<Vec<Cookie>, WdError> {
         let v = self.get("/cookie").await?;
         let list = v
             .as_array()
@@ -350,7 +350,7 @@ impl Browser {
     }
 
     /// The value of cookie `name`, if set.
-    pub async fn cookie(&self, name: &str) -> Result<Option<String>, WdError> {
+    pub(crate) async fn cookie(&self, name: &str) -> Result<Option<String>, WdError> {
         Ok(self
             .cookies()
             .await?
@@ -360,7 +360,7 @@ impl Browser {
     }
 
     /// A PNG screenshot of the viewport.
-    pub async fn screenshot(&self) -> Result<Vec<u8>, WdError> {
+    pub(crate) async fn screenshot(&self) -> Result<Vec<u8>, WdError> {
         let v = self.get("/screenshot").await?;
         let b64 = v
             .as_str()
@@ -371,7 +371,7 @@ impl Browser {
     }
 
     /// Saves a screenshot as `<artifacts>/<name>.png` and returns its path.
-    pub async fn save_screenshot(&self, name: &str) -> Result<PathBuf, WdError> {
+    pub(crate) async fn save_screenshot(&self, name: &str) -> Result<PathBuf, WdError> {
         let png = self.screenshot().await?;
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir)?;
@@ -381,7 +381,7 @@ impl Browser {
     }
 
     /// Ends the session (its browser closes).
-    pub async fn quit(self) -> Result<(), WdError> {
+    pub(crate) async fn quit(self) -> Result<(), WdError> {
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.retain(|s| s != &self.id);
         }
@@ -393,7 +393,7 @@ impl Browser {
 
 /// `<target>/browser-artifacts`, where `<target>` is `CARGO_TARGET_DIR` (relative to the
 /// workspace root when relative) or the workspace's `target`.
-pub fn artifacts_dir() -> PathBuf {
+pub(crate) fn artifacts_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
