@@ -50,6 +50,9 @@ pub struct SignedInPage<'a> {
     pub workspace: Option<&'a Workspace>,
     /// All of the user's workspaces.
     pub workspaces: &'a [Workspace],
+    /// The workspace the session's credentials are bound to, as Qelos reports it on the user
+    /// (Qelos scopes entities to it), if any.
+    pub session_workspace: Option<&'a Workspace>,
     /// The blueprint whose entities are listed.
     pub blueprint: &'a str,
     /// The entities, or why they could not be listed.
@@ -161,6 +164,17 @@ pub fn signed_in_page(page: &SignedInPage<'_>) -> String {
         "<h2>Entities of <code>{}</code></h2>",
         escape(page.blueprint)
     );
+    if let Some(session) = page
+        .session_workspace
+        .filter(|s| page.workspace.is_some_and(|w| w.id != s.id))
+    {
+        let _ = writeln!(
+            body,
+            "<p id=\"entities-scope\">Qelos lists and creates these in <strong>{}</strong>, the workspace \
+             this session signed in to: it switches workspaces only for its own cookie sessions.</p>",
+            escape(&session.name)
+        );
+    }
     match &page.products {
         Ok(rows) if rows.is_empty() => {
             body.push_str(
@@ -234,6 +248,7 @@ mod tests {
             user: &u,
             workspace: ws.first(),
             workspaces: &ws,
+            session_workspace: ws.first(),
             blueprint: "products",
             products: Ok(vec![ProductRow {
                 id: "e1".into(),

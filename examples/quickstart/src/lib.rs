@@ -132,7 +132,15 @@ async fn home(q: Qelos, Query(query): Query<PageQuery>) -> Response {
                 .collect()
         })
         .map_err(|e| e.to_string());
+    // The workspace of the session's credentials, named as in the user's list.
+    let session_workspace = user.workspace.as_ref().map(|claimed| {
+        q.workspaces()
+            .iter()
+            .find(|w| w.id == claimed.id)
+            .unwrap_or(claimed)
+    });
     no_store(html::signed_in_page(&SignedInPage {
+        session_workspace,
         user,
         workspace: q.workspace(),
         workspaces: q.workspaces(),

@@ -177,7 +177,8 @@ async fn a_wrong_password_keeps_the_sign_in_form_and_shows_the_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_switcher_changes_the_shown_workspace_and_the_form_creates_an_entity() {
+async fn the_form_creates_an_entity_and_the_switcher_shows_the_new_workspace_and_its_entity_scope()
+{
     let h = Harness::start().await;
     let b = &h.browser;
     let [first, second, ..] = &h.mock.seed().workspaces[..] else {
@@ -219,6 +220,13 @@ async fn the_switcher_changes_the_shown_workspace_and_the_form_creates_an_entity
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(b.find("#error").await.unwrap().is_none());
+    // Token sessions keep Qelos's entity scope: the page says so.
+    assert!(
+        b.text_of("#entities-scope")
+            .await
+            .unwrap()
+            .contains(&first.name)
+    );
     // Still the same session after the switch.
     assert_eq!(
         b.text_of("#username-value").await.unwrap(),
