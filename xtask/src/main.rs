@@ -118,6 +118,13 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !have("redis-server") {
         packages.push("redis-server");
     }
+    // The quickstart's browser test drives a real headless Chromium through WebDriver.
+    if !have("chromium") {
+        packages.push("chromium");
+    }
+    if !have("chromedriver") {
+        packages.push("chromium-driver");
+    }
     apt_install(&packages)?;
 
     step("set-up: cargo-nextest");
