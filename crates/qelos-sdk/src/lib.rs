@@ -123,3 +123,9 @@ pub use models::{
 };
 pub use secret::{Secret, TokenPair};
 pub use workspaces::Workspaces;
+
+/// The code blocks of `docs/sdk.md`, compiled (and run where they make no network call) by
+/// `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/sdk.md")]
+pub struct SdkGuideDoctests;
