@@ -87,3 +87,8 @@ pub use workspace::{ResolveWorkspace, resolve_async};
 
 #[doc(no_inline)]
 pub use qelos_sdk;
+
+/// The code blocks of `docs/architecture.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/architecture.md")]
+pub struct ArchitectureDoctests;
