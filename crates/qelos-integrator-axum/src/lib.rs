@@ -65,3 +65,20 @@ pub use qelos_integrator_core::{
     self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
     ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
 };
+
+/// The code block of the repository's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The code blocks of `docs/porting.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/porting.md")]
+pub struct PortingGuideDoctests;
+
+/// The code block of `docs/scaling.md`, compiled by `cargo test --doc`. It needs `RedisStore`
+/// (the `redis` feature of `qelos-integrator-core`), which this crate's dev-dependency on the
+/// core always enables, so it compiles in every doctest run, with or without `--features redis`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/scaling.md")]
+pub struct ScalingGuideDoctests;
