@@ -21,8 +21,8 @@ use qelos_contract::app::config_builder;
 use qelos_contract::{QelosConfig, RunningApp};
 use qelos_integrator_core::store::redis::RedisStore;
 use qelos_mock::{MintRequest, MintedTokens, MockServer};
-use serde_json::{Value, json};
 use redis_server::RedisServer;
+use serde_json::{Value, json};
 
 const REFRESH: &str = "POST /api/token/refresh";
 
