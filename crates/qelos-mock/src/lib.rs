@@ -412,6 +412,11 @@ impl MockServer {
     pub fn plugin_token(&self, tenant: &str, api_path: &str) -> Option<String> {
         self.inner.plugins.cached_token(tenant, api_path)
     }
+    /// The refresh token the gateway stored for a plugin (the `refresh-token-<tenant>-<apiPath>`
+    /// secret), for tests of the plugin's refresh endpoint.
+    pub fn plugin_refresh_token(&self, tenant: &str, api_path: &str) -> Option<String> {
+        self.inner.plugins.refresh_token(tenant, api_path)
+    }
 }
 
 impl Drop for MockServer {

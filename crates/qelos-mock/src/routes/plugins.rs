@@ -166,6 +166,9 @@ impl Registry {
     pub(crate) fn clear_token(&self, id: &str) {
         self.update(id, |r| r.cached_access = None);
     }
+    pub(crate) fn refresh_token(&self, tenant: &str, api_path: &str) -> Option<String> {
+        self.find(tenant, api_path).and_then(|r| r.refresh_secret)
+    }
     pub(crate) fn cached_token(&self, tenant: &str, api_path: &str) -> Option<String> {
         self.find(tenant, api_path).and_then(|r| r.cached_access)
     }
