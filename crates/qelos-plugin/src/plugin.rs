@@ -389,7 +389,7 @@ impl Plugin {
     /// let mut headers = HeaderMap::new();
     /// headers.insert("authorization", HeaderValue::from_static("Bearer a static token of 32 bytes......"));
     /// headers.insert("user", HeaderValue::from_static(r#"{"_id":"u1","username":"a@b.c"}"#));
-    /// let req = block_on(plugin.verify(&headers)).map_err(|e| e.status())?;
+    /// let req = block_on(plugin.verify(&headers)).map_err(|e| e.to_string())?;
     /// assert_eq!(req.user.map(|u| u.username).as_deref(), Some("a@b.c"));
     ///
     /// headers.insert("authorization", HeaderValue::from_static("Bearer forged"));
