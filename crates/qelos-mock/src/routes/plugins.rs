@@ -478,7 +478,8 @@ pub(crate) async fn gateway(State(mock): State<Arc<MockInner>>, request: Request
         out.append(name.clone(), value.clone());
     }
     let user_header = user.map(|u| u.to_string()).unwrap_or_default();
-    let Ok(user_value) = HeaderValue::from_str(&user_header) else {
+    // UTF-8 JSON (Node would reject non-Latin-1 here; the fake sends it as bytes).
+    let Ok(user_value) = HeaderValue::from_bytes(user_header.as_bytes()) else {
         return message(StatusCode::BAD_GATEWAY, "user header is not sendable");
     };
     let Ok(bearer) = HeaderValue::from_str(&format!("Bearer {token}")) else {
