@@ -298,6 +298,8 @@ impl MockServer {
             Seed::default()
         };
         let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(MockError::Client)?;

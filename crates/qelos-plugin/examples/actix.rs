@@ -83,7 +83,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .build()?;
     let data = web::Data::new(plugin);
-    println!("plugin manifest at http://127.0.0.1:1087{}", qelos_plugin::MANIFEST_PATH);
+    println!(
+        "plugin manifest at http://127.0.0.1:1087{}",
+        qelos_plugin::MANIFEST_PATH
+    );
     HttpServer::new(move || {
         App::new()
             .app_data(data.clone())

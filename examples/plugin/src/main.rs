@@ -50,7 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     qelos.add_plugin(PluginSpec::from_manifest(&manifest)?)?;
 
     let admin = qelos.seed().admin.clone();
-    let token = qelos.mint_tokens(&MintRequest::for_user(&admin.username)).access;
+    let token = qelos
+        .mint_tokens(&MintRequest::for_user(&admin.username))
+        .access;
     println!("fake Qelos (gateway) at {}", qelos.url());
     println!("plugin at {plugin_url} (manifest: {plugin_url}/api/play-manifest)");
     println!();
