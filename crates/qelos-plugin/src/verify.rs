@@ -15,7 +15,8 @@ use crate::user::parse_user;
 pub struct PluginRequest {
     /// The signed-in Qelos user (`/api/me` shape); `None` for an anonymous caller.
     pub user: Option<User>,
-    /// The `tenant` header; for minted tokens, the registered tenant when the header is absent.
+    /// The tenant: the `tenant` header with a static token; with a minted token, the tenant
+    /// the token was registered for (a different `tenant` header is refused).
     pub tenant: Option<String>,
     /// The `tenanthost` header: the host the client called Qelos on.
     pub tenant_host: Option<String>,
@@ -56,6 +57,9 @@ pub enum VerifyError {
     /// The token is valid but the `user` header is not a user.
     #[error("invalid user header")]
     InvalidUser,
+    /// A minted token of one tenant came with another tenant's `tenant` header.
+    #[error("the tenant header does not match the plugin token")]
+    TenantMismatch,
     /// The registration store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -71,6 +75,7 @@ impl VerifyError {
         match self {
             Self::MissingToken | Self::InvalidToken => StatusCode::PROXY_AUTHENTICATION_REQUIRED,
             Self::InvalidUser => StatusCode::BAD_REQUEST,
+            Self::TenantMismatch => StatusCode::FORBIDDEN,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,6 +107,10 @@ impl VerifyError {
             Self::InvalidUser => json!({
                 "code": "INVALID_USER",
                 "message": "the user header is neither JSON nor base64 JSON of a Qelos user",
+            }),
+            Self::TenantMismatch => json!({
+                "code": "TENANT_MISMATCH",
+                "message": "the tenant header does not match the plugin token",
             }),
             Self::Store(_) => json!({
                 "code": "PLUGIN_STORE_FAILED",
@@ -141,9 +150,19 @@ pub(crate) fn request_after_token(
         }
     };
     let (registration, registered_tenant) = registration.unzip();
+    let header_tenant = header_str(headers, "tenant");
+    let tenant = match registered_tenant {
+        Some(bound) => {
+            if header_tenant.as_ref().is_some_and(|h| *h != bound) {
+                return Err(VerifyError::TenantMismatch);
+            }
+            Some(bound)
+        }
+        None => header_tenant,
+    };
     Ok(PluginRequest {
         user,
-        tenant: header_str(headers, "tenant").or(registered_tenant),
+        tenant,
         tenant_host: header_str(headers, "tenanthost"),
         registration,
     })

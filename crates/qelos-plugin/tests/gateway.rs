@@ -322,3 +322,21 @@ async fn static_token_plugin_has_no_register_endpoint_and_its_manifest_says_so()
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn minted_token_of_one_tenant_cannot_claim_another_tenant() {
+    let s = stack(TokenOption::Minted).await;
+    assert_eq!(s.get("/api/on/todo/whoami", None).await.0, 200);
+    let access = s.mock.plugin_token("0", API_PATH).unwrap();
+    let call = |tenant: &'static str| {
+        s.http
+            .get(format!("{}/api/play/whoami", s.app.url))
+            .bearer_auth(&access)
+            .header("tenant", tenant)
+            .send()
+    };
+    assert_eq!(call("0").await.unwrap().status(), 200);
+    let r = call("other").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "TENANT_MISMATCH");
+}
