@@ -34,6 +34,15 @@ impl IntoResponse for HandshakeError {
 }
 
 /// The [`PluginRequest`] extractor could not run.
+///
+/// # Examples
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use qelos_plugin::PluginRejection;
+/// let missing = PluginRejection::MissingPlugin.into_response();
+/// assert_eq!(missing.status().as_u16(), 500);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PluginRejection {
@@ -150,6 +159,19 @@ impl Plugin {
     /// The handshake routes: `GET /api/play-manifest`, `POST /api/register`,
     /// `POST /api/token/refresh` (option B only) and `GET /api/callback`. Merge it into the
     /// app; see [`PluginRequest`] for the proxied routes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_plugin::Plugin;
+    /// # fn run() -> Result<(), qelos_plugin::ConfigError> {
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
+    ///     .static_token("a static token of 32 bytes......")
+    ///     .build()?;
+    /// // Manifest and callback only: a static-token plugin has nothing to register or refresh.
+    /// let app: axum::Router = plugin.router();
+    /// # let _ = app; Ok(()) }
+    /// ```
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         let mut router = axum::Router::new()
             .route(crate::MANIFEST_PATH, get(manifest))

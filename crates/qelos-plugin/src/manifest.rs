@@ -5,6 +5,13 @@ use serde_json::Value;
 
 /// `authAcquire` of a manifest: where Qelos refreshes the plugin token and under which keys the
 /// plugin answers the pair.
+///
+/// # Examples
+///
+/// ```
+/// let a = qelos_plugin::AuthAcquire::default();
+/// assert_eq!((a.refresh_token_url.as_str(), a.access_token_key.as_str()), ("/api/token/refresh", "access_token"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthAcquire {
@@ -125,6 +132,17 @@ impl Manifest {
     }
 
     /// Sets the proxy path (and `proxyUrl = appUrl + path`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = qelos_plugin::Manifest::new("todo", "https://p.example.com/")
+    ///     .api_path("todo/v2")
+    ///     .proxy_path("/proxy")
+    ///     .description("Todo lists");
+    /// assert_eq!(m.api_path, "todo:v2");
+    /// assert_eq!(m.proxy_url, "https://p.example.com/proxy");
+    /// ```
     #[must_use]
     pub fn proxy_path(mut self, path: &str) -> Self {
         self.proxy_path = path.to_owned();

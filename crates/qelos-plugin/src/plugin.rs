@@ -38,6 +38,14 @@ enum TokenMode {
 }
 
 /// A configuration mistake found by [`PluginBuilder::build`].
+///
+/// # Examples
+///
+/// ```
+/// use qelos_plugin::{ConfigError, Plugin};
+/// let weak = Plugin::builder("todo", "http://127.0.0.1:1086").static_token("short").build();
+/// assert!(matches!(weak, Err(ConfigError::WeakSecret)));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -54,6 +62,15 @@ pub enum ConfigError {
 
 /// Why a register, refresh or callback call was refused. [`status`](Self::status) and
 /// [`body`](Self::body) make the response; messages never contain a token or a password.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_plugin::HandshakeError;
+/// let e = HandshakeError::MissingCredentials(vec!["password"]);
+/// assert_eq!(e.status().as_u16(), 401);
+/// assert_eq!(e.body()["message"], "missing credentials: password");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HandshakeError {
@@ -154,6 +171,25 @@ impl std::fmt::Debug for Plugin {
 }
 
 /// Builds a [`Plugin`]. Setters never fail; [`build`](Self::build) checks.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use qelos_plugin::{MemoryStore, Plugin};
+/// let plugin = Plugin::builder("todo", "https://plugin.example.com")
+///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
+///     .token_lifetimes(Duration::from_secs(600), Duration::from_secs(86_400))
+///     .token_keys("refreshToken", "accessToken")
+///     .allowed_tenant_hosts(["tenant.example.com"])
+///     .store(Arc::new(MemoryStore::default()))
+///     .signin_timeout(Duration::from_secs(5))
+///     .build()?;
+/// let acquire = plugin.manifest().auth_acquire.clone().unwrap_or_default();
+/// assert_eq!(acquire.access_token_key, "accessToken");
+/// # Ok::<(), qelos_plugin::ConfigError>(())
+/// ```
 #[must_use]
 pub struct PluginBuilder {
     manifest: Manifest,
@@ -467,6 +503,23 @@ impl Plugin {
     /// [`HandshakeError::TenantNotAllowed`], [`HandshakeError::DomainMismatch`],
     /// [`HandshakeError::SigninFailed`], [`HandshakeError::NotPluginUser`],
     /// [`HandshakeError::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use qelos_plugin::{HandshakeError, Plugin};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
+    /// # }
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
+    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
+    ///     .build()?;
+    /// let body = br#"{"username":"p.0@qelos.example.com"}"#;
+    /// let refused = block_on(plugin.register(&HeaderMap::new(), body));
+    /// assert!(matches!(refused, Err(HandshakeError::MissingCredentials(m)) if m == ["password", "appUrl"]));
+    /// # Ok::<(), qelos_plugin::ConfigError>(())
+    /// ```
     pub async fn register(
         &self,
         headers: &HeaderMap,
@@ -590,6 +643,24 @@ impl Plugin {
     ///
     /// [`HandshakeError::InvalidRefreshToken`] (`401`), [`HandshakeError::StaticToken`],
     /// [`HandshakeError::Store`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue};
+    /// use qelos_plugin::{HandshakeError, Plugin};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
+    /// # }
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
+    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
+    ///     .build()?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("authorization", HeaderValue::from_static("Bearer not-a-refresh-token"));
+    /// let refused = block_on(plugin.refresh(&headers));
+    /// assert!(matches!(refused, Err(HandshakeError::InvalidRefreshToken)));
+    /// # Ok::<(), qelos_plugin::ConfigError>(())
+    /// ```
     pub async fn refresh(&self, headers: &HeaderMap) -> Result<Value, HandshakeError> {
         let TokenMode::Minted { refresh_secret, .. } = &self.inner.mode else {
             return Err(HandshakeError::StaticToken);
@@ -632,6 +703,26 @@ impl Plugin {
     /// # Errors
     ///
     /// [`HandshakeError::Verify`] (`407`/`400`), [`HandshakeError::InvalidReturnUrl`] (`400`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue};
+    /// use qelos_plugin::Plugin;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
+    /// # }
+    /// let token = "a static token of 32 bytes......";
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086").static_token(token).build()?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
+    /// headers.insert("user", HeaderValue::from_static(r#"{"_id":"u1","username":"a@b.c"}"#));
+    /// // "https://app.example.com/done", base64
+    /// let answer = block_on(plugin.callback(&headers, "aHR0cHM6Ly9hcHAuZXhhbXBsZS5jb20vZG9uZQ=="))?;
+    /// let session = plugin.verify_callback_token(answer["token"].as_str().unwrap_or_default());
+    /// assert_eq!(session.map(|c| c["user"]["username"].clone()), Some("a@b.c".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn callback(
         &self,
         headers: &HeaderMap,
@@ -677,6 +768,20 @@ impl Plugin {
     /// # Errors
     ///
     /// [`StoreError`] from the store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_plugin::Plugin;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
+    /// # }
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
+    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
+    ///     .build()?;
+    /// assert!(!block_on(plugin.revoke_access("never-registered"))?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn revoke_access(&self, tenant: &str) -> Result<bool, StoreError> {
         self.change_registration(tenant, |r| r.access_epoch += 1)
             .await

@@ -57,13 +57,12 @@ pub struct StoreError(pub String);
 ///
 /// ```
 /// use qelos_plugin::{MemoryStore, RegistrationStore};
-/// # tokio_test_block_on(async {
-/// let store = MemoryStore::default();
-/// assert!(store.load("nope").await?.is_none());
-/// # Ok::<(), qelos_plugin::StoreError>(()) });
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
 /// # }
+/// let store: std::sync::Arc<dyn RegistrationStore> = std::sync::Arc::new(MemoryStore::default());
+/// assert!(block_on(store.load("nope"))?.is_none());
+/// # Ok::<(), qelos_plugin::StoreError>(())
 /// ```
 pub trait RegistrationStore: Send + Sync + 'static {
     /// The registration with this id.
@@ -78,6 +77,29 @@ pub trait RegistrationStore: Send + Sync + 'static {
 }
 
 /// An in-memory [`RegistrationStore`] (lost on restart: tenants then re-register).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_plugin::{MemoryStore, Registration, RegistrationStore, Secret};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
+/// # }
+/// let store = MemoryStore::default();
+/// block_on(store.save(Registration {
+///     id: "r1".into(),
+///     tenant: "0".into(),
+///     app_url: "https://tenant.example.com".into(),
+///     username: "p.0@tenant.example.com".into(),
+///     password: Secret::new("pw"),
+///     qelos_tokens: Default::default(),
+///     refresh_identifier: Secret::new("id"),
+///     access_epoch: 0,
+/// }))?;
+/// let found = block_on(store.find_tenant("0"))?.map(|r| r.id);
+/// assert_eq!(found.as_deref(), Some("r1"));
+/// # Ok::<(), qelos_plugin::StoreError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     map: Arc<Mutex<HashMap<String, Registration>>>,

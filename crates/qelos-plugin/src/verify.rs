@@ -10,6 +10,18 @@ use crate::user::parse_user;
 /// A request Qelos proxied to the plugin, after its plugin token was verified.
 ///
 /// The `user` is only believed because the token proved the caller is Qelos.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_plugin::PluginRequest;
+/// async fn handler(req: PluginRequest) -> String {
+///     match req.user() {
+///         Some(user) => format!("{} in tenant {:?}", user.username, req.tenant),
+///         None => "anonymous".to_owned(),
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct PluginRequest {
