@@ -7,6 +7,14 @@
 //! the protocol it has test controls a real Qelos lacks: mint tokens (optionally expired), expire
 //! a token, count calls per endpoint, record requests, and inject faults.
 //!
+//! It is also a plugin gateway: [`MockServer::add_plugin`] (or `POST /__mock/plugins` with a
+//! plugin manifest) registers a plugin, and `/api/on/{apiPath}/*` and `/api/{apiPath}/*` are
+//! then proxied to it as Qelos does: the caller resolved from its credentials into a plain-JSON
+//! `user` header, `Authorization: Bearer <plugin token>`, no cookie, `tenant` and `tenanthost`,
+//! the prefix stripped; the token is static or acquired through the plugin's `registerUrl` and
+//! `authAcquire.refreshTokenUrl`, and dropped when the plugin answers `407` or
+//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback.
+//!
 //! # Example
 //!
 //! ```no_run
