@@ -68,6 +68,15 @@ impl Controls {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+    /// Counts one call of a pseudo-endpoint (e.g. `"PLUGIN register todo"`).
+    pub(crate) fn count(&self, endpoint: &str) {
+        *self
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(endpoint.to_owned())
+            .or_insert(0) += 1;
+    }
     pub(crate) fn reset(&self) {
         self.total.store(0, Ordering::SeqCst);
         self.calls
@@ -224,6 +233,19 @@ pub(crate) fn router() -> Router<Arc<MockInner>> {
         .route("/__mock/reset-calls", post(reset_calls))
         .route("/__mock/faults", post(set_fault).delete(clear_faults))
         .route("/__mock/faults/all", delete(clear_faults))
+        .route("/__mock/plugins", post(add_plugin))
+}
+
+/// `POST /__mock/plugins`: a plugin manifest, plus `token` (static) and `tenant`.
+async fn add_plugin(State(mock): State<Arc<MockInner>>, Json(manifest): Json<Value>) -> Response {
+    let spec = match crate::PluginSpec::from_manifest(&manifest) {
+        Ok(s) => s,
+        Err(e) => return crate::util::message(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    match crate::routes::plugins::add(&mock, spec) {
+        Ok(id) => Json(json!({"_id": id})).into_response(),
+        Err(e) => crate::util::message(StatusCode::BAD_REQUEST, &e),
+    }
 }
 
 async fn seed(State(mock): State<Arc<MockInner>>) -> Response {

@@ -7,6 +7,14 @@
 //! the protocol it has test controls a real Qelos lacks: mint tokens (optionally expired), expire
 //! a token, count calls per endpoint, record requests, and inject faults.
 //!
+//! It is also a plugin gateway: [`MockServer::add_plugin`] (or `POST /__mock/plugins` with a
+//! plugin manifest) registers a plugin, and `/api/on/{apiPath}/*` and `/api/{apiPath}/*` are
+//! then proxied to it as Qelos does: the caller resolved from its credentials into a plain-JSON
+//! `user` header, `Authorization: Bearer <plugin token>`, no cookie, `tenant` and `tenanthost`,
+//! the prefix stripped; the token is static or acquired through the plugin's `registerUrl` and
+//! `authAcquire.refreshTokenUrl`, and dropped when the plugin answers `407` or
+//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -42,9 +50,10 @@ use axum::routing::{delete, get, post};
 
 pub use config::MockConfig;
 pub use controls::{Fault, RecordedRequest};
+pub use routes::plugins::{PluginAuthAcquire, PluginSpec};
 
 use controls::Controls;
-use routes::{auth, entities, workspaces};
+use routes::{auth, entities, plugins, workspaces};
 use state::Store;
 
 /// Why the server could not start.
@@ -54,6 +63,12 @@ pub enum MockError {
     /// Binding or serving failed.
     #[error("qelos-mock could not listen: {0}")]
     Io(#[from] std::io::Error),
+    /// A plugin could not be registered with the gateway (the reason).
+    #[error("invalid plugin: {0}")]
+    Plugin(String),
+    /// The HTTP client of the plugin gateway could not be built.
+    #[error("qelos-mock could not build its HTTP client")]
+    Client(#[source] reqwest::Error),
 }
 
 /// A seeded user.
@@ -139,6 +154,12 @@ pub(crate) struct MockInner {
     pub(crate) store: Store,
     pub(crate) controls: Controls,
     pub(crate) seed: Seed,
+    /// The plugin gateway's registry.
+    pub(crate) plugins: routes::plugins::Registry,
+    /// Client of the plugin gateway (proxy, register, refresh, callback).
+    pub(crate) http: reqwest::Client,
+    /// `http://<addr>`: the `appUrl` plugins sign in back to.
+    pub(crate) url: String,
 }
 
 impl MockInner {
@@ -245,6 +266,7 @@ fn router(inner: Arc<MockInner>) -> Router {
                 .delete(entities::remove),
         )
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
+        .route("/api/plugins/{id}/callback", get(plugins::callback))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,
@@ -253,10 +275,9 @@ fn router(inner: Arc<MockInner>) -> Router {
     if inner.store.config.controls {
         app = app.merge(controls::router());
     }
-    app.fallback(|| async {
-        crate::util::message(axum::http::StatusCode::NOT_FOUND, "api not found")
-    })
-    .with_state(inner)
+    // Unknown paths: a registered plugin's `/api/on/{apiPath}/*` or `/api/{apiPath}/*`, else
+    // `404 api not found`.
+    app.fallback(plugins::gateway).with_state(inner)
 }
 
 impl MockServer {
@@ -284,10 +305,19 @@ impl MockServer {
         } else {
             Seed::default()
         };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(MockError::Client)?;
         let inner = Arc::new(MockInner {
             store,
             controls: Controls::default(),
             seed,
+            plugins: routes::plugins::Registry::default(),
+            http,
+            url: format!("http://{addr}"),
         });
         let app = router(Arc::clone(&inner));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -360,6 +390,42 @@ impl MockServer {
     /// Removes every fault.
     pub fn clear_faults(&self) {
         self.inner.controls.clear_faults();
+    }
+    /// Registers a plugin with the gateway (replacing one with the same tenant and `apiPath`);
+    /// returns its id. Calls to `/api/on/{apiPath}/*` and `/api/{apiPath}/*` are then proxied
+    /// to it. With a static `token` it is sent as is; otherwise the gateway registers at
+    /// `registerUrl` on the first call and refreshes through `authAcquire`. The gateway counts
+    /// `"PLUGIN proxy <apiPath>"`, `"PLUGIN register <apiPath>"` and
+    /// `"PLUGIN refresh <apiPath>"` in [`calls`](Self::calls).
+    ///
+    /// # Errors
+    ///
+    /// [`MockError::Plugin`] without a name, without a token or `registerUrl`, or with a
+    /// relative URL and no `appUrl`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use qelos_mock::{MockServer, PluginSpec};
+    /// # async fn run() -> Result<(), qelos_mock::MockError> {
+    /// let mock = MockServer::start().await?;
+    /// mock.add_plugin(PluginSpec::new("todo", "http://127.0.0.1:1086/api/play")
+    ///     .static_token("a static token of 32 bytes......"))?;
+    /// // GET {mock}/api/on/todo/items → GET http://127.0.0.1:1086/api/play/items
+    /// # Ok(()) }
+    /// ```
+    pub fn add_plugin(&self, spec: PluginSpec) -> Result<String, MockError> {
+        plugins::add(&self.inner, spec).map_err(MockError::Plugin)
+    }
+    /// The gateway's cached access token for a plugin (`None`: it will refresh or register on
+    /// the next call).
+    pub fn plugin_token(&self, tenant: &str, api_path: &str) -> Option<String> {
+        self.inner.plugins.cached_token(tenant, api_path)
+    }
+    /// The refresh token the gateway stored for a plugin (the `refresh-token-<tenant>-<apiPath>`
+    /// secret), for tests of the plugin's refresh endpoint.
+    pub fn plugin_refresh_token(&self, tenant: &str, api_path: &str) -> Option<String> {
+        self.inner.plugins.refresh_token(tenant, api_path)
     }
 }
 
