@@ -1,7 +1,7 @@
 //! `qelos-bench`: overhead per request of every adapter, against the bare framework and against
 //! the hand-written lower bound, all against one `qelos-mock`.
 //!
-//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--frameworks a,b] [--out DIR]`
+//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--out DIR]`
 //! * `qelos-bench app <framework> <bare|lower|adapter|cached> <port> <qelos url>` (internal)
 
 #![allow(clippy::print_stdout)]
@@ -41,7 +41,7 @@ fn main() -> Result {
         Some("soak") => soak(&args[1..]),
         _ => {
             println!(
-                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--frameworks a,b] [--out DIR]"
+                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--out DIR]"
             );
             Ok(())
         }
@@ -54,6 +54,7 @@ struct Options {
     connections: usize,
     frameworks: Vec<String>,
     out: PathBuf,
+    rounds: usize,
 }
 
 fn options(args: &[String]) -> Result<Options> {
@@ -63,6 +64,7 @@ fn options(args: &[String]) -> Result<Options> {
         connections: 32,
         frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
         out: PathBuf::from("target/bench"),
+        rounds: 3,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -71,9 +73,11 @@ fn options(args: &[String]) -> Result<Options> {
                 o.smoke = true;
                 o.seconds = 0.5;
                 o.connections = 2;
+                o.rounds = 1;
             }
             "--seconds" => o.seconds = it.next().ok_or("--seconds N")?.parse()?,
             "--connections" => o.connections = it.next().ok_or("--connections N")?.parse()?,
+            "--rounds" => o.rounds = it.next().ok_or("--rounds N")?.parse::<usize>()?.max(1),
             "--frameworks" => {
                 o.frameworks = it
                     .next()
@@ -263,7 +267,11 @@ fn run(args: &[String]) -> Result {
     ];
     let mut rows = Vec::new();
     for fw in &o.frameworks {
-        for (case, mode, signed) in cases {
+        // All six apps of a framework run side by side; the cases are measured in rounds, each
+        // round starting with a different case, and each case reports its median round: slow
+        // phases of a shared machine then hit every case alike instead of skewing one ratio.
+        let mut apps = Vec::with_capacity(cases.len());
+        for (_, mode, _) in cases {
             let port = free_port()?;
             let mode_name = match mode {
                 Mode::Bare => "bare",
@@ -279,36 +287,50 @@ fn run(args: &[String]) -> Result {
                     .spawn()?,
             );
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            wait_for(addr)?;
-            let auth = signed.then(|| bearer.clone());
-            // Warm-up, then the measured run.
+            apps.push((app, addr));
+        }
+        for (i, (_, addr)) in apps.iter().enumerate() {
+            wait_for(*addr)?;
+            let auth = cases[i].2.then(|| bearer.clone());
             rt.block_on(load::run(
-                addr,
+                *addr,
                 "/me",
-                auth.clone(),
+                auth,
                 o.connections,
                 duration.min(Duration::from_millis(500)) / 2,
             ));
-            let stats = rt.block_on(load::run(addr, "/me", auth, o.connections, duration));
-            let peak = peak_kib(app.0.id());
-            println!(
-                "{fw:<7} {case:<28} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  peak {:>6} KiB  errors {}",
-                stats.rps(),
-                stats.p50_us,
-                stats.p99_us,
-                peak,
-                stats.errors
-            );
-            if o.smoke && (stats.ok == 0 || stats.errors > 0) {
-                return Err(
-                    format!("{fw} {case}: {} ok, {} errors", stats.ok, stats.errors).into(),
+        }
+        let mut measured: Vec<Vec<Stats>> = vec![Vec::new(); cases.len()];
+        for round in 0..o.rounds {
+            for k in 0..cases.len() {
+                let i = (k + round) % cases.len();
+                let (case, _, signed) = cases[i];
+                let auth = signed.then(|| bearer.clone());
+                let stats = rt.block_on(load::run(apps[i].1, "/me", auth, o.connections, duration));
+                println!(
+                    "{fw:<7} {case:<28} round {} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
+                    round + 1,
+                    stats.rps(),
+                    stats.p50_us,
+                    stats.p99_us,
+                    stats.errors
                 );
+                if o.smoke && (stats.ok == 0 || stats.errors > 0) {
+                    return Err(
+                        format!("{fw} {case}: {} ok, {} errors", stats.ok, stats.errors).into(),
+                    );
+                }
+                measured[i].push(stats);
             }
+        }
+        for (i, mut runs) in measured.into_iter().enumerate() {
+            runs.sort_by(|a, b| a.rps().total_cmp(&b.rps()));
+            let stats = runs.get(runs.len() / 2).cloned().unwrap_or_default();
             rows.push(Row {
                 framework: fw.clone(),
-                case,
+                case: cases[i].0,
                 stats,
-                peak_kib: peak,
+                peak_kib: peak_kib(apps[i].0.0.id()),
             });
         }
     }
