@@ -1,5 +1,5 @@
 //! The actix-web contract app: the routes and JSON every adapter serves identically (see
-//! `qelos_contract::app`). `cargo run -p qelos-integrator-actix --example contract`
+//! `qelos_contract::app`). `cargo run -p qelos-integrator-actix --example actix-contract`
 //! (`QELOS_APP_URL`, `PORT`; without `QELOS_APP_URL` it starts an embedded qelos-mock).
 
 use actix_web::http::StatusCode;

@@ -1,6 +1,6 @@
 //! The axum contract app: the routes and JSON every adapter serves identically (see
 //! `qelos_contract::app`). Run it by hand with
-//! `cargo run -p qelos-integrator-axum --example contract` (`QELOS_APP_URL`, `PORT`; without
+//! `cargo run -p qelos-integrator-axum --example axum-contract` (`QELOS_APP_URL`, `PORT`; without
 //! `QELOS_APP_URL` it starts an embedded qelos-mock).
 
 use axum::extract::{Path, RawQuery};

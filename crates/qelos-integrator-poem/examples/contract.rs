@@ -1,5 +1,5 @@
 //! The poem contract app: the routes and JSON every adapter serves identically (see
-//! `qelos_contract::app`). `cargo run -p qelos-integrator-poem --example contract`
+//! `qelos_contract::app`). `cargo run -p qelos-integrator-poem --example poem-contract`
 //! (`QELOS_APP_URL`, `PORT`; without `QELOS_APP_URL` it starts an embedded qelos-mock).
 
 use poem::http::StatusCode;

@@ -1,5 +1,5 @@
 //! The Rocket contract app: the routes and JSON every adapter serves identically (see
-//! `qelos_contract::app`). `cargo run -p qelos-integrator-rocket --example contract`
+//! `qelos_contract::app`). `cargo run -p qelos-integrator-rocket --example rocket-contract`
 //! (`QELOS_APP_URL`, `PORT`; without `QELOS_APP_URL` it starts an embedded qelos-mock).
 
 use qelos_contract::app::{self, EntityOp};
