@@ -160,22 +160,7 @@ fn soak(args: &[String]) -> Result {
             other => return Err(format!("unknown option {other}").into()),
         }
     }
-    let mock_port = free_port()?;
-    let _mock = Guard(
-        Command::new(sibling("qelos-mock")?)
-            .args(["--port", &mock_port.to_string(), "--no-record"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let mock_addr = SocketAddr::from(([127, 0, 0, 1], mock_port));
-    wait_for(mock_addr)?;
-    let qelos = format!("http://{mock_addr}");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let bearer = format!("Bearer {}", rt.block_on(mint(&qelos))?);
+    let (_mock, qelos, rt, bearer) = start_mock()?;
     let port = free_port()?;
     let app = Guard(
         Command::new(std::env::current_exe()?)
@@ -238,23 +223,7 @@ struct Row {
 fn run(args: &[String]) -> Result {
     let o = options(args)?;
     std::fs::create_dir_all(&o.out)?;
-    let mock_port = free_port()?;
-    let mock = Guard(
-        Command::new(sibling("qelos-mock")?)
-            .args(["--port", &mock_port.to_string(), "--no-record"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let mock_addr = SocketAddr::from(([127, 0, 0, 1], mock_port));
-    wait_for(mock_addr)?;
-    let qelos = format!("http://{mock_addr}");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let token = rt.block_on(mint(&qelos))?;
-    let bearer = format!("Bearer {token}");
+    let (mock, qelos, rt, bearer) = start_mock()?;
     let me = std::env::current_exe()?;
     let duration = Duration::from_secs_f64(o.seconds);
     let cases: [(&str, Mode, bool); 6] = [
@@ -336,6 +305,28 @@ fn run(args: &[String]) -> Result {
     }
     drop(mock);
     report(&rows, &o)
+}
+
+/// Starts `qelos-mock` (call recording off) on a free port and waits for it; returns it with
+/// its URL, the load generator's runtime and a signed-in `Authorization` value.
+fn start_mock() -> Result<(Guard, String, tokio::runtime::Runtime, String)> {
+    let mock_port = free_port()?;
+    let mock = Guard(
+        Command::new(sibling("qelos-mock")?)
+            .args(["--port", &mock_port.to_string(), "--no-record"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let mock_addr = SocketAddr::from(([127, 0, 0, 1], mock_port));
+    wait_for(mock_addr)?;
+    let qelos = format!("http://{mock_addr}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let bearer = format!("Bearer {}", rt.block_on(mint(&qelos))?);
+    Ok((mock, qelos, rt, bearer))
 }
 
 async fn mint(qelos: &str) -> Result<String> {

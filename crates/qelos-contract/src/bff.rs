@@ -340,31 +340,28 @@ fn cookie_header(set_cookies: &[String]) -> String {
         .join("; ")
 }
 
+/// `POST /login` with a JSON body.
+async fn login(s: &Setup, username: &str, password: &str) -> crate::scenarios::Reply {
+    s.send(
+        Method::POST,
+        "/login",
+        &[],
+        Some(json!({"username": username, "password": password})),
+    )
+    .await
+}
+
 /// `POST /login` (JSON and form) sets the token cookies; the protected route then answers;
 /// `POST /logout` calls Qelos and expires them; a wrong password is a 401 with no cookies.
 pub async fn b07_login_then_protected_route_then_logout<A: ContractApp>() {
     let s = Setup::start::<A>(|b| b).await;
     let admin = s.mock.seed().admin.clone();
-    let wrong = s
-        .send(
-            Method::POST,
-            "/login",
-            &[],
-            Some(json!({"username": admin.username, "password": "nope"})),
-        )
-        .await;
+    let wrong = login(&s, &admin.username, "nope").await;
     assert_eq!(wrong.status, 401, "{wrong:?}");
     assert_eq!(wrong.body["code"], "INVALID_CREDENTIALS");
     assert!(wrong.set_cookies.is_empty());
 
-    let login = s
-        .send(
-            Method::POST,
-            "/login",
-            &[],
-            Some(json!({"username": admin.username, "password": admin.password})),
-        )
-        .await;
+    let login = login(&s, &admin.username, &admin.password).await;
     assert_eq!(login.status, 200, "{login:?}");
     assert_eq!(login.body["user"]["username"], json!(admin.username));
     for name in ["q_access_token", "q_refresh_token"] {
@@ -482,14 +479,7 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
 pub async fn b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them<A: ContractApp>() {
     let s = Setup::start::<A>(|b| b).await;
     let admin = s.mock.seed().admin.clone();
-    let login = s
-        .send(
-            Method::POST,
-            "/login",
-            &[],
-            Some(json!({"username": admin.username, "password": admin.password})),
-        )
-        .await;
+    let login = login(&s, &admin.username, &admin.password).await;
     assert_eq!(login.status, 200, "{login:?}");
     let jar = cookie_header(&login.set_cookies);
     let me = s.get("/api/me", &[("cookie", &jar)]).await;

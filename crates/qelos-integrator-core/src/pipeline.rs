@@ -83,6 +83,28 @@ impl OnTokenRefresh for DefaultOnRefresh {
     }
 }
 
+/// `true` when the pair has no access token, or one whose JWT `exp` has passed.
+fn access_expired(tokens: &TokenPair) -> bool {
+    tokens
+        .access
+        .as_ref()
+        .is_none_or(|a| jwt::is_expired(a.expose()))
+}
+
+impl Shared {
+    /// Refreshes `tokens` through the process-wide coordinator and queues the new pair with the
+    /// `on_token_refresh` hook (by default: the two cookies on `cookies`).
+    async fn refresh(
+        &self,
+        tokens: &TokenPair,
+        cookies: &ResponseCookies,
+    ) -> Result<TokenPair, RefreshError> {
+        let pair = self.coordinator.refresh(&self.config.sdk, tokens).await?;
+        self.on_refresh.on_token_refresh(&pair, cookies);
+        Ok(pair)
+    }
+}
+
 #[derive(Clone)]
 struct Shared {
     config: QelosConfig,
@@ -256,24 +278,18 @@ impl Integrator {
         }
         let creds = credentials::read(headers, &config.access_cookie, &config.refresh_cookie);
         let tokens = TokenPair::new(creds.access, creds.refresh);
-        let expired = tokens
-            .access
-            .as_ref()
-            .is_none_or(|a| jwt::is_expired(a.expose()));
-        if !expired {
+        if !access_expired(&tokens) {
             return tokens.access.map(|access| (access, Vec::new()));
         }
         tokens.refresh.as_ref()?;
+        let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
         let span = tracing::debug_span!("qelos.proxy.refresh");
         let pair = shared
-            .coordinator
-            .refresh(&config.sdk, &tokens)
+            .refresh(&tokens, &cookies)
             .instrument(span)
             .await
             .ok()?;
-        let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-        shared.on_refresh.on_token_refresh(&pair, &cookies);
-        let access = pair.access.clone()?;
+        let access = pair.access?;
         Some((access, cookies.take()))
     }
 
@@ -483,11 +499,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
             let creds = &job.creds;
             if creds.access.is_some() || creds.refresh.is_some() {
                 let mut tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
-                let access_expired = tokens
-                    .access
-                    .as_ref()
-                    .is_none_or(|a| jwt::is_expired(a.expose()));
-                if access_expired {
+                if access_expired(&tokens) {
                     if tokens.refresh.is_none() {
                         // A known-expired access token and nothing to refresh it with: the
                         // session is over, without spending a round trip on a certain 401.
@@ -498,11 +510,8 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                             return Authenticated::Anonymous(AnonymousReason::SessionExpired, None);
                         }
                     } else {
-                        match shared.coordinator.refresh(base, &tokens).await {
-                            Ok(pair) => {
-                                shared.on_refresh.on_token_refresh(&pair, &hooks.cookies);
-                                tokens = pair;
-                            }
+                        match shared.refresh(&tokens, &hooks.cookies).await {
+                            Ok(pair) => tokens = pair,
                             Err(RefreshError::Unavailable(_)) => {
                                 return Authenticated::Anonymous(
                                     AnonymousReason::Unavailable,

@@ -4,27 +4,16 @@ use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use qelos_integrator_core::{
-    Deferred, Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead,
-    ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
 };
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
 use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
 
-use crate::guards::Qelos;
-
-/// What the fairing decided for this request, kept in the request-local cache.
+/// What the fairing left for this request in the request-local cache: the core's
+/// [`Attached`], or `None` when the fairing did not run (not attached, or an excluded path).
 #[derive(Debug)]
-pub(crate) enum State {
-    /// The fairing did not run for this request (not attached, or an excluded path).
-    Missing,
-    /// A skip path: no context.
-    Skipped,
-    /// The context.
-    Ready(Qelos),
-    /// Resolved when a guard first asks (`/api/**` with the proxy mounted).
-    Deferred(Deferred),
-}
+pub(crate) struct State(pub(crate) Option<Attached>);
 
 /// A refusal to answer for this request, set by the fairing or by a guard.
 #[derive(Debug, Default)]
@@ -40,7 +29,7 @@ impl Pending {
 }
 
 pub(crate) fn state<'r>(req: &'r Request<'_>) -> &'r State {
-    req.local_cache(|| State::Missing)
+    req.local_cache(|| State(None))
 }
 
 pub(crate) fn pending<'r>(req: &'r Request<'_>) -> &'r Pending {
@@ -151,17 +140,11 @@ impl Fairing for QelosFairing {
         {
             return;
         }
-        match self.integrator.resolve(&head(req)).await {
-            Outcome::Skipped => {
-                req.local_cache(|| State::Skipped);
+        match Attached::from_outcome(self.integrator.resolve(&head(req)).await) {
+            Ok(attached) => {
+                req.local_cache(|| State(Some(attached)));
             }
-            Outcome::Continue(ctx) => {
-                req.local_cache(|| State::Ready(Qelos(ctx)));
-            }
-            Outcome::Deferred(deferred) => {
-                req.local_cache(|| State::Deferred(deferred));
-            }
-            Outcome::Reject(rejection) => {
+            Err(rejection) => {
                 pending(req).set(rejection);
                 req.set_method(Method::Get);
                 req.set_uri(uri!("/__qelos/refused"));
@@ -170,12 +153,8 @@ impl Fairing for QelosFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let cookies = match state(req) {
-            State::Ready(ctx) => ctx.take_response_cookies(),
-            State::Deferred(deferred) => deferred.take_response_cookies(),
-            State::Missing | State::Skipped => Vec::new(),
-        };
-        for cookie in cookies {
+        let cookies = state(req).0.as_ref().map(Attached::take_response_cookies);
+        for cookie in cookies.into_iter().flatten() {
             res.adjoin_raw_header("Set-Cookie", cookie);
         }
         if let Some(rejection) = pending(req).take() {

@@ -2,11 +2,11 @@
 
 use std::ops::Deref;
 
-use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::fairing::{State, pending, state};
+use crate::fairing::{pending, state};
 
 const HINT: &str =
     "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
@@ -51,25 +51,24 @@ fn refuse<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, Rejection> {
 }
 
 /// A deferred context once resolved, kept in the request-local cache.
+/// The request's context once read from the fairing's [`Attached`] (resolved on first use for
+/// deferred paths), kept in the request-local cache so guards can lend it out.
 struct Resolved(Result<Qelos, Rejection>);
 
 async fn context<'r>(req: &'r Request<'_>) -> Outcome<&'r Qelos, Rejection> {
-    match state(req) {
-        State::Ready(q) => Outcome::Success(q),
-        State::Deferred(deferred) => {
-            let resolved = req
-                .local_cache_async(async { Resolved(deferred.context().await.map(Qelos)) })
-                .await;
-            match &resolved.0 {
-                Ok(q) => Outcome::Success(q),
-                Err(rejection) => refuse(req, rejection.clone()),
-            }
-        }
-        State::Skipped => refuse(
-            req,
-            Rejection::middleware_missing("this path is a skip path; use `Option<&Qelos>`"),
-        ),
-        State::Missing => refuse(req, Rejection::middleware_missing(HINT)),
+    let resolved = req
+        .local_cache_async(async {
+            Resolved(match &state(req).0 {
+                Some(Attached::Skipped) => Err(Rejection::middleware_missing(
+                    "this path is a skip path; use `Option<&Qelos>`",
+                )),
+                attached => Attached::context(attached.as_ref(), HINT).await.map(Qelos),
+            })
+        })
+        .await;
+    match &resolved.0 {
+        Ok(q) => Outcome::Success(q),
+        Err(rejection) => refuse(req, rejection.clone()),
     }
 }
 
