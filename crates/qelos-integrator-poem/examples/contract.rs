@@ -12,7 +12,7 @@ use serde_json::Value;
 /// The contract app for `config`.
 pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
     let qelos = QelosMiddleware::new(config).resolve_workspace(app::tenant_resolver());
-    let protected = Route::new()
+    let routes = Route::new()
         .at("/me", get(me))
         .at("/api/own", get(me))
         .at("/tenant/me", get(me))
@@ -28,10 +28,9 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         )
         // The auth routes and the proxy sit inside the middleware: the app's own `/api/own`
         // wins over the `/api/*path` wildcard, and `/api/**` is resolved only on demand.
-        .nest("/", qelos.auth_routes())
         .at("/api/*path", qelos.api_proxy())
-        .at("/api", qelos.api_proxy())
-        .with(qelos);
+        .at("/api", qelos.api_proxy());
+    let protected = qelos.with_auth_routes(routes).with(qelos);
     // `/bare/me` sits outside the middleware.
     Route::new().at("/bare/me", get(me)).nest("/", protected)
 }

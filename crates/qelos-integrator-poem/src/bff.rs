@@ -118,28 +118,33 @@ async fn callback(req: &Request, integrator: poem::web::Data<&Integrator>) -> Re
 }
 
 impl QelosMiddleware {
-    /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/:provider`,
-    /// `GET /auth/callback`) bound to this middleware's integrator. Nest them inside the routes
-    /// wrapped by the middleware (logout reads the caller's context).
+    /// Adds the auth routes (`POST /login`, `POST /logout`, `GET /auth/:provider`,
+    /// `GET /auth/callback`), bound to this middleware's integrator, to `route`: the route the
+    /// middleware wraps (logout reads the caller's context). They are added as paths of
+    /// `route` itself rather than nested at `/`, which in poem would shadow the app's own `/`.
     ///
     /// # Examples
     ///
     /// ```
-    /// use poem::{EndpointExt, Route};
+    /// use poem::{EndpointExt, Route, get, handler};
     /// use qelos_integrator_poem::{QelosConfig, QelosMiddleware};
+    ///
+    /// #[handler]
+    /// fn index() -> &'static str { "home" }
+    ///
     /// # fn app() -> Result<(), qelos_integrator_poem::ConfigError> {
     /// let qelos = QelosMiddleware::new(QelosConfig::builder("http://localhost:3000").build()?);
-    /// let app = Route::new().nest("/", qelos.auth_routes()).with(qelos);
+    /// let app = qelos.with_auth_routes(Route::new().at("/", get(index))).with(qelos);
     /// # let _ = app; Ok(()) }
     /// ```
-    pub fn auth_routes(&self) -> impl Endpoint<Output = Response> + use<> {
+    pub fn with_auth_routes(&self, route: Route) -> Route {
         use poem::EndpointExt;
-        Route::new()
-            .at("/login", post(login))
-            .at("/logout", post(logout))
-            .at("/auth/callback", get(callback))
-            .at("/auth/:provider", get(social))
-            .data(self.integrator().clone())
+        let integrator = self.integrator();
+        route
+            .at("/login", post(login).data(integrator.clone()))
+            .at("/logout", post(logout).data(integrator.clone()))
+            .at("/auth/callback", get(callback).data(integrator.clone()))
+            .at("/auth/:provider", get(social).data(integrator.clone()))
     }
 
     /// [`api_proxy`] to this middleware's Qelos (or the `QELOS_PROXY_TARGET` environment

@@ -18,12 +18,11 @@ fn secret(user: RequireUser) -> String {
 async fn main() -> Result<(), framework_examples::Error> {
     let (config, _mock) = framework_examples::qelos().await?;
     let qelos = QelosMiddleware::new(config);
-    let app = Route::new()
+    let routes = Route::new()
         .at("/", get(index))
         .at("/secret", get(secret))
-        .nest("/", qelos.auth_routes())
-        .at("/api/*path", qelos.api_proxy())
-        .with(qelos);
+        .at("/api/*path", qelos.api_proxy());
+    let app = qelos.with_auth_routes(routes).with(qelos);
     let port = framework_examples::port();
     framework_examples::announce("poem", port);
     Server::new(TcpListener::bind(("127.0.0.1", port)))
