@@ -16,6 +16,10 @@ pub(crate) struct Stats {
     pub(crate) seconds: f64,
     pub(crate) p50_us: u64,
     pub(crate) p99_us: u64,
+    /// CPU time the app used per successful request (user + system), in µs.
+    pub(crate) app_cpu_us: f64,
+    /// CPU time `qelos-mock` used per successful request, in µs.
+    pub(crate) mock_cpu_us: f64,
 }
 
 impl Stats {

@@ -1,13 +1,14 @@
 //! `qelos-bench`: overhead per request of every adapter, against the bare framework and against
 //! the hand-written lower bound, all against one `qelos-mock`.
 //!
-//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--out DIR]`
+//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--cases "adapter, signed in;bare"] [--out DIR]`
 //! * `qelos-bench app <framework> <bare|lower|adapter|cached> <port> <qelos url>` (internal)
 
 #![allow(clippy::print_stdout)]
 
 mod apps;
 mod load;
+mod serial;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use apps::Mode;
 use load::Stats;
 
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const FRAMEWORKS: [&str; 5] = ["axum", "actix", "poem", "warp", "rocket"];
 
@@ -39,9 +40,17 @@ fn main() -> Result {
         }
         Some("run") => run(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("serial") => {
+            let requests = match args.get(1) {
+                Some(n) => n.parse()?,
+                None => 20_000,
+            };
+            let (_mock, qelos, _rt, bearer) = start_mock()?;
+            serial::run(&qelos, &bearer, requests, args.get(2).map(String::as_str))
+        }
         _ => {
             println!(
-                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--out DIR]"
+                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--cases \"adapter, signed in;bare\"] [--out DIR]"
             );
             Ok(())
         }
@@ -55,6 +64,8 @@ struct Options {
     frameworks: Vec<String>,
     out: PathBuf,
     rounds: usize,
+    /// Only the cases whose label contains one of these (all when empty).
+    cases: Vec<String>,
 }
 
 fn options(args: &[String]) -> Result<Options> {
@@ -65,6 +76,7 @@ fn options(args: &[String]) -> Result<Options> {
         frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
         out: PathBuf::from("target/bench"),
         rounds: 3,
+        cases: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -87,6 +99,14 @@ fn options(args: &[String]) -> Result<Options> {
                     .collect()
             }
             "--out" => o.out = PathBuf::from(it.next().ok_or("--out DIR")?),
+            "--cases" => {
+                o.cases = it
+                    .next()
+                    .ok_or("--cases \"adapter, signed in;bare\"")?
+                    .split(';')
+                    .map(str::to_owned)
+                    .collect()
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -140,6 +160,21 @@ fn status_kib(pid: u32, field: &str) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU time a process has used so far (user + system, all threads), in microseconds.
+fn cpu_us(pid: u32) -> u64 {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    // Linux reports these in USER_HZ, which is 100 on every platform it supports.
+    ticks * 10_000
 }
 
 /// Peak resident memory of a process, in KiB (`VmHWM`).
@@ -226,7 +261,7 @@ fn run(args: &[String]) -> Result {
     let (mock, qelos, rt, bearer) = start_mock()?;
     let me = std::env::current_exe()?;
     let duration = Duration::from_secs_f64(o.seconds);
-    let cases: [(&str, Mode, bool); 6] = [
+    let all_cases: [(&str, Mode, bool); 6] = [
         ("bare, anonymous", Mode::Bare, false),
         ("lower bound, signed in", Mode::Lower, true),
         ("adapter, signed in", Mode::Adapter, true),
@@ -234,13 +269,19 @@ fn run(args: &[String]) -> Result {
         ("adapter + cache, signed in", Mode::Cached, true),
         ("lower bound, anonymous", Mode::Lower, false),
     ];
+    let cases: Vec<(&str, Mode, bool)> = all_cases
+        .into_iter()
+        .filter(|(label, _, _)| {
+            o.cases.is_empty() || o.cases.iter().any(|c| label.contains(c.as_str()))
+        })
+        .collect();
     let mut rows = Vec::new();
     for fw in &o.frameworks {
         // All six apps of a framework run side by side; the cases are measured in rounds, each
         // round starting with a different case, and each case reports its median round: slow
         // phases of a shared machine then hit every case alike instead of skewing one ratio.
         let mut apps = Vec::with_capacity(cases.len());
-        for (_, mode, _) in cases {
+        for &(_, mode, _) in &cases {
             let port = free_port()?;
             let mode_name = match mode {
                 Mode::Bare => "bare",
@@ -275,13 +316,21 @@ fn run(args: &[String]) -> Result {
                 let i = (k + round) % cases.len();
                 let (case, _, signed) = cases[i];
                 let auth = signed.then(|| bearer.clone());
-                let stats = rt.block_on(load::run(apps[i].1, "/me", auth, o.connections, duration));
+                let (app_pid, mock_pid) = (apps[i].0.0.id(), mock.0.id());
+                let (app0, mock0) = (cpu_us(app_pid), cpu_us(mock_pid));
+                let mut stats =
+                    rt.block_on(load::run(apps[i].1, "/me", auth, o.connections, duration));
+                let per = |used: u64| used as f64 / stats.ok.max(1) as f64;
+                stats.app_cpu_us = per(cpu_us(app_pid).saturating_sub(app0));
+                stats.mock_cpu_us = per(cpu_us(mock_pid).saturating_sub(mock0));
                 println!(
-                    "{fw:<7} {case:<28} round {} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  errors {}",
+                    "{fw:<7} {case:<28} round {} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  app cpu {:>5.1} µs/req  mock cpu {:>5.1} µs/req  errors {}",
                     round + 1,
                     stats.rps(),
                     stats.p50_us,
                     stats.p99_us,
+                    stats.app_cpu_us,
+                    stats.mock_cpu_us,
                     stats.errors
                 );
                 if o.smoke && (stats.ok == 0 || stats.errors > 0) {
@@ -348,16 +397,18 @@ fn rps(rows: &[Row], fw: &str, case: &str) -> f64 {
 
 fn report(rows: &[Row], o: &Options) -> Result {
     let mut md = String::from(
-        "| framework | case | req/s | p50 µs | p99 µs | peak KiB | errors |\n|---|---|---:|---:|---:|---:|---:|\n",
+        "| framework | case | req/s | p50 µs | p99 µs | app CPU µs/req | mock CPU µs/req | peak KiB | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         md.push_str(&format!(
-            "| {} | {} | {:.0} | {} | {} | {} | {} |\n",
+            "| {} | {} | {:.0} | {} | {} | {:.1} | {:.1} | {} | {} |\n",
             r.framework,
             r.case,
             r.stats.rps(),
             r.stats.p50_us,
             r.stats.p99_us,
+            r.stats.app_cpu_us,
+            r.stats.mock_cpu_us,
             r.peak_kib,
             r.stats.errors
         ));

@@ -35,16 +35,129 @@ pub fn peek_exp(token: &str) -> Option<u64> {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    // Only `exp` is read; every other claim is skipped without being built.
-    let claims: ExpClaim = serde_json::from_slice(&bytes).ok()?;
-    let exp = claims.exp?;
-    exp.as_u64().or_else(|| exp.as_f64().map(|f| f as u64))
+    top_level_exp(&bytes)
 }
 
-#[derive(serde::Deserialize)]
-struct ExpClaim {
-    #[serde(default)]
-    exp: Option<serde_json::Number>,
+/// The numeric `exp` member of a JSON object, read without building anything.
+///
+/// This runs on every signed-in request, so it only walks the top level of the object: members
+/// other than `exp` are skipped by matching their brackets and string quotes, not parsed. A
+/// payload that is not a JSON object, an `exp` that is not a number, and a duplicated `exp` all
+/// give `None`, as a full parse would.
+fn top_level_exp(json: &[u8]) -> Option<u64> {
+    let mut scan = Scanner { json, at: 0 };
+    scan.expect(b'{')?;
+    let mut exp = None;
+    if scan.peek()? == b'}' {
+        return None;
+    }
+    loop {
+        scan.skip_ws();
+        let key = scan.string()?;
+        scan.expect(b':')?;
+        scan.skip_ws();
+        if key == b"exp" {
+            if exp.is_some() {
+                return None;
+            }
+            exp = Some(scan.number()?);
+        } else {
+            scan.skip_value()?;
+        }
+        match scan.peek()? {
+            b',' => scan.at += 1,
+            b'}' => return exp,
+            _ => return None,
+        }
+    }
+}
+
+/// A cursor over JSON bytes.
+struct Scanner<'a> {
+    json: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.json.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next byte that is not whitespace, without consuming it.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.json.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// A string's raw bytes between its quotes (escapes left as they are).
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if self.json.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        let mut i = start;
+        loop {
+            match self.json.get(i)? {
+                b'"' => break,
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        let json: &'a [u8] = self.json;
+        json.get(start..i)
+    }
+
+    /// A number, as whole seconds: fractions are cut, negatives become 0.
+    fn number(&mut self) -> Option<u64> {
+        let start = self.at;
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.json.get(self.at) {
+            self.at += 1;
+        }
+        let text = std::str::from_utf8(self.json.get(start..self.at)?).ok()?;
+        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return None;
+        }
+        match text.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => text.parse::<f64>().ok().map(|f| f as u64),
+        }
+    }
+
+    /// Skips one value: a string, an object or array (brackets matched, strings inside
+    /// skipped), or a scalar.
+    fn skip_value(&mut self) -> Option<()> {
+        if matches!(self.peek()?, b',' | b'}' | b']') {
+            return None;
+        }
+        let mut depth = 0usize;
+        loop {
+            match *self.json.get(self.at)? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    self.at += 1;
+                }
+                b',' | b'}' | b']' if depth == 0 => return Some(()),
+                _ => self.at += 1,
+            }
+            if depth == 0 && matches!(self.peek(), Some(b',' | b'}')) {
+                return Some(());
+            }
+        }
+    }
 }
 
 /// `true` when the token is a JWT whose `exp` is at or before `now` (seconds since the epoch).
@@ -103,6 +216,70 @@ mod tests {
         assert_eq!(peek_exp("a.%%%.c"), None);
         assert_eq!(peek_exp(""), None);
         assert_eq!(peek_exp(&"x".repeat(MAX_TOKEN_LEN + 1)), None);
+    }
+
+    #[test]
+    fn peek_exp_reads_only_the_top_level_exp() {
+        let nested = r#"{"workspace":{"_id":"w","exp":1,"list":[{"exp":2}]},"exp":1795448109}"#;
+        assert_eq!(peek_exp(&jwt(nested)), Some(1_795_448_109));
+        assert_eq!(peek_exp(&jwt(r#"{"workspace":{"exp":1}}"#)), None);
+        assert_eq!(
+            peek_exp(&jwt(r#"{"note":"a \"exp\":1 }","exp":7}"#)),
+            Some(7)
+        );
+        assert_eq!(peek_exp(&jwt(r#"{"a":[1,{"b":"}"}],"exp":8}"#)), Some(8));
+        assert_eq!(peek_exp(&jwt(" {\n \"exp\" :\t9 \n} ")), Some(9));
+    }
+
+    #[test]
+    fn peek_exp_refuses_what_a_json_parser_refuses() {
+        for payload in [
+            r#"{"exp":1,"exp":2}"#,
+            r#"{"exp":1"#,
+            r#"{"exp":}"#,
+            r#"{"exp":null}"#,
+            r#"{"exp":true}"#,
+            r#"{"exp":"1"}"#,
+            r#"{"exp":1 "x":2}"#,
+            r#"{"a":,"exp":1}"#,
+            r#"["exp",1]"#,
+            r#"{}"#,
+            r#"{"a":"unterminated}"#,
+            "",
+        ] {
+            assert_eq!(peek_exp(&jwt(payload)), None, "{payload}");
+        }
+    }
+
+    #[test]
+    fn peek_exp_agrees_with_a_full_json_parse() {
+        // The reference: parse the whole payload and read the top-level `exp`.
+        fn reference(payload: &str) -> Option<u64> {
+            let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+            let exp = v.as_object()?.get("exp")?;
+            exp.as_u64().or_else(|| exp.as_f64().map(|f| f as u64))
+        }
+        let payloads = [
+            r#"{"sub":"6b04","exp":1795448109,"iat":1795430109}"#,
+            r#"{"exp":0}"#,
+            r#"{"exp":-5}"#,
+            r#"{"exp":1.5e3}"#,
+            r#"{"exp":18446744073709551615}"#,
+            r#"{"exp":1e30}"#,
+            r#"{"roles":["admin","user"],"workspace":{"_id":"w","name":"Acme \u00e9"},"exp":99}"#,
+            r#"{"fullName":"Test%20Admin","exp":12,"tenant":"0"}"#,
+            r#"{"deep":[[[{"x":[{}]}]]],"exp":3}"#,
+            r#"{"sub":"a"}"#,
+        ];
+        for payload in payloads {
+            assert_eq!(peek_exp(&jwt(payload)), reference(payload), "{payload}");
+            // Every cut-off payload is refused, as the parser refuses it.
+            for end in 0..payload.len() {
+                if let Some(cut) = payload.get(..end) {
+                    assert_eq!(peek_exp(&jwt(cut)), None, "{cut}");
+                }
+            }
+        }
     }
 
     #[test]

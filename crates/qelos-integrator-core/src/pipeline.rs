@@ -510,7 +510,9 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                             return Authenticated::Anonymous(AnonymousReason::SessionExpired, None);
                         }
                     } else {
-                        match shared.refresh(&tokens, &hooks.cookies).await {
+                        // Boxed: refreshing is rare, and inline it would enlarge every
+                        // request's future.
+                        match Box::pin(shared.refresh(&tokens, &hooks.cookies)).await {
                             Ok(pair) => tokens = pair,
                             Err(RefreshError::Unavailable(_)) => {
                                 return Authenticated::Anonymous(
@@ -559,7 +561,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         _ => None,
     };
     if let Some(entry) = &shared_entry {
-        if let Some(identity) = entry.get().await {
+        if let Some(identity) = Box::pin(entry.get()).await {
             let identity = Arc::new(identity);
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
                 cache.insert(key, Arc::clone(&identity));
@@ -595,7 +597,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                         key: format!("identity:{}", key.to_hex()),
                         sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
                     };
-                    entry.put(&identity).await;
+                    Box::pin(entry.put(&identity)).await;
                 }
             }
             Authenticated::User(Box::new(Identified { sdk, identity }))

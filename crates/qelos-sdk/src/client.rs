@@ -147,20 +147,17 @@ impl std::fmt::Debug for QelosSdk {
     }
 }
 
-/// A raw answer: status, headers, body.
+/// A raw answer: status, `Set-Cookie` values, body. Other headers are not kept: no caller
+/// reads them, and copying every answer's header map was a per-call cost.
 pub(crate) struct Raw {
     pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
+    pub(crate) set_cookie: Vec<String>,
     pub(crate) body: Bytes,
 }
 
 impl Raw {
     pub(crate) fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect()
+        self.set_cookie.clone()
     }
 
     /// Fails with [`Error::Api`] unless 2xx.
@@ -313,6 +310,24 @@ impl QelosSdk {
         tokens: &TokenPair,
         with_auth: bool,
     ) -> Result<Raw, Error> {
+        let request = self.prepare(call, tokens, with_auth)?;
+        let span = tracing::debug_span!(
+            "qelos.request",
+            method = %call.method,
+            path = call.path,
+            status = tracing::field::Empty
+        );
+        execute(request).instrument(span).await
+    }
+
+    /// Builds one request: URL, query, the instance's headers, credentials, timeout, body.
+    /// Synchronous, so that nothing of it is kept in the future that awaits the answer.
+    fn prepare(
+        &self,
+        call: &Call<'_>,
+        tokens: &TokenPair,
+        with_auth: bool,
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let mut url = self.url(call.path);
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(call.query.iter());
@@ -326,22 +341,14 @@ impl QelosSdk {
                 }
                 Auth::OAuth(_) => {
                     if let Some(access) = &tokens.access {
-                        insert_secret(
-                            &mut headers,
-                            "authorization",
-                            &format!("Bearer {}", access.expose()),
-                        )?;
+                        insert_bearer(&mut headers, access)?;
                     }
                 }
                 Auth::ApiToken(key) => insert_secret(&mut headers, "x-api-key", key.expose())?,
             }
         }
         if let Some(bearer) = call.bearer {
-            insert_secret(
-                &mut headers,
-                "authorization",
-                &format!("Bearer {}", bearer.expose()),
-            )?;
+            insert_bearer(&mut headers, bearer)?;
         }
         let mut request = self
             .shared
@@ -352,35 +359,7 @@ impl QelosSdk {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        let span = tracing::debug_span!(
-            "qelos.request",
-            method = %call.method,
-            path = call.path,
-            status = tracing::field::Empty
-        );
-        async move {
-            let response = request.send().await.map_err(|e| {
-                let err = Error::from_reqwest(e);
-                tracing::debug!(error = %err, "qelos call failed");
-                err
-            })?;
-            let status = response.status();
-            tracing::Span::current().record("status", status.as_u16());
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| {
-                let err = Error::from_reqwest(e);
-                tracing::debug!(error = %err, "qelos body failed");
-                err
-            })?;
-            tracing::debug!("qelos answered");
-            Ok(Raw {
-                status,
-                headers,
-                body,
-            })
-        }
-        .instrument(span)
-        .await
+        Ok(request)
     }
 
     /// Sends a request with the instance's credentials (none for the no-auth paths), relays
@@ -398,15 +377,17 @@ impl QelosSdk {
         let mut used = self.snapshot();
         if can_refresh && used.pair.access.is_none() && used.pair.refresh.is_some() {
             // Only a refresh token: refresh first rather than send a call bound to fail.
-            self.refresh_single_flight(&used).await?;
+            // Refresh and retry paths are boxed: they are rare, and inline they would make
+            // every call's future (and every request that awaits one) several times larger.
+            Box::pin(self.refresh_single_flight(&used)).await?;
             used = self.snapshot();
         }
         let raw = self.send_once(&call, &used.pair, with_auth).await?;
         let raw = if raw.status == StatusCode::UNAUTHORIZED && can_refresh {
-            match self.refresh_single_flight(&used).await {
+            match Box::pin(self.refresh_single_flight(&used)).await {
                 Ok(()) => {
                     let fresh = self.tokens();
-                    self.send_once(&call, &fresh, true).await?
+                    Box::pin(self.send_once(&call, &fresh, true)).await?
                 }
                 Err(e) if e.is_unavailable() => return Err(e),
                 Err(_) => raw,
@@ -540,6 +521,52 @@ impl QelosSdk {
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         self.send(Call::new(Method::GET, path)).await?.json()
     }
+}
+
+/// Sends a prepared request and reads the whole answer. Runs inside the call's span.
+async fn execute(request: reqwest::RequestBuilder) -> Result<Raw, Error> {
+    let response = request.send().await.map_err(|e| {
+        let err = Error::from_reqwest(e);
+        tracing::debug!(error = %err, "qelos call failed");
+        err
+    })?;
+    let status = response.status();
+    tracing::Span::current().record("status", status.as_u16());
+    let set_cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let body = response.bytes().await.map_err(|e| {
+        let err = Error::from_reqwest(e);
+        tracing::debug!(error = %err, "qelos body failed");
+        err
+    })?;
+    tracing::debug!("qelos answered");
+    Ok(Raw {
+        status,
+        set_cookie,
+        body,
+    })
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive, built without an intermediate `String`.
+fn insert_bearer(headers: &mut HeaderMap, token: &Secret) -> Result<(), Error> {
+    let token = token.expose();
+    let refuse =
+        || Error::InvalidHeader("authorization holds characters a header cannot carry".into());
+    // `HeaderValue` accepts bytes above 0x7f; a token never has them.
+    if !token.is_ascii() {
+        return Err(refuse());
+    }
+    let mut value = Vec::with_capacity(7 + token.len());
+    value.extend_from_slice(b"Bearer ");
+    value.extend_from_slice(token.as_bytes());
+    let mut v = HeaderValue::from_maybe_shared(Bytes::from(value)).map_err(|_| refuse())?;
+    v.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, v);
+    Ok(())
 }
 
 fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: &str) -> Result<(), Error> {
