@@ -40,6 +40,31 @@ fn main() -> Result {
         }
         Some("run") => run(&args[1..]),
         Some("soak") => soak(&args[1..]),
+        Some("load") => {
+            // `qelos-bench load <addr> <seconds> [authorization]`: drive one running app (for
+            // profiling it under valgrind or perf).
+            let addr: SocketAddr = args.get(1).ok_or("load <addr> <seconds>")?.parse()?;
+            let seconds: f64 = args.get(2).ok_or("load <addr> <seconds>")?.parse()?;
+            let auth = args.get(3).cloned();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let stats = rt.block_on(load::run(
+                addr,
+                "/me",
+                auth,
+                4,
+                Duration::from_secs_f64(seconds),
+            ));
+            println!(
+                "{} ok, {} errors, {:.0} req/s",
+                stats.ok,
+                stats.errors,
+                stats.rps()
+            );
+            Ok(())
+        }
         Some("serial") => {
             let requests = match args.get(1) {
                 Some(n) => n.parse()?,

@@ -81,6 +81,10 @@ pub fn read(headers: &HeaderMap, access_cookie: &str, refresh_cookie: &str) -> R
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| bearer_token_bytes(v.as_bytes()));
+    if bearer.is_none() && !headers.contains_key(COOKIE) {
+        // Most anonymous requests: nothing more to look at.
+        return creds;
+    }
     let cookie_headers = || {
         headers
             .get_all(COOKIE)

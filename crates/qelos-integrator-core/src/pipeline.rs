@@ -230,7 +230,10 @@ impl Integrator {
                 Start::Done(outcome) => outcome,
                 Start::Identify(job) => {
                     let span = tracing::debug_span!("qelos.resolve", path = %job.path);
-                    identify(shared, job).instrument(span).await
+                    // Boxed: the upstream calls make this future several KiB, and frameworks
+                    // box the future that awaits `resolve`. Requests that finish in `start`
+                    // (anonymous, skipped, cached) then move and allocate a few bytes instead.
+                    Box::pin(identify(shared, job).instrument(span)).await
                 }
             }
         }
@@ -322,6 +325,12 @@ impl Integrator {
                     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
                     return Start::Done(finish_anonymous(shared, reason, cookies, None));
                 }
+                if shared.resolver.is_none() {
+                    if let Some(identity) = cached_identity(shared, &creds) {
+                        let domain = credentials::inbound_cookie_domain(&headers);
+                        return Start::Done(from_cache(shared, creds, domain, identity));
+                    }
+                }
                 (creds, Mode::Caller)
             }
         };
@@ -377,6 +386,45 @@ fn finish_anonymous(
         sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
         tokens: TokenPair::default(),
         anonymous: Some(reason),
+        cookies,
+    }))
+}
+
+/// The identity the cache remembers for the request's access token, if any. A hit needs no
+/// look at the token's JWT: the entry knows when the token expires.
+fn cached_identity(shared: &Shared, creds: &RequestCredentials) -> Option<Arc<Identity>> {
+    let cache = shared.cache.as_ref()?;
+    let access = creds.access.as_ref()?;
+    cache.get(&TokenKey::new("access", access.expose()), now_s())
+}
+
+/// A request answered from the identity cache, without a future: the context is built here,
+/// with an SDK bound to the request's tokens and hooks, as for an identity fetched upstream.
+fn from_cache(
+    shared: &Arc<Shared>,
+    creds: RequestCredentials,
+    domain: Option<String>,
+    identity: Arc<Identity>,
+) -> Outcome {
+    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+    let hooks: Arc<dyn SessionHooks> = Arc::new(RequestHooks {
+        shared: Arc::clone(shared),
+        cookies: cookies.clone(),
+        domain,
+        session_dead: AtomicBool::new(false),
+    });
+    let tokens = TokenPair::new(creds.access, creds.refresh);
+    let sdk = shared
+        .config
+        .sdk
+        .with_auth(Auth::OAuth(tokens.clone()), Some(hooks));
+    let workspace = default_choice(&identity.user, &identity.workspaces);
+    Outcome::Continue(QelosContext::new(ContextParts {
+        identity: Some(identity),
+        workspace,
+        sdk,
+        tokens,
+        anonymous: None,
         cookies,
     }))
 }
@@ -497,6 +545,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         Mode::ApiToken(token) => base.with_auth(Auth::ApiToken(token.clone()), None),
         Mode::Caller => {
             let creds = &job.creds;
+            if let Some(identity) = cached_identity(shared, creds) {
+                let tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
+                let sdk = base.with_auth(Auth::OAuth(tokens), dyn_hooks());
+                return Authenticated::User(Box::new(Identified { sdk, identity }));
+            }
             if creds.access.is_some() || creds.refresh.is_some() {
                 let mut tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
                 if access_expired(&tokens) {
@@ -547,10 +600,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         .as_ref()
         .map(|(kind, token)| TokenKey::new(kind, token.expose()));
     if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
-        if let Some(identity) = cache.get(key) {
+        if let Some(identity) = cache.get(key, now_s()) {
             return Authenticated::User(Box::new(Identified { sdk, identity }));
         }
     }
+    let exp_before = before.as_ref().and_then(credential_exp);
     let shared_entry = match (&shared.shared_cache, before, &cache_key) {
         (Some((store, ttl)), Some((kind, token)), Some(key)) => Some(SharedIdentity {
             store: store.as_ref(),
@@ -564,7 +618,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         if let Some(identity) = Box::pin(entry.get()).await {
             let identity = Arc::new(identity);
             if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
-                cache.insert(key, Arc::clone(&identity));
+                cache.insert(key, Arc::clone(&identity), exp_before);
             }
             return Authenticated::User(Box::new(Identified { sdk, identity }));
         }
@@ -585,10 +639,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
             let identity = Arc::new(Identity { user, workspaces });
             // Key by the credential the next request will carry (after a refresh inside the
             // calls above: the new one).
-            if let Some((kind, token)) = caching.then(|| credential(&sdk, job)).flatten() {
+            if let Some(found) = caching.then(|| credential(&sdk, job)).flatten() {
+                let (kind, token) = &found;
                 let key = TokenKey::new(kind, token.expose());
                 if let Some(cache) = &shared.cache {
-                    cache.insert(key, Arc::clone(&identity));
+                    cache.insert(key, Arc::clone(&identity), credential_exp(&found));
                 }
                 if let Some((store, ttl)) = &shared.shared_cache {
                     let entry = SharedIdentity {
@@ -611,6 +666,20 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
             Authenticated::Anonymous(AnonymousReason::InvalidCredentials, Some(sdk))
         }
     }
+}
+
+/// When a cached credential expires: the `exp` of an access token's JWT.
+fn credential_exp((kind, token): &(&'static str, qelos_sdk::Secret)) -> Option<u64> {
+    (*kind == "access")
+        .then(|| jwt::peek_exp(token.expose()))
+        .flatten()
+}
+
+/// Seconds since the Unix epoch.
+fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The credential the identity is cached under: its kind and value.

@@ -91,6 +91,33 @@ async fn the_identity_cache_serves_repeats_without_upstream_calls() {
 }
 
 #[tokio::test]
+async fn a_cached_identity_is_not_served_once_its_access_token_expires() {
+    let mock = MockServer::start().await.unwrap();
+    let mut req = MintRequest::for_user("test@test.com");
+    req.access_ttl = Some(Duration::from_secs(1));
+    let t = mock.mint_tokens(&req);
+    let config = QelosConfig::builder(mock.url())
+        .identity_cache(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let integrator = Integrator::new(config);
+    let cookie = format!("q_access_token={}; q_refresh_token={}", t.access, t.refresh);
+    let head = RequestHead::new("/").header("cookie", &cookie);
+    assert!(signed_in(integrator.resolve(&head).await).is_authenticated());
+    assert_eq!(mock.calls("POST /api/token/refresh"), 0);
+    // JWT `exp` has one-second resolution: wait until it has certainly passed.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = signed_in(integrator.resolve(&head).await);
+    assert!(later.is_authenticated());
+    assert_eq!(
+        mock.calls("POST /api/token/refresh"),
+        1,
+        "the expired token was refreshed, not answered from the cache"
+    );
+    assert_ne!(later.tokens().access.unwrap().expose(), t.access);
+}
+
+#[tokio::test]
 async fn a_late_request_with_the_rotated_refresh_token_gets_the_same_pair() {
     let mock = MockServer::start().await.unwrap();
     let mut req = MintRequest::for_user("test@test.com");
