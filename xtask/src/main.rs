@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|bench|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b)\n  table  print the contract table of the last test run"
+                "usage: cargo xtask <test|bench|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
             );
             Err("unknown command".into())
         }

@@ -100,7 +100,7 @@ fn options(args: &[String]) -> Result<Options> {
         connections: 32,
         frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
         out: PathBuf::from("target/bench"),
-        rounds: 3,
+        rounds: 5,
         cases: Vec::new(),
     };
     let mut it = args.iter();

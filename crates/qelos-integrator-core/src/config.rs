@@ -418,7 +418,9 @@ impl QelosConfigBuilder {
         self
     }
     /// Turns on the in-memory identity cache: user and workspaces are remembered for `ttl`,
-    /// keyed by a SHA-256 hash of the credential (off by default).
+    /// keyed by a SHA-256 hash of the credential (off by default). An entry is never used after
+    /// its access token's JWT `exp`: such a request is refreshed as without the cache. A request
+    /// answered from the cache makes no upstream call and awaits nothing.
     pub fn identity_cache(mut self, ttl: Duration) -> Self {
         self.identity_cache_ttl = Some(ttl);
         self
