@@ -189,8 +189,13 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 
 /// CPU time a process has used so far (user + system, all threads), in microseconds.
 fn cpu_us(pid: u32) -> u64 {
-    // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
-    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    stat_cpu_us(&format!("/proc/{pid}/stat"))
+}
+
+/// User + system CPU time from a `/proc/.../stat` file, in microseconds (0 when unreadable).
+pub(crate) fn stat_cpu_us(path: &str) -> u64 {
+    // Fields 14 and 15, counted after the parenthesised command name.
+    let ticks = std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             let rest = &s[s.rfind(')')? + 1..];

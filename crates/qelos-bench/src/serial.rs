@@ -15,16 +15,7 @@ type Case<'a> = (&'static str, Box<dyn FnMut() -> usize + 'a>);
 
 /// CPU time of the calling thread (user + system), in microseconds.
 fn thread_cpu_us() -> f64 {
-    // /proc/thread-self/stat fields 14 and 15 (utime, stime), in 1/100 s.
-    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = &s[s.rfind(')')? + 1..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
-        .unwrap_or(0);
-    ticks as f64 * 10_000.0
+    crate::stat_cpu_us("/proc/thread-self/stat") as f64
 }
 
 pub(crate) fn run(qelos: &str, bearer: &str, requests: usize, only: Option<&str>) -> crate::Result {
