@@ -94,7 +94,9 @@ async fn the_identity_cache_serves_repeats_without_upstream_calls() {
 async fn a_cached_identity_is_not_served_once_its_access_token_expires() {
     let mock = MockServer::start().await.unwrap();
     let mut req = MintRequest::for_user("test@test.com");
-    req.access_ttl = Some(Duration::from_secs(1));
+    // The mock's `exp` is whole seconds (`now + ttl`): with 2 s the token lives at least 1 s,
+    // enough for the first request even on a loaded machine, and at most 2 s.
+    req.access_ttl = Some(Duration::from_secs(2));
     let t = mock.mint_tokens(&req);
     let config = QelosConfig::builder(mock.url())
         .identity_cache(Duration::from_secs(60))
@@ -105,8 +107,8 @@ async fn a_cached_identity_is_not_served_once_its_access_token_expires() {
     let head = RequestHead::new("/").header("cookie", &cookie);
     assert!(signed_in(integrator.resolve(&head).await).is_authenticated());
     assert_eq!(mock.calls("POST /api/token/refresh"), 0);
-    // JWT `exp` has one-second resolution: wait until it has certainly passed.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Wait until `exp` has certainly passed.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     let later = signed_in(integrator.resolve(&head).await);
     assert!(later.is_authenticated());
     assert_eq!(
