@@ -46,7 +46,7 @@ pub fn peek_exp(token: &str) -> Option<u64> {
 /// give `None`, as a full parse would.
 fn top_level_exp(json: &[u8]) -> Option<u64> {
     let mut scan = Scanner { json, at: 0 };
-    scan.expect(b'{')?;
+    scan.consume(b'{')?;
     let mut exp = None;
     if scan.peek()? == b'}' {
         return None;
@@ -54,7 +54,7 @@ fn top_level_exp(json: &[u8]) -> Option<u64> {
     loop {
         scan.skip_ws();
         let key = scan.string()?;
-        scan.expect(b':')?;
+        scan.consume(b':')?;
         scan.skip_ws();
         if key == b"exp" {
             if exp.is_some() {
@@ -91,7 +91,8 @@ impl<'a> Scanner<'a> {
         self.json.get(self.at).copied()
     }
 
-    fn expect(&mut self, byte: u8) -> Option<()> {
+    /// Consumes `byte` (after whitespace), or `None` when something else comes next.
+    fn consume(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.at += 1)
     }
 

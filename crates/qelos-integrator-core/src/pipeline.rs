@@ -407,23 +407,28 @@ fn from_cache(
     identity: Arc<Identity>,
 ) -> Outcome {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks: Arc<dyn SessionHooks> = Arc::new(RequestHooks {
-        shared: Arc::clone(shared),
-        cookies: cookies.clone(),
-        domain,
-        session_dead: AtomicBool::new(false),
-    });
+    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, domain);
     let tokens = TokenPair::new(creds.access, creds.refresh);
     let sdk = shared
         .config
         .sdk
-        .with_auth(Auth::OAuth(tokens.clone()), Some(hooks));
+        .with_auth(Auth::OAuth(tokens), Some(hooks));
     let workspace = default_choice(&identity.user, &identity.workspaces);
+    signed_in(sdk, identity, workspace, cookies)
+}
+
+/// The context of a signed-in request.
+fn signed_in(
+    sdk: QelosSdk,
+    identity: Arc<Identity>,
+    workspace: Chosen,
+    cookies: ResponseCookies,
+) -> Outcome {
     Outcome::Continue(QelosContext::new(ContextParts {
+        tokens: sdk.tokens(),
         identity: Some(identity),
         workspace,
         sdk,
-        tokens,
         anonymous: None,
         cookies,
     }))
@@ -475,6 +480,15 @@ impl SessionHooks for RequestHooks {
 }
 
 impl RequestHooks {
+    fn new(shared: &Arc<Shared>, cookies: &ResponseCookies, domain: Option<String>) -> Arc<Self> {
+        Arc::new(Self {
+            shared: Arc::clone(shared),
+            cookies: cookies.clone(),
+            domain,
+            session_dead: AtomicBool::new(false),
+        })
+    }
+
     fn mark_dead(&self) {
         if !self.session_dead.swap(true, Ordering::AcqRel) {
             self.cookies.expire_tokens();
@@ -484,12 +498,7 @@ impl RequestHooks {
 
 async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks = Arc::new(RequestHooks {
-        shared: Arc::clone(&shared),
-        cookies: cookies.clone(),
-        domain: job.domain.clone(),
-        session_dead: AtomicBool::new(false),
-    });
+    let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone());
     let deadline = shared.config.timeout();
     let attempt = tokio::time::timeout(deadline, authenticate(&shared, &job, &hooks)).await;
     let (reason, sdk) = match attempt {
@@ -504,14 +513,7 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
                 _ => default_choice(user, workspaces),
             };
             tracing::debug!(user = %user.id, "request authenticated");
-            return Outcome::Continue(QelosContext::new(ContextParts {
-                tokens: sdk.tokens(),
-                identity: Some(identity),
-                workspace,
-                sdk,
-                anonymous: None,
-                cookies,
-            }));
+            return signed_in(sdk, identity, workspace, cookies);
         }
         Ok(Authenticated::Anonymous(reason, sdk)) => (reason, sdk),
         Err(_elapsed) => {
@@ -545,11 +547,6 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         Mode::ApiToken(token) => base.with_auth(Auth::ApiToken(token.clone()), None),
         Mode::Caller => {
             let creds = &job.creds;
-            if let Some(identity) = cached_identity(shared, creds) {
-                let tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
-                let sdk = base.with_auth(Auth::OAuth(tokens), dyn_hooks());
-                return Authenticated::User(Box::new(Identified { sdk, identity }));
-            }
             if creds.access.is_some() || creds.refresh.is_some() {
                 let mut tokens = TokenPair::new(creds.access.clone(), creds.refresh.clone());
                 if access_expired(&tokens) {
