@@ -84,6 +84,26 @@ async fn remove(q: Qelos, Path((bp, id)): Path<(String, String)>) -> impl IntoRe
     reply(app::entity(q.sdk(), &bp, EntityOp::Delete(id)).await)
 }
 
+/// The app on its own thread and runtime, on a free port: how the contract suite and the Redis
+/// test start it.
+#[allow(dead_code)] // this example does not call it; the two test binaries that include the file do
+pub(crate) fn spawn(config: QelosConfig) -> std::io::Result<qelos_contract::RunningApp> {
+    qelos_contract::RunningApp::spawn(move |listener| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(
+                listener,
+                app(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        })
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing_subscriber::fmt()

@@ -14,21 +14,7 @@ impl ContractApp for Axum {
     const NAME: &'static str = "axum";
 
     fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
-        RunningApp::spawn(move |listener| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                axum::serve(
-                    listener,
-                    contract::app(config)
-                        .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                )
-                .await
-            })
-        })
+        contract::spawn(config)
     }
 }
 

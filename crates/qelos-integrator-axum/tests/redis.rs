@@ -27,21 +27,7 @@ use serde_json::{Value, json};
 const REFRESH: &str = "POST /api/token/refresh";
 
 fn spawn(config: QelosConfig) -> RunningApp {
-    RunningApp::spawn(move |listener| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(
-                listener,
-                contract::app(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-        })
-    })
-    .expect("contract app starts")
+    contract::spawn(config).expect("contract app starts")
 }
 
 /// One instance: the contract app with its own Redis connection, as a separate process has.
