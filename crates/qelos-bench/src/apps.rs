@@ -181,43 +181,58 @@ fn actix_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn st
             .content_type("application/json")
             .body(body)
     }
+    // One server per mode: the adapter wraps the whole `App`, as the crate's docs show, so
+    // the three apps differ only by the middleware and the handler.
     let lower = Lower::new(qelos);
     let qelos_mw = match mode {
         Mode::Adapter | Mode::Cached => Some(QelosMiddleware::new(config(qelos, mode)?)),
         _ => None,
     };
     actix_web::rt::System::new().block_on(async move {
-        HttpServer::new(move || {
-            let lower = lower.clone();
-            let app = App::new();
-            match (mode, qelos_mw.clone()) {
-                (Mode::Bare, _) => app.route(
-                    "/me",
-                    web::get().to(move || async move { json(anonymous_body()) }),
-                ),
-                (Mode::Lower, _) => app.route(
-                    "/me",
-                    web::get().to(move |req: HttpRequest| {
-                        let lower = lower.clone();
-                        let auth = req
-                            .headers()
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned);
-                        async move { json(lower.me(auth).await) }
-                    }),
-                ),
-                (_, Some(mw)) => app.service(web::scope("").wrap(mw).route(
-                    "/me",
-                    web::get().to(|q: Qelos| async move { json(me_body(&q)) }),
-                )),
-                (_, None) => app,
+        match (mode, qelos_mw) {
+            (_, Some(mw)) => {
+                HttpServer::new(move || {
+                    App::new().wrap(mw.clone()).route(
+                        "/me",
+                        web::get().to(|q: Qelos| async move { json(me_body(&q)) }),
+                    )
+                })
+                .workers(2)
+                .bind(addr)?
+                .run()
+                .await
             }
-        })
-        .workers(2)
-        .bind(addr)?
-        .run()
-        .await
+            (Mode::Lower, None) => {
+                HttpServer::new(move || {
+                    let lower = lower.clone();
+                    App::new().route(
+                        "/me",
+                        web::get().to(move |req: HttpRequest| {
+                            let lower = lower.clone();
+                            let auth = req
+                                .headers()
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned);
+                            async move { json(lower.me(auth).await) }
+                        }),
+                    )
+                })
+                .workers(2)
+                .bind(addr)?
+                .run()
+                .await
+            }
+            (_, None) => {
+                HttpServer::new(|| {
+                    App::new().route("/me", web::get().to(|| async { json(anonymous_body()) }))
+                })
+                .workers(2)
+                .bind(addr)?
+                .run()
+                .await
+            }
+        }
     })?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 
 use crate::middleware::rejection_response;
@@ -32,18 +32,28 @@ impl ResponseError for QelosError {
     }
 }
 
+/// The future of the Qelos extractors: ready at once, unless the context is deferred (`/api/**`
+/// with the proxy mounted) and this is the first extractor to ask for it.
+pub type ExtractFuture<T> =
+    Either<Ready<Result<T, QelosError>>, LocalBoxFuture<'static, Result<T, QelosError>>>;
+
 /// The context the middleware attached (resolving a deferred one now), as an extractor future.
 fn context<T: 'static>(
     req: &HttpRequest,
     then: fn(QelosContext) -> Result<T, Rejection>,
-) -> LocalBoxFuture<'static, Result<T, QelosError>> {
-    let attached = req.extensions().get::<Attached>().cloned();
-    Box::pin(async move {
+) -> ExtractFuture<T> {
+    let extensions = req.extensions();
+    let attached = extensions.get::<Attached>();
+    if let Some(answer) = Attached::context_now(attached, HINT) {
+        return Either::Left(ready(answer.and_then(then).map_err(QelosError)));
+    }
+    let attached = attached.cloned();
+    Either::Right(Box::pin(async move {
         Attached::context(attached.as_ref(), HINT)
             .await
             .and_then(then)
             .map_err(QelosError)
-    })
+    }))
 }
 
 /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -74,7 +84,7 @@ impl Deref for Qelos {
 
 impl FromRequest for Qelos {
     type Error = QelosError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         context(req, |c| Ok(Qelos(c)))
@@ -104,7 +114,7 @@ impl Deref for RequireUser {
 
 impl FromRequest for RequireUser {
     type Error = QelosError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         context(req, |c| c.signed_in().map(RequireUser))
@@ -137,7 +147,7 @@ impl Deref for QelosSdk {
 
 impl FromRequest for QelosSdk {
     type Error = QelosError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         context(req, |c| Ok(QelosSdk(c.sdk().clone())))

@@ -7,8 +7,8 @@ mod extract;
 mod middleware;
 
 pub use bff::api_proxy;
-pub use extract::{Qelos, QelosError, QelosSdk, RequireUser};
-pub use middleware::{QelosMiddleware, QelosService};
+pub use extract::{ExtractFuture, Qelos, QelosError, QelosSdk, RequireUser};
+pub use middleware::{QelosMiddleware, QelosService, ResponseFuture};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

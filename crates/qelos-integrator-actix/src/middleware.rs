@@ -1,15 +1,19 @@
 //! The actix-web `Transform` that resolves the Qelos context before the handler runs.
 
-use std::future::{Ready, ready};
+use std::borrow::Cow;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
-use futures_util::future::LocalBoxFuture;
+use pin_project_lite::pin_project;
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead,
+    RequestView, ResolveWorkspace, Resolving,
 };
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
@@ -104,12 +108,24 @@ pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
     response.body(rejection.body())
 }
 
-fn head(req: &ServiceRequest) -> RequestHead {
-    let mut head = RequestHead::new(req.path());
-    for (name, value) in req.headers() {
-        head.push_header(name.as_str(), value.as_bytes());
+/// The request as the core reads it. Header conversion (actix has its own header map) happens
+/// only when the core asks for the headers, which it does not for requests without credentials.
+struct View<'a>(&'a ServiceRequest);
+
+impl RequestView for View<'_> {
+    fn path(&self) -> &str {
+        self.0.path()
     }
-    head
+    fn headers(&self) -> Cow<'_, http::HeaderMap> {
+        let mut head = RequestHead::new(String::new());
+        for (name, value) in self.0.headers() {
+            head.push_header(name.as_str(), value.as_bytes());
+        }
+        Cow::Owned(head.headers)
+    }
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        self.0.headers().contains_key(name.as_str())
+    }
 }
 
 impl<S, B> Service<ServiceRequest> for QelosService<S>
@@ -119,31 +135,131 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ResponseFuture<S, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
-        // The request is read now; the future owns its data, so `!Send` actix types never
+        // The request is read now; the resolution owns its data, so `!Send` actix types never
         // cross an await inside the core.
-        let resolving = self.integrator.resolve(&head(&req));
-        Box::pin(async move {
-            match Attached::from_outcome(resolving.await) {
-                Err(rejection) => Ok(req
-                    .into_response(rejection_response(&rejection))
-                    .map_into_right_body()),
-                Ok(attached) => {
-                    req.extensions_mut().insert(attached.clone());
-                    let mut response = service.call(req).await?;
+        let state = match self.integrator.resolve(&View(&req)).into_ready() {
+            // Decided without Qelos: the handler is called now, nothing is allocated.
+            Ok(outcome) => State::run(outcome, &*self.service, req),
+            Err(resolving) => State::Resolving {
+                resolving,
+                parked: Some((Rc::clone(&self.service), req)),
+            },
+        };
+        ResponseFuture { state }
+    }
+}
+
+pin_project! {
+    /// The response future of [`QelosService`]: the resolution (when it needs Qelos), then the
+    /// inner service's future, then the response cookies.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<ServiceRequest>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<ServiceRequest>,
+    {
+        Resolving {
+            resolving: Resolving,
+            parked: Option<(Rc<S>, ServiceRequest)>,
+        },
+        Running {
+            #[pin]
+            future: S::Future,
+            attached: Attached,
+        },
+        Refused {
+            response: Option<ServiceResponse<EitherBody<B>>>,
+        },
+    }
+}
+
+impl<S, B> State<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    /// Attaches `outcome` to `req` and calls `service`, or answers the refusal.
+    fn run(outcome: Outcome, service: &S, req: ServiceRequest) -> Self {
+        match Attached::from_outcome(outcome) {
+            Err(rejection) => Self::Refused {
+                response: Some(refusal(req, &rejection)),
+            },
+            Ok(attached) => {
+                req.extensions_mut().insert(attached.clone());
+                Self::Running {
+                    future: service.call(req),
+                    attached,
+                }
+            }
+        }
+    }
+}
+
+fn refusal<B>(req: ServiceRequest, rejection: &Rejection) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(rejection_response(rejection))
+        .map_into_right_body()
+}
+
+impl<S, B> Future for ResponseFuture<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Resolving { resolving, parked } => {
+                    let outcome = ready!(Pin::new(resolving).poll(cx));
+                    let Some((service, req)) = parked.take() else {
+                        // Only reachable by polling again after the inner `call` panicked.
+                        return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
+                            "the Qelos middleware's future was polled after it failed",
+                        )));
+                    };
+                    let next = State::run(outcome, &*service, req);
+                    state.set(next);
+                }
+                StateProj::Running { future, attached } => {
+                    let mut response = ready!(future.poll(cx))?;
                     for cookie in attached.take_response_cookies() {
                         if let Ok(value) = HeaderValue::from_str(&cookie) {
                             response.headers_mut().append(SET_COOKIE, value);
                         }
                     }
-                    Ok(response.map_into_left_body())
+                    return Poll::Ready(Ok(response.map_into_left_body()));
+                }
+                StateProj::Refused { response } => {
+                    return Poll::Ready(response.take().ok_or_else(|| {
+                        actix_web::error::ErrorInternalServerError(
+                            "the Qelos middleware's future was polled after it completed",
+                        )
+                    }));
                 }
             }
-        })
+        }
+    }
+}
+
+impl<S, B> std::fmt::Debug for ResponseFuture<S, B>
+where
+    S: Service<ServiceRequest>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }

@@ -68,6 +68,29 @@ impl Attached {
         }
     }
 
+    /// [`context`](Self::context) without a future, when no wait is needed: `None` for a
+    /// deferred context nobody resolved yet (await [`context`](Self::context) then). Lets an
+    /// extractor whose framework wants a nameable future answer most requests with a ready one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::Attached;
+    /// // No middleware ran: the answer is known at once (a 500 that says how to add it).
+    /// let answer = Attached::context_now(None, "add the middleware");
+    /// assert_eq!(answer.map(|r| r.map(|_| ()).unwrap_err().status().as_u16()), Some(500));
+    /// ```
+    pub fn context_now(
+        state: Option<&Self>,
+        hint: &'static str,
+    ) -> Option<Result<QelosContext, Rejection>> {
+        match state {
+            Some(Self::Ready(ctx)) => Some(Ok(ctx.clone())),
+            Some(Self::Deferred(deferred)) => deferred.resolved(),
+            Some(Self::Skipped) | None => Some(Err(Rejection::middleware_missing(hint))),
+        }
+    }
+
     /// The context for an optional extractor (`Option<Qelos>`): `Some` only for a signed-in
     /// caller, `None` for anonymous callers and skipped paths.
     ///
@@ -84,6 +107,19 @@ impl Attached {
                 let ctx = Self::context(other, hint).await?;
                 Ok(ctx.is_authenticated().then_some(ctx))
             }
+        }
+    }
+
+    /// [`signed_in_context`](Self::signed_in_context) without a future, when no wait is
+    /// needed: `None` for a deferred context nobody resolved yet.
+    pub fn signed_in_context_now(
+        state: Option<&Self>,
+        hint: &'static str,
+    ) -> Option<Result<Option<QelosContext>, Rejection>> {
+        match state {
+            Some(Self::Skipped) => Some(Ok(None)),
+            other => Self::context_now(other, hint)
+                .map(|answer| answer.map(|ctx| ctx.is_authenticated().then_some(ctx))),
         }
     }
 

@@ -73,11 +73,21 @@ impl Deferred {
     /// outage: 503), with its cookies.
     pub async fn context(&self) -> Result<QelosContext, Rejection> {
         let inner = &self.0;
+        if let Some(resolved) = self.resolved() {
+            return resolved;
+        }
+        // Boxed: the resolution is several KiB, and the extractors that await this future are
+        // themselves moved into the framework's boxed handler future on every request.
         inner
             .resolved
-            .get_or_init(|| inner.integrator.resolve_now(&inner.head))
+            .get_or_init(|| Box::pin(inner.integrator.resolve_now(&inner.head)))
             .await
             .clone()
+    }
+
+    /// The resolution, if a handler already asked for it.
+    pub(crate) fn resolved(&self) -> Option<Result<QelosContext, Rejection>> {
+        self.0.resolved.get().cloned()
     }
 
     /// `true` once a handler asked for the context.

@@ -1,6 +1,5 @@
 //! The integrator pipeline: from a request to a [`QelosContext`] or a [`Rejection`].
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -22,6 +21,7 @@ use crate::jwt;
 use crate::refresh::{RefreshCoordinator, RefreshError};
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
+use crate::resolving::Resolving;
 use crate::seal::Sealer;
 use crate::store::{MemoryStore, SharedStore};
 use crate::token_key::TokenKey;
@@ -214,27 +214,23 @@ impl Integrator {
     }
 
     /// Decides what to do with a request. The request is read synchronously, before this
-    /// returns, so the future owns everything it needs: it is `Send + 'static` even when the
-    /// request type is not (actix).
+    /// returns, so the resolution owns everything it needs: it is `Send + 'static` even when
+    /// the request type is not (actix).
     ///
-    /// Requests under a skip path and requests without credentials finish without any upstream
-    /// call.
-    pub fn resolve<R>(&self, request: &R) -> impl Future<Output = Outcome> + Send + 'static
+    /// Requests under a skip path, requests without credentials and identities the cache knows
+    /// are decided here, without any upstream call: [`Resolving::into_ready`] hands their
+    /// outcome over without a poll. Awaiting works for every request.
+    pub fn resolve<R>(&self, request: &R) -> Resolving
     where
         R: RequestView + ?Sized,
     {
-        let start = self.start(request, true);
-        let shared = Arc::clone(&self.shared);
-        async move {
-            match start {
-                Start::Done(outcome) => outcome,
-                Start::Identify(job) => {
-                    let span = tracing::debug_span!("qelos.resolve", path = %job.path);
-                    // Boxed: the upstream calls make this future several KiB, and frameworks
-                    // box the future that awaits `resolve`. Requests that finish in `start`
-                    // (anonymous, skipped, cached) then move and allocate a few bytes instead.
-                    Box::pin(identify(shared, job).instrument(span)).await
-                }
+        match self.start(request, true) {
+            Start::Done(outcome) => Resolving::ready(outcome),
+            Start::Identify(job) => {
+                let span = tracing::debug_span!("qelos.resolve", path = %job.path);
+                // Boxed (inside `Resolving`): the upstream calls make this future several KiB;
+                // requests decided in `start` carry a few bytes instead.
+                Resolving::upstream(identify(Arc::clone(&self.shared), job).instrument(span))
             }
         }
     }
@@ -255,9 +251,7 @@ impl Integrator {
             Outcome::Reject(rejection) => Err(rejection),
             // A skipped path never defers; answer as for a request without credentials.
             Outcome::Skipped | Outcome::Deferred(_) => {
-                let cookies = ResponseCookies::new(Arc::clone(&self.shared.cookie_settings));
-                match finish_anonymous(&self.shared, AnonymousReason::NoCredentials, cookies, None)
-                {
+                match anonymous(&self.shared, AnonymousReason::NoCredentials) {
                     Outcome::Continue(ctx) => Ok(ctx),
                     Outcome::Reject(rejection) => Err(rejection),
                     Outcome::Skipped | Outcome::Deferred(_) => Err(Rejection::unauthorized()),
@@ -303,14 +297,22 @@ impl Integrator {
         if config.is_skipped(path) {
             return Start::Done(Outcome::Skipped);
         }
-        let headers = request.headers();
         if defer && config.is_deferred(path) {
             let head = RequestHead {
                 path: path.to_owned(),
-                headers: headers.into_owned(),
+                headers: request.headers().into_owned(),
             };
             return Start::Done(Outcome::Deferred(Deferred::new(self.clone(), head)));
         }
+        let caller = config.api_token.is_none();
+        if caller
+            && !request.has_header(&http::header::AUTHORIZATION)
+            && !request.has_header(&http::header::COOKIE)
+        {
+            // No credentials: decided without reading (or converting) the headers.
+            return Start::Done(anonymous(shared, AnonymousReason::NoCredentials));
+        }
+        let headers = request.headers();
         let (creds, mode) = match &config.api_token {
             Some(token) => (RequestCredentials::default(), Mode::ApiToken(token.clone())),
             None => {
@@ -322,8 +324,7 @@ impl Integrator {
                     } else {
                         AnonymousReason::NoCredentials
                     };
-                    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-                    return Start::Done(finish_anonymous(shared, reason, cookies, None));
+                    return Start::Done(anonymous(shared, reason));
                 }
                 if shared.resolver.is_none() {
                     if let Some(identity) = cached_identity(shared, &creds) {
@@ -346,6 +347,12 @@ impl Integrator {
             head,
         })
     }
+}
+
+/// A request without usable credentials, decided before any upstream call.
+fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason) -> Outcome {
+    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+    finish_anonymous(shared, reason, cookies, None)
 }
 
 enum Mode {

@@ -30,6 +30,13 @@ pub trait RequestView {
     fn path(&self) -> &str;
     /// The request headers. Frameworks on `http` 1.x borrow; others convert.
     fn headers(&self) -> Cow<'_, HeaderMap>;
+    /// Whether the request has a header called `name`. The integrator asks this first, for
+    /// `Authorization` and `Cookie`: a request with neither is answered without calling
+    /// [`headers`](Self::headers). Adapters whose framework has its own header type override it
+    /// with a lookup there, so requests without credentials convert nothing.
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        self.headers().contains_key(name)
+    }
 }
 
 /// An owned request head: path and headers. Handed to workspace resolvers, and usable as a
@@ -126,5 +133,8 @@ impl<T: RequestView + ?Sized> RequestView for &T {
     }
     fn headers(&self) -> Cow<'_, HeaderMap> {
         (**self).headers()
+    }
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        (**self).has_header(name)
     }
 }

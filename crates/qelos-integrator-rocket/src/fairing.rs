@@ -1,39 +1,87 @@
 //! The fairing: resolves the context once per request, reroutes refusals, writes cookies.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, RequestView,
+    ResolveWorkspace,
 };
+
+use crate::guards::Qelos;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
 use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
 
-/// What the fairing left for this request in the request-local cache: the core's
-/// [`Attached`], or `None` when the fairing did not run (not attached, or an excluded path).
-#[derive(Debug)]
-pub(crate) struct State(pub(crate) Option<Attached>);
+/// What the fairing left for this request in the request-local cache (one entry per request):
+/// the core's [`Attached`] (`None` when the fairing did not run: not attached, or an excluded
+/// path), the context as the `&Qelos` guard hands it out when it was ready before routing, and
+/// a refusal to render.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) attached: Option<Attached>,
+    pub(crate) ready: Option<Qelos>,
+    pending: Pending,
+}
 
 /// A refusal to answer for this request, set by the fairing or by a guard.
 #[derive(Debug, Default)]
-pub(crate) struct Pending(Mutex<Option<Rejection>>);
+struct Pending(Mutex<Option<Rejection>>);
 
-impl Pending {
-    pub(crate) fn set(&self, rejection: Rejection) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(rejection);
+impl State {
+    fn new(attached: Attached) -> Self {
+        let ready = match &attached {
+            Attached::Ready(ctx) => Some(Qelos(ctx.clone())),
+            _ => None,
+        };
+        Self {
+            attached: Some(attached),
+            ready,
+            pending: Pending::default(),
+        }
     }
-    fn take(&self) -> Option<Rejection> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+
+    /// Remembers a refusal for `on_response` to render.
+    pub(crate) fn refuse(&self, rejection: Rejection) {
+        *self
+            .pending
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(rejection);
+    }
+
+    fn take_refusal(&self) -> Option<Rejection> {
+        self.pending
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 
 pub(crate) fn state<'r>(req: &'r Request<'_>) -> &'r State {
-    req.local_cache(|| State(None))
+    req.local_cache(State::default)
 }
 
-pub(crate) fn pending<'r>(req: &'r Request<'_>) -> &'r Pending {
-    req.local_cache(Pending::default)
+/// The request as the core reads it. Rocket has its own header type: headers are converted
+/// only when the core asks for them, which it does not for requests without credentials.
+struct View<'a, 'r>(&'a Request<'r>);
+
+impl RequestView for View<'_, '_> {
+    fn path(&self) -> &str {
+        self.0.uri().path().as_str()
+    }
+    fn headers(&self) -> Cow<'_, http::HeaderMap> {
+        let mut head = RequestHead::new(String::new());
+        for h in self.0.headers().iter() {
+            head.push_header(h.name().as_str(), h.value().as_bytes());
+        }
+        Cow::Owned(head.headers)
+    }
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        self.0.headers().contains(name.as_str())
+    }
 }
 
 /// The internal route a refused request is rerouted to, so no handler of the application runs.
@@ -110,14 +158,6 @@ impl QelosFairing {
     }
 }
 
-fn head(req: &Request<'_>) -> RequestHead {
-    let mut head = RequestHead::new(req.uri().path().as_str());
-    for h in req.headers().iter() {
-        head.push_header(h.name().as_str(), h.value().as_bytes());
-    }
-    head
-}
-
 #[rocket::async_trait]
 impl Fairing for QelosFairing {
     fn info(&self) -> Info {
@@ -132,20 +172,24 @@ impl Fairing for QelosFairing {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _data: &mut Data<'_>) {
-        let path = req.uri().path().as_str().to_owned();
+        let path = req.uri().path().as_str();
         if self
             .excluded
             .iter()
-            .any(|p| qelos_integrator_core::config::path_is_under(&path, p))
+            .any(|p| qelos_integrator_core::config::path_is_under(path, p))
         {
             return;
         }
-        match Attached::from_outcome(self.integrator.resolve(&head(req)).await) {
+        let outcome = match self.integrator.resolve(&View(req)).into_ready() {
+            Ok(outcome) => outcome,
+            Err(resolving) => resolving.await,
+        };
+        match Attached::from_outcome(outcome) {
             Ok(attached) => {
-                req.local_cache(|| State(Some(attached)));
+                req.local_cache(|| State::new(attached));
             }
             Err(rejection) => {
-                pending(req).set(rejection);
+                state(req).refuse(rejection);
                 req.set_method(Method::Get);
                 req.set_uri(uri!("/__qelos/refused"));
             }
@@ -153,11 +197,12 @@ impl Fairing for QelosFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let cookies = state(req).0.as_ref().map(Attached::take_response_cookies);
+        let state = state(req);
+        let cookies = state.attached.as_ref().map(Attached::take_response_cookies);
         for cookie in cookies.into_iter().flatten() {
             res.adjoin_raw_header("Set-Cookie", cookie);
         }
-        if let Some(rejection) = pending(req).take() {
+        if let Some(rejection) = state.take_refusal() {
             let code = rejection.status().as_u16();
             // A refusal wrapped in `Option<…>` by the handler let the handler run: only a
             // response that carries the refusal's status is rewritten.

@@ -6,7 +6,7 @@ use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::fairing::{pending, state};
+use crate::fairing::state;
 
 const HINT: &str =
     "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
@@ -46,7 +46,7 @@ impl Deref for Qelos {
 
 fn refuse<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, Rejection> {
     let status = Status::new(rejection.status().as_u16());
-    pending(req).set(rejection.clone());
+    state(req).refuse(rejection.clone());
     Outcome::Error((status, rejection))
 }
 
@@ -56,9 +56,12 @@ fn refuse<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, Rejection> {
 struct Resolved(Result<Qelos, Rejection>);
 
 async fn context<'r>(req: &'r Request<'_>) -> Outcome<&'r Qelos, Rejection> {
+    if let Some(ready) = &state(req).ready {
+        return Outcome::Success(ready);
+    }
     let resolved = req
         .local_cache_async(async {
-            Resolved(match &state(req).0 {
+            Resolved(match &state(req).attached {
                 Some(Attached::Skipped) => Err(Rejection::middleware_missing(
                     "this path is a skip path; use `Option<&Qelos>`",
                 )),

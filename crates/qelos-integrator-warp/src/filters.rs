@@ -1,11 +1,13 @@
 //! The filters: context, optional context, required user, SDK, and the extensions reader.
 
-use std::convert::Infallible;
+use std::borrow::Cow;
 use std::ops::Deref;
+
+use futures_util::future::{BoxFuture, Either, Ready, ready};
 
 use qelos_integrator_core::qelos_sdk::QelosSdk;
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, QelosContext, Rejection, RequestHead,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, QelosContext, Rejection, RequestView,
     ResolveWorkspace, SignedIn,
 };
 use warp::Filter;
@@ -61,16 +63,83 @@ pub struct QelosFilters {
     integrator: Integrator,
 }
 
-async fn resolve(
-    integrator: Integrator,
-    path: FullPath,
-    headers: http::HeaderMap,
-) -> Result<Attached, Rejection> {
-    let head = RequestHead {
-        path: path.as_str().to_owned(),
+/// The request as the core reads it, borrowed from what the filter extracted.
+struct View<'a> {
+    path: &'a str,
+    headers: &'a http::HeaderMap,
+}
+
+impl RequestView for View<'_> {
+    fn path(&self) -> &str {
+        self.path
+    }
+    fn headers(&self) -> Cow<'_, http::HeaderMap> {
+        Cow::Borrowed(self.headers)
+    }
+}
+
+/// What a Qelos filter's `and_then` returns: ready at once for requests decided without Qelos
+/// (no credentials, cached identity, skipped path), boxed only when it waits on Qelos.
+type Answer<T> =
+    Either<Ready<Result<T, warp::Rejection>>, BoxFuture<'static, Result<T, warp::Rejection>>>;
+
+/// Resolves the request, then reads the attached state with `now` (synchronously) or, when
+/// that has to wait (a deferred context), with `later`.
+fn answer<T: Send + 'static>(
+    integrator: &Integrator,
+    path: &FullPath,
+    headers: &http::HeaderMap,
+    now: fn(&Attached) -> Option<Result<T, Rejection>>,
+    later: fn(Attached) -> BoxFuture<'static, Result<T, Rejection>>,
+) -> Answer<T> {
+    let view = View {
+        path: path.as_str(),
         headers,
     };
-    Attached::from_outcome(integrator.resolve(&head).await)
+    match integrator.resolve(&view).into_ready() {
+        Ok(outcome) => match Attached::from_outcome(outcome) {
+            Err(rejection) => Either::Left(ready(Err(refused(rejection)))),
+            Ok(attached) => match now(&attached) {
+                Some(result) => Either::Left(ready(result.map_err(refused))),
+                None => Either::Right(Box::pin(
+                    async move { later(attached).await.map_err(refused) },
+                )),
+            },
+        },
+        Err(resolving) => Either::Right(Box::pin(async move {
+            let attached = Attached::from_outcome(resolving.await).map_err(refused)?;
+            match now(&attached) {
+                Some(result) => result.map_err(refused),
+                None => later(attached).await.map_err(refused),
+            }
+        })),
+    }
+}
+
+/// The context, or a refusal; a skipped path gets none (it must use `optional`).
+fn context_now(attached: &Attached) -> Option<Result<Qelos, Rejection>> {
+    match attached {
+        Attached::Skipped => Some(Err(Rejection::middleware_missing(
+            "this path is a skip path; use `optional()`",
+        ))),
+        attached => Attached::context_now(Some(attached), HINT).map(|r| r.map(Qelos)),
+    }
+}
+
+fn context_later(attached: Attached) -> BoxFuture<'static, Result<Qelos, Rejection>> {
+    Box::pin(async move { Attached::context(Some(&attached), HINT).await.map(Qelos) })
+}
+
+fn optional_now(attached: &Attached) -> Option<Result<Option<Qelos>, Rejection>> {
+    Attached::signed_in_context_now(Some(attached), HINT).map(|r| r.map(|c| c.map(Qelos)))
+}
+
+fn optional_later(attached: Attached) -> BoxFuture<'static, Result<Option<Qelos>, Rejection>> {
+    Box::pin(async move {
+        Attached::signed_in_context(Some(&attached), HINT)
+            .await
+            .map(|c| c.map(Qelos))
+    })
 }
 
 fn refused(rejection: Rejection) -> warp::Rejection {
@@ -103,35 +172,17 @@ impl QelosFilters {
         Self::from_integrator(self.integrator.on_token_refresh(hook))
     }
 
-    fn outcome(
-        &self,
-    ) -> impl Filter<Extract = (Result<Attached, Rejection>,), Error = Infallible> + Clone + use<>
-    {
-        let integrator = self.integrator.clone();
-        warp::path::full().and(warp::header::headers_cloned()).then(
-            move |path: FullPath, headers: http::HeaderMap| {
-                resolve(integrator.clone(), path, headers)
-            },
-        )
-    }
-
     /// The context (user may be `None`). Rejects with the integrator's refusal under
     /// `require_auth`, and with 500 `QELOS_MIDDLEWARE_MISSING` on a skip path (skipped paths
     /// get no context: use [`optional`](Self::optional) there).
     pub fn context(
         &self,
     ) -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone + use<> {
-        self.outcome()
-            .and_then(|outcome: Result<Attached, Rejection>| async move {
-                match outcome.map_err(refused)? {
-                    Attached::Skipped => Err(refused(Rejection::middleware_missing(
-                        "this path is a skip path; use `optional()`",
-                    ))),
-                    attached => Attached::context(Some(&attached), HINT)
-                        .await
-                        .map(Qelos)
-                        .map_err(refused),
-                }
+        let integrator = self.integrator.clone();
+        warp::path::full()
+            .and(warp::header::headers_cloned())
+            .and_then(move |path: FullPath, headers: http::HeaderMap| {
+                answer(&integrator, &path, &headers, context_now, context_later)
             })
     }
 
@@ -139,13 +190,11 @@ impl QelosFilters {
     pub fn optional(
         &self,
     ) -> impl Filter<Extract = (Option<Qelos>,), Error = warp::Rejection> + Clone + use<> {
-        self.outcome()
-            .and_then(|outcome: Result<Attached, Rejection>| async move {
-                let attached = outcome.map_err(refused)?;
-                Attached::signed_in_context(Some(&attached), HINT)
-                    .await
-                    .map(|ctx| ctx.map(Qelos))
-                    .map_err(refused)
+        let integrator = self.integrator.clone();
+        warp::path::full()
+            .and(warp::header::headers_cloned())
+            .and_then(move |path: FullPath, headers: http::HeaderMap| {
+                answer(&integrator, &path, &headers, optional_now, optional_later)
             })
     }
 
