@@ -281,7 +281,10 @@ fn soak(args: &[String]) -> Result {
 struct Row {
     framework: String,
     case: &'static str,
+    /// The median round.
     stats: Stats,
+    /// Requests/s of every round, in round order.
+    per_round: Vec<f64>,
     peak_kib: u64,
 }
 
@@ -291,11 +294,13 @@ fn run(args: &[String]) -> Result {
     let (mock, qelos, rt, bearer) = start_mock()?;
     let me = std::env::current_exe()?;
     let duration = Duration::from_secs_f64(o.seconds);
+    // Each compared pair sits side by side in this (cyclic) order, so within a round the two
+    // halves of a ratio are measured one right after the other.
     let all_cases: [(&str, Mode, bool); 6] = [
-        ("bare, anonymous", Mode::Bare, false),
-        ("lower bound, signed in", Mode::Lower, true),
         ("adapter, signed in", Mode::Adapter, true),
+        ("lower bound, signed in", Mode::Lower, true),
         ("adapter, anonymous", Mode::Adapter, false),
+        ("bare, anonymous", Mode::Bare, false),
         ("adapter + cache, signed in", Mode::Cached, true),
         ("lower bound, anonymous", Mode::Lower, false),
     ];
@@ -371,13 +376,16 @@ fn run(args: &[String]) -> Result {
                 measured[i].push(stats);
             }
         }
-        for (i, mut runs) in measured.into_iter().enumerate() {
-            runs.sort_by(|a, b| a.rps().total_cmp(&b.rps()));
-            let stats = runs.get(runs.len() / 2).cloned().unwrap_or_default();
+        for (i, runs) in measured.into_iter().enumerate() {
+            let per_round: Vec<f64> = runs.iter().map(Stats::rps).collect();
+            let mut sorted = runs;
+            sorted.sort_by(|a, b| a.rps().total_cmp(&b.rps()));
+            let stats = sorted.get(sorted.len() / 2).cloned().unwrap_or_default();
             rows.push(Row {
                 framework: fw.clone(),
                 case: cases[i].0,
                 stats,
+                per_round,
                 peak_kib: peak_kib(apps[i].0.0.id()),
             });
         }
@@ -419,10 +427,26 @@ async fn mint(qelos: &str) -> Result<String> {
     Ok(v["access"].as_str().ok_or("mint failed")?.to_owned())
 }
 
-fn rps(rows: &[Row], fw: &str, case: &str) -> f64 {
-    rows.iter()
-        .find(|r| r.framework == fw && r.case == case)
-        .map_or(0.0, |r| r.stats.rps())
+fn row<'a>(rows: &'a [Row], fw: &str, case: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.framework == fw && r.case == case)
+}
+
+/// The median over rounds of `case`'s requests/s divided by `reference`'s in the same round.
+/// Pairing by round cancels the slow drifts of a shared machine, which move both halves of a
+/// ratio together; `0` when either case was not measured.
+fn paired_ratio(rows: &[Row], fw: &str, case: &str, reference: &str) -> f64 {
+    let (Some(a), Some(b)) = (row(rows, fw, case), row(rows, fw, reference)) else {
+        return 0.0;
+    };
+    let mut ratios: Vec<f64> = a
+        .per_round
+        .iter()
+        .zip(&b.per_round)
+        .filter(|(_, b)| **b > 0.0)
+        .map(|(a, b)| a / b)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios.get(ratios.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn report(rows: &[Row], o: &Options) -> Result {
@@ -443,18 +467,13 @@ fn report(rows: &[Row], o: &Options) -> Result {
             r.stats.errors
         ));
     }
-    md.push_str("\n| framework | adapter / lower bound (signed in, target ≥ 0.85) | adapter / bare (anonymous, target ≥ 0.9) | cached adapter / bare (target ≥ 0.7) |\n|---|---:|---:|---:|\n");
+    md.push_str("\nRatios: the median over rounds of the two cases' requests/s in the same round.\n\n| framework | adapter / lower bound (signed in, target ≥ 0.85) | adapter / bare (anonymous, target ≥ 0.9) | cached adapter / bare (target ≥ 0.7) |\n|---|---:|---:|---:|\n");
     for fw in &o.frameworks {
-        let bare = rps(rows, fw, "bare, anonymous");
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         md.push_str(&format!(
             "| {fw} | {:.2} | {:.2} | {:.2} |\n",
-            ratio(
-                rps(rows, fw, "adapter, signed in"),
-                rps(rows, fw, "lower bound, signed in")
-            ),
-            ratio(rps(rows, fw, "adapter, anonymous"), bare),
-            ratio(rps(rows, fw, "adapter + cache, signed in"), bare),
+            paired_ratio(rows, fw, "adapter, signed in", "lower bound, signed in"),
+            paired_ratio(rows, fw, "adapter, anonymous", "bare, anonymous"),
+            paired_ratio(rows, fw, "adapter + cache, signed in", "bare, anonymous"),
         ));
     }
     println!("\n{md}");
@@ -498,7 +517,7 @@ fn svg(rows: &[Row], frameworks: &[String]) -> String {
     for (g, fw) in frameworks.iter().enumerate() {
         let x0 = left + group * g as f64 + bar / 2.0;
         for (c, case) in cases.iter().enumerate() {
-            let v = rps(rows, fw, case);
+            let v = row(rows, fw, case).map_or(0.0, |r| r.stats.rps());
             let bh = (h - bottom - 40.0) * v / max;
             out.push_str(&format!(
                 r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="{}"><title>{fw} {case}: {v:.0}</title></rect>"#,

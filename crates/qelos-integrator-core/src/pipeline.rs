@@ -507,9 +507,12 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone());
     let deadline = shared.config.timeout();
-    let attempt = tokio::time::timeout(deadline, authenticate(&shared, &job, &hooks)).await;
+    // One timer for the whole identification (both calls, a refresh, the retry): the SDK calls
+    // inside skip their own per-call timeouts. Timers are a measurable cost per request under
+    // load (docs/benchmarks.md).
+    let attempt = qelos_sdk::with_deadline(deadline, authenticate(&shared, &job, &hooks)).await;
     let (reason, sdk) = match attempt {
-        Ok(Authenticated::User(identified)) => {
+        Some(Authenticated::User(identified)) => {
             let Identified { sdk, identity } = *identified;
             let (user, workspaces) = (&identity.user, identity.workspaces.as_slice());
             let workspace = match (&shared.resolver, &job.head) {
@@ -522,8 +525,8 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
             tracing::debug!(user = %user.id, "request authenticated");
             return signed_in(sdk, identity, workspace, cookies);
         }
-        Ok(Authenticated::Anonymous(reason, sdk)) => (reason, sdk),
-        Err(_elapsed) => {
+        Some(Authenticated::Anonymous(reason, sdk)) => (reason, sdk),
+        None => {
             tracing::warn!(timeout = ?deadline, "Qelos did not answer in time; request continues anonymous");
             (AnonymousReason::Unavailable, None)
         }

@@ -354,8 +354,10 @@ impl QelosSdk {
             .shared
             .client
             .request(call.method.clone(), url)
-            .headers(headers)
-            .timeout(self.shared.timeout);
+            .headers(headers);
+        if !crate::deadline::bounded_by_caller() {
+            request = request.timeout(self.shared.timeout);
+        }
         if let Some(body) = &call.body {
             request = request.json(body);
         }

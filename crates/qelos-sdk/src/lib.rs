@@ -108,6 +108,7 @@
 
 pub mod auth;
 mod client;
+mod deadline;
 pub mod entities;
 mod error;
 mod models;
@@ -115,6 +116,7 @@ mod secret;
 pub mod workspaces;
 
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
+pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};
 pub use error::Error;
 pub use models::{
