@@ -8,7 +8,7 @@ mod middleware;
 
 pub use bff::api_proxy;
 pub use extract::{ExtractFuture, Qelos, QelosError, QelosSdk, RequireUser};
-pub use middleware::{QelosMiddleware, QelosService, ResponseFuture};
+pub use middleware::{ActixHandoff, QelosMiddleware, QelosService, ResponseFuture};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

@@ -1,19 +1,17 @@
 //! The actix-web `Transform` that resolves the Qelos context before the handler runs.
 
 use std::borrow::Cow;
-use std::future::{Future, Ready, ready};
-use std::pin::Pin;
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
 use std::rc::Rc;
-use std::task::{Context, Poll, ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
-use pin_project_lite::pin_project;
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, RequestHead,
-    RequestView, ResolveWorkspace, Resolving,
+    Attached, Handoff, HandoffFuture, Integrator, OnTokenRefresh, QelosConfig, Rejection,
+    RequestHead, RequestView, ResolveWorkspace,
 };
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
@@ -141,125 +139,62 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // The request is read now; the resolution owns its data, so `!Send` actix types never
-        // cross an await inside the core.
-        let state = match self.integrator.resolve(&View(&req)).into_ready() {
-            // Decided without Qelos: the handler is called now, nothing is allocated.
-            Ok(outcome) => State::run(outcome, &*self.service, req),
-            Err(resolving) => State::Resolving {
-                resolving,
-                parked: Some((Rc::clone(&self.service), req)),
-            },
-        };
-        ResponseFuture { state }
+        // cross an await inside the core. Decided without Qelos: the handler is called now.
+        let resolving = self.integrator.resolve(&View(&req));
+        let mut service = Rc::clone(&self.service);
+        HandoffFuture::new(resolving, &mut service, req, |service: &mut Rc<S>| {
+            Rc::clone(service)
+        })
     }
 }
 
-pin_project! {
-    /// The response future of [`QelosService`]: the resolution (when it needs Qelos), then the
-    /// inner service's future, then the response cookies.
-    pub struct ResponseFuture<S, B>
-    where
-        S: Service<ServiceRequest>,
-    {
-        #[pin]
-        state: State<S, B>,
+/// The response future of [`QelosService`].
+pub type ResponseFuture<S, B> = HandoffFuture<ActixHandoff<S, B>>;
+
+/// How [`QelosService`] hands a request to the service it wraps (the actix half of the core's
+/// [`HandoffFuture`]).
+pub struct ActixHandoff<S, B>(PhantomData<fn() -> (S, B)>);
+
+impl<S, B> std::fmt::Debug for ActixHandoff<S, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ActixHandoff")
     }
 }
 
-pin_project! {
-    #[project = StateProj]
-    enum State<S, B>
-    where
-        S: Service<ServiceRequest>,
-    {
-        Resolving {
-            resolving: Resolving,
-            parked: Option<(Rc<S>, ServiceRequest)>,
-        },
-        Running {
-            #[pin]
-            future: S::Future,
-            attached: Attached,
-        },
-        Refused {
-            response: Option<ServiceResponse<EitherBody<B>>>,
-        },
-    }
-}
-
-impl<S, B> State<S, B>
+impl<S, B> Handoff for ActixHandoff<S, B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
-    /// Attaches `outcome` to `req` and calls `service`, or answers the refusal.
-    fn run(outcome: Outcome, service: &S, req: ServiceRequest) -> Self {
-        match Attached::from_outcome(outcome) {
-            Err(rejection) => Self::Refused {
-                response: Some(refusal(req, &rejection)),
-            },
-            Ok(attached) => {
-                req.extensions_mut().insert(attached.clone());
-                Self::Running {
-                    future: service.call(req),
-                    attached,
-                }
-            }
-        }
-    }
-}
-
-fn refusal<B>(req: ServiceRequest, rejection: &Rejection) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(rejection_response(rejection))
-        .map_into_right_body()
-}
-
-impl<S, B> Future for ResponseFuture<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-{
+    type Service = Rc<S>;
+    type Request = ServiceRequest;
+    type Future = S::Future;
     type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
-        loop {
-            match state.as_mut().project() {
-                StateProj::Resolving { resolving, parked } => {
-                    let outcome = ready!(Pin::new(resolving).poll(cx));
-                    let Some((service, req)) = parked.take() else {
-                        // Only reachable by polling again after the inner `call` panicked.
-                        return Poll::Ready(Err(actix_web::error::ErrorInternalServerError(
-                            "the Qelos middleware's future was polled after it failed",
-                        )));
-                    };
-                    let next = State::run(outcome, &*service, req);
-                    state.set(next);
-                }
-                StateProj::Running { future, attached } => {
-                    let mut response = ready!(future.poll(cx))?;
-                    for cookie in attached.take_response_cookies() {
-                        if let Ok(value) = HeaderValue::from_str(&cookie) {
-                            response.headers_mut().append(SET_COOKIE, value);
-                        }
-                    }
-                    return Poll::Ready(Ok(response.map_into_left_body()));
-                }
-                StateProj::Refused { response } => {
-                    return Poll::Ready(response.take().ok_or_else(|| {
-                        actix_web::error::ErrorInternalServerError(
-                            "the Qelos middleware's future was polled after it completed",
-                        )
-                    }));
-                }
+    fn call(service: &mut Rc<S>, req: ServiceRequest, attached: &Attached) -> S::Future {
+        req.extensions_mut().insert(attached.clone());
+        service.call(req)
+    }
+
+    fn refuse(req: ServiceRequest, rejection: Rejection) -> Self::Output {
+        Ok(req
+            .into_response(rejection_response(&rejection))
+            .map_into_right_body())
+    }
+
+    fn respond(
+        answer: Result<ServiceResponse<B>, Error>,
+        set_cookies: Vec<String>,
+    ) -> Self::Output {
+        let mut response = answer?;
+        for cookie in set_cookies {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(SET_COOKIE, value);
             }
         }
+        Ok(response.map_into_left_body())
     }
-}
 
-impl<S, B> std::fmt::Debug for ResponseFuture<S, B>
-where
-    S: Service<ServiceRequest>,
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    fn misused(message: &'static str) -> Self::Output {
+        Err(actix_web::error::ErrorInternalServerError(message))
     }
 }

@@ -1,14 +1,12 @@
 //! The tower layer that resolves the Qelos context before the handler runs.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::marker::PhantomData;
+use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use pin_project_lite::pin_project;
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, Outcome, QelosConfig, Rejection, ResolveWorkspace,
-    Resolving, append_set_cookies,
+    Attached, Handoff, HandoffFuture, Integrator, OnTokenRefresh, QelosConfig, Rejection,
+    ResolveWorkspace, append_set_cookies,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -100,127 +98,57 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let state = match self.integrator.resolve(&request).into_ready() {
-            // Decided without Qelos (no credentials, skipped path, cached identity): the
-            // handler runs on the instance `poll_ready` prepared, with nothing to allocate.
-            Ok(outcome) => State::run(outcome, &mut self.inner, request),
-            Err(resolving) => {
-                // `poll_ready` was called on `self.inner`; keep that ready instance for this
-                // request and leave a fresh clone behind for the next one.
-                let clone = self.inner.clone();
-                let inner = std::mem::replace(&mut self.inner, clone);
-                State::Resolving {
-                    resolving,
-                    parked: Some((inner, request)),
-                }
-            }
-        };
-        ResponseFuture { state }
+        let resolving = self.integrator.resolve(&request);
+        // Decided without Qelos: the handler runs now on the instance `poll_ready` prepared.
+        // Waiting on Qelos: keep that ready instance for this request and leave a fresh clone
+        // behind for the next one.
+        HandoffFuture::new(resolving, &mut self.inner, request, |inner: &mut S| {
+            let clone = inner.clone();
+            std::mem::replace(inner, clone)
+        })
     }
 }
 
-pin_project! {
-    /// The response future of [`QelosService`]: the resolution (when it needs Qelos), then the
-    /// inner service's future, then the response cookies.
-    pub struct ResponseFuture<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        #[pin]
-        state: State<S, ReqBody>,
+/// The response future of [`QelosService`].
+pub type ResponseFuture<S, ReqBody> = HandoffFuture<TowerHandoff<S, ReqBody>>;
+
+/// How [`QelosService`] hands a request to the service it wraps (the tower half of the core's
+/// [`HandoffFuture`]).
+pub struct TowerHandoff<S, ReqBody>(PhantomData<fn() -> (S, ReqBody)>);
+
+impl<S, ReqBody> std::fmt::Debug for TowerHandoff<S, ReqBody> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TowerHandoff")
     }
 }
 
-pin_project! {
-    #[project = StateProj]
-    enum State<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        Resolving {
-            resolving: Resolving,
-            parked: Option<(S, Request<ReqBody>)>,
-        },
-        Running {
-            #[pin]
-            future: S::Future,
-            attached: Attached,
-        },
-        Refused {
-            response: Option<S::Response>,
-        },
-    }
-}
-
-impl<S, ReqBody, ResBody> State<S, ReqBody>
+impl<S, ReqBody, ResBody> Handoff for TowerHandoff<S, ReqBody>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<String>,
 {
-    /// Attaches `outcome` to `request` and calls `inner`, or answers the refusal.
-    fn run(outcome: Outcome, inner: &mut S, mut request: Request<ReqBody>) -> Self {
-        match Attached::from_outcome(outcome) {
-            Err(rejection) => Self::Refused {
-                response: Some(rejection.into_response()),
-            },
-            Ok(attached) => {
-                request.extensions_mut().insert(attached.clone());
-                Self::Running {
-                    future: inner.call(request),
-                    attached,
-                }
-            }
-        }
-    }
-}
-
-impl<S, ReqBody, ResBody> Future for ResponseFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<String>,
-{
+    type Service = S;
+    type Request = Request<ReqBody>;
+    type Future = S::Future;
     type Output = Result<Response<ResBody>, S::Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
-        loop {
-            match state.as_mut().project() {
-                StateProj::Resolving { resolving, parked } => {
-                    let outcome = ready!(Pin::new(resolving).poll(cx));
-                    let Some((mut inner, request)) = parked.take() else {
-                        // Only reachable by polling again after a panic in the inner `call`.
-                        return Poll::Ready(Ok(Rejection::middleware_missing(
-                            "the Qelos layer's future was polled after it failed",
-                        )
-                        .into_response()));
-                    };
-                    let next = State::run(outcome, &mut inner, request);
-                    state.set(next);
-                }
-                StateProj::Running { future, attached } => {
-                    let mut response = ready!(future.poll(cx))?;
-                    append_set_cookies(response.headers_mut(), attached.take_response_cookies());
-                    return Poll::Ready(Ok(response));
-                }
-                StateProj::Refused { response } => {
-                    let response = response.take().unwrap_or_else(|| {
-                        Rejection::middleware_missing(
-                            "the Qelos layer's future was polled after it completed",
-                        )
-                        .into_response()
-                    });
-                    return Poll::Ready(Ok(response));
-                }
-            }
-        }
+    fn call(service: &mut S, mut request: Request<ReqBody>, attached: &Attached) -> S::Future {
+        request.extensions_mut().insert(attached.clone());
+        service.call(request)
     }
-}
 
-impl<S, ReqBody> std::fmt::Debug for ResponseFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>>,
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    fn refuse(_request: Request<ReqBody>, rejection: Rejection) -> Self::Output {
+        Ok(rejection.into_response())
+    }
+
+    fn respond(answer: Self::Output, set_cookies: Vec<String>) -> Self::Output {
+        answer.map(|mut response| {
+            append_set_cookies(response.headers_mut(), set_cookies);
+            response
+        })
+    }
+
+    fn misused(message: &'static str) -> Self::Output {
+        Ok(Rejection::middleware_missing(message).into_response())
     }
 }

@@ -58,7 +58,7 @@ mod layer;
 
 pub use bff::api_proxy;
 pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
-pub use layer::{QelosLayer, QelosService, ResponseFuture};
+pub use layer::{QelosLayer, QelosService, ResponseFuture, TowerHandoff};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{
