@@ -96,11 +96,11 @@ struct Options {
 fn options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         smoke: false,
-        seconds: 10.0,
+        seconds: 3.0,
         connections: 32,
         frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
         out: PathBuf::from("target/bench"),
-        rounds: 5,
+        rounds: 15,
         cases: Vec::new(),
     };
     let mut it = args.iter();
