@@ -25,7 +25,8 @@ tokio::task_local! {
 /// use qelos_sdk::{QelosSdk, TokenPair};
 /// # async fn run(sdk: QelosSdk) {
 /// let both = qelos_sdk::with_deadline(Duration::from_secs(5), async {
-///     tokio::join!(sdk.me(), sdk.workspaces().list())
+///     let workspaces = sdk.workspaces();
+///     tokio::join!(sdk.get_logged_in_user(), workspaces.list())
 /// });
 /// match both.await {
 ///     Some((me, workspaces)) => println!("{:?} {:?}", me.is_ok(), workspaces.is_ok()),
