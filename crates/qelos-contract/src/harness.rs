@@ -69,6 +69,26 @@ impl RunningApp {
         Ok(RunningApp { addr })
     }
 
+    /// [`spawn`](Self::spawn) for a server that runs on tokio: `serve` gets the listener and
+    /// its future runs on a runtime of its own with two workers (as a small production app).
+    ///
+    /// # Errors
+    ///
+    /// Binding errors.
+    pub fn spawn_on_tokio<F, Fut>(serve: F) -> std::io::Result<RunningApp>
+    where
+        F: FnOnce(TcpListener) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = std::io::Result<()>>,
+    {
+        Self::spawn(move |listener| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(serve(listener))
+        })
+    }
+
     /// For frameworks that bind by port themselves: a port that was free a moment ago.
     ///
     /// # Errors

@@ -11,7 +11,7 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use qelos_integrator_core::{
     Attached, Handoff, HandoffFuture, Integrator, OnTokenRefresh, QelosConfig, Rejection,
-    RequestHead, RequestView, ResolveWorkspace,
+    RequestView, ResolveWorkspace, header_map,
 };
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
@@ -115,11 +115,8 @@ impl RequestView for View<'_> {
         self.0.path()
     }
     fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        let mut head = RequestHead::new(String::new());
-        for (name, value) in self.0.headers() {
-            head.push_header(name.as_str(), value.as_bytes());
-        }
-        Cow::Owned(head.headers)
+        let pairs = self.0.headers().iter();
+        Cow::Owned(header_map(pairs.map(|(n, v)| (n.as_str(), v.as_bytes()))))
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
         self.0.headers().contains_key(name.as_str())

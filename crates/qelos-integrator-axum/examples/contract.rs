@@ -88,19 +88,13 @@ async fn remove(q: Qelos, Path((bp, id)): Path<(String, String)>) -> impl IntoRe
 /// test start it.
 #[allow(dead_code)] // this example does not call it; the two test binaries that include the file do
 pub(crate) fn spawn(config: QelosConfig) -> std::io::Result<qelos_contract::RunningApp> {
-    qelos_contract::RunningApp::spawn(move |listener| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(
-                listener,
-                app(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-        })
+    qelos_contract::RunningApp::spawn_on_tokio(move |listener| async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        axum::serve(
+            listener,
+            app(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
     })
 }
 

@@ -73,9 +73,6 @@ impl Deferred {
     /// outage: 503), with its cookies.
     pub async fn context(&self) -> Result<QelosContext, Rejection> {
         let inner = &self.0;
-        if let Some(resolved) = self.resolved() {
-            return resolved;
-        }
         // Boxed: the resolution is several KiB, and the extractors that await this future are
         // themselves moved into the framework's boxed handler future on every request.
         inner

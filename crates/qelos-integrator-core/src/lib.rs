@@ -83,7 +83,7 @@ pub use handoff::{Handoff, HandoffFuture};
 pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};
-pub use request::{RequestHead, RequestView};
+pub use request::{RequestHead, RequestView, header_map};
 pub use resolving::Resolving;
 pub use store::{MemoryStore, SharedStore, StoreError};
 pub use token_key::TokenKey;

@@ -86,17 +86,45 @@ impl RequestHead {
     /// Appends a header from raw bytes (for adapters converting from another header type).
     /// Names or values that `http` refuses are skipped, which is what a proxy in front would do.
     pub fn push_header(&mut self, name: &str, value: &[u8]) {
-        if let (Ok(n), Ok(v)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_bytes(value),
-        ) {
-            self.headers.append(n, v);
-        }
+        append_raw(&mut self.headers, name, value);
     }
 
     /// First value of a header as text, if present and visible ASCII.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An `http` header map from another framework's headers, given as name and raw value: what a
+/// [`RequestView::headers`] returns for a framework with its own header types. Names or values
+/// that `http` refuses are skipped, as [`RequestHead::push_header`] does.
+///
+/// # Examples
+///
+/// ```
+/// let theirs = [("authorization", &b"Bearer a.b.c"[..]), ("bad name", &b"x"[..])];
+/// let map = qelos_integrator_core::header_map(theirs);
+/// assert_eq!(map.len(), 1);
+/// assert_eq!(map["authorization"], "Bearer a.b.c");
+/// ```
+pub fn header_map<N, V>(pairs: impl IntoIterator<Item = (N, V)>) -> HeaderMap
+where
+    N: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        append_raw(&mut headers, name.as_ref(), value.as_ref());
+    }
+    headers
+}
+
+fn append_raw(headers: &mut HeaderMap, name: &str, value: &[u8]) {
+    if let (Ok(n), Ok(v)) = (
+        http::HeaderName::from_bytes(name.as_bytes()),
+        http::HeaderValue::from_bytes(value),
+    ) {
+        headers.append(n, v);
     }
 }
 

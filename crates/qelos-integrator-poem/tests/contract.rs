@@ -12,17 +12,11 @@ impl ContractApp for Poem {
     const NAME: &'static str = "poem";
 
     fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
-        RunningApp::spawn(move |listener| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
-                poem::Server::new_with_acceptor(acceptor)
-                    .run(contract::app(config))
-                    .await
-            })
+        RunningApp::spawn_on_tokio(move |listener| async move {
+            let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
+            poem::Server::new_with_acceptor(acceptor)
+                .run(contract::app(config))
+                .await
         })
     }
 }

@@ -5,8 +5,8 @@ use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestHead, RequestView,
-    ResolveWorkspace,
+    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestView, ResolveWorkspace,
+    header_map,
 };
 
 use crate::guards::Qelos;
@@ -73,11 +73,15 @@ impl RequestView for View<'_, '_> {
         self.0.uri().path().as_str()
     }
     fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        let mut head = RequestHead::new(String::new());
-        for h in self.0.headers().iter() {
-            head.push_header(h.name().as_str(), h.value().as_bytes());
-        }
-        Cow::Owned(head.headers)
+        // Rocket's header iterator yields headers by value, borrowing the request.
+        let pairs = self.0.headers().iter().map(|h| {
+            let value = match h.value {
+                Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+            };
+            (h.name, value)
+        });
+        Cow::Owned(header_map(pairs))
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
         self.0.headers().contains(name.as_str())

@@ -12,19 +12,13 @@ impl ContractApp for Warp {
     const NAME: &'static str = "warp";
 
     fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
-        RunningApp::spawn(move |listener| {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                warp::serve(contract::app(config))
-                    .incoming(listener)
-                    .run()
-                    .await;
-                Ok(())
-            })
+        RunningApp::spawn_on_tokio(move |listener| async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            warp::serve(contract::app(config))
+                .incoming(listener)
+                .run()
+                .await;
+            Ok(())
         })
     }
 }
