@@ -160,6 +160,8 @@ pub(crate) struct MockInner {
     pub(crate) http: reqwest::Client,
     /// `http://<addr>`: the `appUrl` plugins sign in back to.
     pub(crate) url: String,
+    /// The documents of the administrator API.
+    pub(crate) admin: routes::admin::Docs,
 }
 
 impl MockInner {
@@ -267,6 +269,7 @@ fn router(inner: Arc<MockInner>) -> Router {
         )
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
         .route("/api/plugins/{id}/callback", get(plugins::callback))
+        .merge(routes::admin::router())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,
@@ -318,6 +321,7 @@ impl MockServer {
             plugins: routes::plugins::Registry::default(),
             http,
             url: format!("http://{addr}"),
+            admin: routes::admin::Docs::default(),
         });
         let app = router(Arc::clone(&inner));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

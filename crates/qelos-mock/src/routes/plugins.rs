@@ -162,6 +162,10 @@ impl Registry {
             }
         });
     }
+    /// Unregisters a plugin (the admin API removed it).
+    pub(crate) fn remove(&self, id: &str) {
+        self.with(|p| p.retain(|r| r.id != id));
+    }
     /// Drops the cached access token (the plugin answered `407` / `x-q-auth: unauthorized`).
     pub(crate) fn clear_token(&self, id: &str) {
         self.update(id, |r| r.cached_access = None);
