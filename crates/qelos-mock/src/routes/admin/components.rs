@@ -22,6 +22,7 @@ static SPEC: Spec = Spec {
     coll: "components",
     key: "_id",
     read: Guard::EditPrivileged,
+    read_one: Guard::EditPrivileged,
     write: Guard::EditPrivileged,
     not_found,
     bad_body: "failed to create a component",

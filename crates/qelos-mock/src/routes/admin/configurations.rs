@@ -24,6 +24,7 @@ static SPEC: Spec = Spec {
     coll: "configurations",
     key: "key",
     read: Guard::ContentAdmin,
+    read_one: Guard::ContentAdmin,
     write: Guard::ContentAdmin,
     not_found,
     bad_body: "configuration creation failed",

@@ -306,7 +306,11 @@ pub(crate) struct Spec {
     pub(crate) coll: &'static str,
     /// The field the path parameter matches (`_id`, `key`, `identifier`).
     pub(crate) key: &'static str,
+    /// Who may list.
     pub(crate) read: Guard,
+    /// Who may read one document.
+    pub(crate) read_one: Guard,
+    /// Who may create, update, remove.
     pub(crate) write: Guard,
     /// The answer for an unknown document.
     pub(crate) not_found: fn() -> Response,
@@ -359,7 +363,7 @@ pub(crate) fn crud_list(
 
 /// `GET <coll>/{key}`.
 pub(crate) fn crud_get(mock: &MockInner, headers: &HeaderMap, key: &str, spec: &Spec) -> Response {
-    match check(mock, headers, spec.read) {
+    match check(mock, headers, spec.read_one) {
         Ok(who) => match mock.admin.find(spec.coll, who.tenant(), spec.key, key) {
             Some(doc) => who.finish(crate::util::ok(doc)),
             None => who.finish((spec.not_found)()),
