@@ -301,6 +301,9 @@ pub(crate) fn new_doc(mut body: Map<String, Value>, tenant: &str) -> Value {
 /// Query pairs of a request URI (decoded).
 pub(crate) type Query = axum::extract::Query<HashMap<String, String>>;
 
+/// Checks (and may amend) a new document; `Err` is the `400` message.
+pub(crate) type Validate = fn(&mut Map<String, Value>) -> Result<(), &'static str>;
+
 /// A plain document collection: where it lives, who may read and write it, its refusals.
 pub(crate) struct Spec {
     pub(crate) coll: &'static str,
@@ -317,7 +320,7 @@ pub(crate) struct Spec {
     /// The answer for a body that is not a JSON object.
     pub(crate) bad_body: &'static str,
     /// Checks (and may amend) a new document; `Err` is the `400` message.
-    pub(crate) validate: Option<fn(&mut Map<String, Value>) -> Result<(), &'static str>>,
+    pub(crate) validate: Option<Validate>,
 }
 
 /// Whether `doc` matches every query pair (dotted paths walk into objects; `bypassAdmin` is
@@ -335,7 +338,11 @@ fn matches_query(doc: &Value, query: &HashMap<String, String>) -> bool {
                 Value::String(s) => s == want,
                 Value::Null => false,
                 Value::Array(items) => items.iter().any(|i| i.as_str() == Some(want)),
-                other => other.to_string() == *want,
+                Value::Bool(b) => want.parse::<bool>().ok() == Some(*b),
+                Value::Number(n) => n
+                    .as_f64()
+                    .is_some_and(|x| want.parse::<f64>().ok() == Some(x)),
+                Value::Object(_) => false,
             }
         })
 }
