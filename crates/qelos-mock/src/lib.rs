@@ -13,7 +13,20 @@
 //! `user` header, `Authorization: Bearer <plugin token>`, no cookie, `tenant` and `tenanthost`,
 //! the prefix stripped; the token is static or acquired through the plugin's `registerUrl` and
 //! `authAcquire.refreshTokenUrl`, and dropped when the plugin answers `407` or
-//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback.
+//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback
+//! (tried once more after a refusal; then a `302` to the plugin's or the decoded `returnUrl`).
+//!
+//! It serves the administrator API too (`/api/users`, `/api/roles`, `/api/workspaces/all`,
+//! encrypted data, `/api/blueprints`, `/api/configurations`, `/api/plugins`, `/api/lambdas`,
+//! `/api/drafts`, `/api/events`, `/api/integration-sources`, `/api/integrations`,
+//! `/api/components`, plans, coupons, subscriptions, invoices, checkout and
+//! `/api/payments/configuration`) with Qelos's role checks, refusal bodies and
+//! `x-impersonate-user` for admins. A plugin created with `POST /api/plugins` (a `proxyUrl` and
+//! a `token` or `registerUrl`) joins the gateway. Third parties are faked, deterministically:
+//! lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or Cloudflare),
+//! integration-source status checks answer `{"ok": true}` when `kind` and `metadata` are there,
+//! components are not compiled (`compiledContent.js` echoes the source), and checkout answers a
+//! `checkoutUrl` on the mock itself without a payment provider (no invoice is ever issued).
 //!
 //! # Example
 //!

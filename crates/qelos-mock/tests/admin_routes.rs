@@ -193,3 +193,83 @@ async fn blueprint_list_and_get_answer_signed_in_users_and_refuse_anonymous() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// A plugin with a manifest (relative URLs), a register endpoint and an echo API.
+async fn manifest_plugin() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app_url = url.clone();
+    let app = axum::Router::new()
+        .route(
+            "/manifest",
+            get(move || {
+                let app_url = app_url.clone();
+                async move {
+                    Json(json!({"name": "Play", "description": "from the manifest", "apiPath": "play",
+                        "appUrl": app_url, "proxyUrl": "/api/play", "registerUrl": "/api/register",
+                        "authAcquire": {"refreshTokenUrl": "/api/refresh"},
+                        "microFrontends": [{"name": "Home", "url": "/home"}]}))
+                }
+            }),
+        )
+        .route(
+            "/api/register",
+            axum::routing::post(|| async { Json(json!({"access_token": "access-1", "refresh_token": "refresh-1"})) }),
+        )
+        .route(
+            "/api/play/{*rest}",
+            get(|headers: HeaderMap| async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                Json(json!({"authorization": auth}))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn a_plugin_created_from_its_manifest_registers_and_is_proxied() {
+    let mock = MockServer::start().await.unwrap();
+    let plugin = manifest_plugin().await;
+    let r = http()
+        .post(format!("{}/api/plugins", mock.url()))
+        .header("authorization", bearer(&mock, "test@test.com"))
+        .json(&json!({"name": "ignored", "appUrl": plugin, "manifestUrl": format!("{plugin}/manifest")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["name"], "Play", "the manifest's name wins");
+    assert_eq!(created["apiPath"], "play");
+    assert_eq!(
+        created["proxyUrl"],
+        format!("{plugin}/api/play"),
+        "relative URLs resolve against appUrl"
+    );
+    assert_eq!(created["microFrontends"][0]["name"], "Home");
+    let r = http()
+        .get(format!("{}/api/on/play/items", mock.url()))
+        .header("authorization", bearer(&mock, "user@test.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["authorization"],
+        "Bearer access-1"
+    );
+    assert_eq!(mock.calls("PLUGIN register play"), 1);
+    let r = http()
+        .post(format!("{}/api/plugins", mock.url()))
+        .header("authorization", bearer(&mock, "test@test.com"))
+        .json(&json!({"name": "broken", "manifestUrl": format!("{plugin}/missing")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"message": "could not create plugin"})
+    );
+}

@@ -85,6 +85,77 @@ async fn list(State(mock): Mock, headers: HeaderMap) -> Response {
     caller.finish(ok(Value::from(out)))
 }
 
+/// `GET manifestUrl` (a JSON object), or `None`.
+async fn load_manifest(mock: &MockInner, url: &str) -> Option<Map<String, Value>> {
+    let r = mock.http.get(url).send().await.ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    match r.json::<Value>().await.ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// A URL of the manifest, absolute (a relative one is resolved against its `appUrl`).
+fn absolute(manifest: &Map<String, Value>, key: &str) -> Option<String> {
+    let v = manifest.get(key)?.as_str().filter(|v| !v.is_empty())?;
+    if v.starts_with("http") {
+        return Some(v.to_owned());
+    }
+    let base = manifest.get("appUrl")?.as_str()?.trim_end_matches('/');
+    Some(if v.starts_with('/') {
+        format!("{base}{v}")
+    } else {
+        format!("{base}/{v}")
+    })
+}
+
+/// Qelos's `enrichPluginWithManifest`: name, description, micro-frontends, injectables, navbar
+/// groups and `authAcquire` from the manifest; with `hard_reset` also `apiPath` (unless given),
+/// `proxyUrl`, `callbackUrl`, `registerUrl`, `subscribedEvents`, `cruds`. The fake registers
+/// at `registerUrl` on the first proxied call rather than at once.
+fn enrich(body: &mut Map<String, Value>, manifest: &Map<String, Value>, hard_reset: bool) {
+    for k in ["name", "description"] {
+        if let Some(v) = manifest
+            .get(k)
+            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+        {
+            body.insert(k.into(), v.clone());
+        }
+    }
+    for k in [
+        "microFrontends",
+        "injectables",
+        "navBarGroups",
+        "authAcquire",
+    ] {
+        if let Some(v) = manifest.get(k) {
+            body.insert(k.into(), v.clone());
+        }
+    }
+    if !hard_reset {
+        return;
+    }
+    if body
+        .get("apiPath")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        if let Some(v) = manifest.get("apiPath") {
+            body.insert("apiPath".into(), v.clone());
+        }
+    }
+    for k in ["proxyUrl", "callbackUrl", "registerUrl"] {
+        body.insert(k.into(), json!(absolute(manifest, k).unwrap_or_default()));
+    }
+    for k in ["subscribedEvents", "cruds"] {
+        if let Some(v) = manifest.get(k) {
+            body.insert(k.into(), v.clone());
+        }
+    }
+}
+
 /// The gateway spec of a plugin document, when it has what the gateway needs.
 fn gateway_spec(doc: &Map<String, Value>, token: Option<&str>, tenant: &str) -> Option<PluginSpec> {
     let mut manifest = Value::Object(doc.clone());
@@ -92,6 +163,9 @@ fn gateway_spec(doc: &Map<String, Value>, token: Option<&str>, tenant: &str) -> 
         manifest["token"] = json!(t);
     }
     manifest["tenant"] = json!(tenant);
+    if let Some(m) = manifest.as_object_mut() {
+        m.retain(|_, v| v.as_str() != Some(""));
+    }
     let spec = PluginSpec::from_manifest(&manifest).ok()?;
     (spec.token.is_some() || spec.register_url.is_some()).then_some(spec)
 }
@@ -112,9 +186,26 @@ async fn create(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Response 
     let token = body
         .remove("token")
         .and_then(|t| t.as_str().map(str::to_owned));
-    for k in ["tenant", "auth", "hardReset", "_id"] {
+    // `hardReset` defaults to true on create: the manifest's URLs replace the body's.
+    let hard_reset = body.remove("hardReset") != Some(Value::Bool(false));
+    for k in ["tenant", "auth", "_id"] {
         body.remove(k);
     }
+    if let Some(url) = body
+        .get("manifestUrl")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    {
+        let Some(manifest) = load_manifest(&mock, &url).await else {
+            return who.finish(message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not create plugin",
+            ));
+        };
+        enrich(&mut body, &manifest, hard_reset);
+    }
+    // Qelos keeps a static token only for plugins without a manifest.
+    let token = token.filter(|_| !body.contains_key("manifestUrl"));
     let Some(name) = body
         .get("name")
         .and_then(Value::as_str)
