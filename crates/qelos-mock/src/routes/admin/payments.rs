@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde_json::{Map, Value, json};
 
-use super::{Guard, Mock, Query, Spec, Who, check, crud_get, crud_list, crud_routes, new_doc};
+use super::{Guard, Mock, Query, Spec, Who, check, crud_get, crud_routes, new_doc};
 use crate::MockInner;
 use crate::util::{message, ok};
 
@@ -100,16 +100,18 @@ pub(super) fn routes(r: Router<Arc<MockInner>>) -> Router<Arc<MockInner>> {
     )
     .route("/api/subscriptions/{id}", get(get_subscription))
     .route("/api/subscriptions/{id}/cancel", put(cancel_subscription))
-    .route("/api/subscriptions/{id}/dynamic-amount", put(dynamic_amount))
     .route(
-        "/api/invoices",
-        get(|State(m): Mock, h: HeaderMap, q: Query| async move { crud_list(&m, &h, &q, &INVOICES) }),
+        "/api/subscriptions/{id}/dynamic-amount",
+        put(dynamic_amount),
     )
+    .route("/api/invoices", get(list_invoices))
     .route(
         "/api/invoices/{id}",
-        get(|State(m): Mock, h: HeaderMap, Path(k): Path<String>| async move {
-            crud_get(&m, &h, &k, &INVOICES)
-        }),
+        get(
+            |State(m): Mock, h: HeaderMap, Path(k): Path<String>| async move {
+                crud_get(&m, &h, &k, &INVOICES)
+            },
+        ),
     )
     .route("/api/checkout", post(checkout))
     .route(
@@ -128,6 +130,27 @@ fn body_map(body: &[u8]) -> Map<String, Value> {
 /// A non-admin sees only the subscriptions billed to them.
 fn visible(who: &Who, s: &Value) -> bool {
     who.privileged || s["billableEntityId"] == who.p.user_id.as_str()
+}
+
+/// `GET /api/invoices?billableEntityType=&billableEntityId=&status=`: a non-admin sees the
+/// invoices billed to them only.
+async fn list_invoices(State(mock): Mock, headers: HeaderMap, q: Query) -> Response {
+    let who = match check(&mock, &headers, INVOICES.read) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let out: Vec<Value> = mock
+        .admin
+        .list(INVOICES.coll, who.tenant())
+        .into_iter()
+        .filter(|i| visible(&who, i))
+        .filter(|i| {
+            ["billableEntityType", "billableEntityId", "status"]
+                .iter()
+                .all(|k| q.get(*k).is_none_or(|v| i[*k] == v.as_str()))
+        })
+        .collect();
+    who.finish(ok(Value::from(out)))
 }
 
 /// `GET /api/subscriptions?billableEntityType=&billableEntityId=&status=`.
