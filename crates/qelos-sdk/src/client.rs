@@ -185,8 +185,8 @@ pub(crate) struct Call<'a> {
     pub(crate) bearer: Option<&'a Secret>,
     /// Hand the answer's `Set-Cookie` values to the hooks (off where the result returns them).
     pub(crate) relay_cookies: bool,
-    /// Headers of this call only (set after the instance's headers, replacing same names).
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Headers of this call only (after the instance's, before the credentials).
+    pub(crate) headers: Option<HeaderMap>,
 }
 
 impl<'a> Call<'a> {
@@ -198,13 +198,8 @@ impl<'a> Call<'a> {
             body: None,
             bearer: None,
             relay_cookies: true,
-            headers: Vec::new(),
+            headers: None,
         }
-    }
-    /// Adds headers of this call only.
-    pub(crate) fn headers(mut self, headers: Vec<(HeaderName, HeaderValue)>) -> Self {
-        self.headers.extend(headers);
-        self
     }
     pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(body);
@@ -341,8 +336,10 @@ impl QelosSdk {
             url.query_pairs_mut().extend_pairs(call.query.iter());
         }
         let mut headers = self.shared.headers.clone();
-        for (name, value) in &call.headers {
-            headers.insert(name.clone(), value.clone());
+        if let Some(own) = &call.headers {
+            for (name, value) in own {
+                headers.insert(name.clone(), value.clone());
+            }
         }
         if with_auth {
             match &self.state.auth {

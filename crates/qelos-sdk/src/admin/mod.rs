@@ -20,7 +20,7 @@
 //! ```
 
 use reqwest::Method;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -155,10 +155,14 @@ impl AdminSdk {
         extra: Vec<(HeaderName, HeaderValue)>,
     ) -> Result<crate::client::Raw, Error> {
         query.push(("bypassAdmin".into(), "true".into()));
-        let mut call = Call::new(method, path)
-            .query(query)
-            .headers(self.impersonation.clone())
-            .headers(extra);
+        let mut call = Call::new(method, path).query(query);
+        if !self.impersonation.is_empty() || !extra.is_empty() {
+            let mut headers = HeaderMap::new();
+            for (name, value) in self.impersonation.iter().cloned().chain(extra) {
+                headers.insert(name, value);
+            }
+            call.headers = Some(headers);
+        }
         if let Some(b) = body {
             call = call.json(b);
         }
