@@ -117,3 +117,8 @@ pub use qelos_sdk::{reqwest, url};
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/architecture.md")]
 pub struct ArchitectureDoctests;
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

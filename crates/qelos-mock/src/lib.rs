@@ -443,3 +443,8 @@ impl Drop for MockServer {
         }
     }
 }
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

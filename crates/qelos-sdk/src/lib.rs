@@ -140,3 +140,8 @@ pub use url;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/sdk.md")]
 pub struct SdkGuideDoctests;
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
