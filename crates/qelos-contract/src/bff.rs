@@ -138,6 +138,11 @@ pub async fn b01_proxy_streams_large_bodies_both_ways_in_flat_memory<A: Contract
 
     if let (Some(before), Some(after)) = (before, child.peak_rss()) {
         let grown = after.saturating_sub(before);
+        eprintln!(
+            "b01: the app's peak memory went from {} to {} MiB moving 48 MiB each way",
+            before >> 20,
+            after >> 20
+        );
         assert!(
             grown < 24 << 20,
             "the app's peak memory grew by {} MiB moving 48 MiB each way: bodies must stream",

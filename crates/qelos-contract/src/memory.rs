@@ -71,7 +71,8 @@ impl ChildApp {
                     "the child app exited before accepting connections",
                 ));
             }
-            if let Some(addr) = line.trim().strip_prefix(READY_PREFIX) {
+            // The test harness may have printed `test <name> ... ` on the same line.
+            if let Some((_, addr)) = line.trim().split_once(READY_PREFIX) {
                 break addr.parse().map_err(std::io::Error::other)?;
             }
         };
@@ -116,7 +117,7 @@ impl ChildApp {
             .build()
             .expect("contract config is valid");
         let app = A::spawn(config).expect("contract app starts");
-        println!("{READY_PREFIX}{}", app.addr());
+        println!("\n{READY_PREFIX}{}", app.addr());
         let mut rest = Vec::new();
         let _ = std::io::stdin().read_to_end(&mut rest);
     }
