@@ -2,8 +2,10 @@
 //!
 //! * `cargo xtask test`: everything CI runs, on a fresh Debian machine: installs what is
 //!   missing (apt packages, cargo-nextest, a Python venv with the official `qelos-sdk` client),
-//!   checks formatting and lints, runs every test with `cargo nextest`, runs the doctests, and
-//!   prints the contract table (scenario × adapter).
+//!   checks formatting and lints, runs every test with `cargo nextest` and once more with plain
+//!   `cargo test`, runs the doctests, checks the MSRV, builds the docs with warnings denied,
+//!   packages every published crate, and prints the contract table (scenario × adapter).
+//! * `cargo xtask msrv` / `docs` / `package`: one of those publishing checks alone.
 //! * `cargo xtask table`: prints the contract table of the last run.
 
 use std::collections::BTreeMap;
@@ -19,9 +21,12 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("table") => print_contract_table(&root()).map(|_| ()),
         Some("bench") => bench(&args[1..]),
+        Some("msrv") => msrv(&root()),
+        Some("docs") => docs(&root()),
+        Some("package") => package(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|bench|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
+                "usage: cargo xtask <test|bench|table|msrv|docs|package>\n\n  test   install what is missing, lint, run every test, print the contract table\n  msrv / docs / package   one of test's publishing checks alone\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
             );
             Err("unknown command".into())
         }
