@@ -64,6 +64,7 @@ pub mod credentials;
 mod deferred;
 mod handoff;
 pub mod jwt;
+mod observe;
 mod pipeline;
 pub mod proxy;
 pub mod refresh;
