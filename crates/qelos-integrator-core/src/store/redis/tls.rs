@@ -59,7 +59,28 @@ impl RedisTls {
 /// The Redis client for a `rediss://` URL.
 #[cfg(feature = "redis-tls")]
 pub(super) fn client(url: &str, tls: RedisTls) -> Result<redis::Client, StoreError> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
     provider()?;
+    // Checked here, at start-up: unreadable PEM would otherwise be an empty trust store and a
+    // failure on every command.
+    let pem_error = |what: &str| StoreError::Config(format!("the {what} is not readable PEM"));
+    if let Some(root) = &tls.root {
+        let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(root).collect();
+        if certs.map_or(true, |c| c.is_empty()) {
+            return Err(pem_error("root certificate"));
+        }
+    }
+    if let Some((cert, key)) = &tls.identity {
+        let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(cert).collect();
+        if certs.map_or(true, |c| c.is_empty()) {
+            return Err(pem_error("client certificate"));
+        }
+        if PrivateKeyDer::from_pem_slice(key).is_err() {
+            return Err(pem_error("client key"));
+        }
+    }
     let certificates = redis::TlsCertificates {
         client_tls: tls
             .identity
