@@ -49,6 +49,21 @@
 //! 10. 401 / 503 decisions.
 //!
 //! `docs/architecture.md` walks through each step.
+//!
+//! # Feature flags
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `rustls` | yes | TLS to Qelos: rustls with the aws-lc provider |
+//! | `rustls-ring` | no | rustls with the ring provider (no cmake needed) |
+//! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux) |
+//! | `redis` | no | [`store::redis::RedisStore`], for several instances |
+//! | `redis-tls` | no | `rediss://` for the Redis store |
+//! | `metrics` | no | counters and histograms through the `metrics` facade |
+//!
+//! Without a TLS feature an `https` app URL is refused by [`QelosConfigBuilder::build`]. The
+//! `qelos.resolve` span, the log events, the metrics and what to alert on are listed in
+//! `docs/operations.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

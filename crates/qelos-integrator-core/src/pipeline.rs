@@ -701,6 +701,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     let shared_entry = match (&shared.shared_cache, before, &cache_key) {
         (Some((store, ttl)), Some((kind, token)), Some(key)) => Some(SharedIdentity {
             store: store.as_ref(),
+            outages: &shared.outages,
             ttl: *ttl,
             key: format!("identity:{}", key.to_hex()),
             sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
@@ -746,6 +747,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                 if let Some((store, ttl)) = &shared.shared_cache {
                     let entry = SharedIdentity {
                         store: store.as_ref(),
+                        outages: &shared.outages,
                         ttl: *ttl,
                         key: format!("identity:{}", key.to_hex()),
                         sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
@@ -798,6 +800,7 @@ fn credential(sdk: &QelosSdk, job: &Job) -> Option<(&'static str, qelos_sdk::Sec
 /// One identity in the shared store: sealed under a key derived from its credential.
 struct SharedIdentity<'a> {
     store: &'a dyn SharedStore,
+    outages: &'a Throttle,
     ttl: Duration,
     key: String,
     sealer: Sealer,
@@ -821,7 +824,7 @@ impl SharedIdentity<'_> {
             }
             Ok(None) => None,
             Err(err) => {
-                tracing::warn!(error = %err, "shared identity cache unavailable; asking Qelos");
+                outage_warn!(self.outages, error = %err, "shared identity cache unavailable; asking Qelos");
                 None
             }
         }
@@ -841,7 +844,7 @@ impl SharedIdentity<'_> {
         .await
         .unwrap_or(Err(crate::store::StoreError::Timeout));
         if let Err(err) = stored {
-            tracing::warn!(error = %err, "could not write the shared identity cache");
+            outage_warn!(self.outages, error = %err, "could not write the shared identity cache");
         }
     }
 }

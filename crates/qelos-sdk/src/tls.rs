@@ -31,7 +31,6 @@ pub(crate) fn prepare_provider() {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::QelosSdk;
 
     #[test]
@@ -47,7 +46,7 @@ mod tests {
         let err = QelosSdk::builder("https://app.example.com")
             .build()
             .expect_err("no TLS in this build");
-        assert_eq!(err, Error::TlsNotCompiled);
+        assert_eq!(err, crate::Error::TlsNotCompiled);
         let text = err.to_string();
         for feature in ["`rustls`", "`rustls-ring`", "`native-tls`"] {
             assert!(text.contains(feature), "{text}");
