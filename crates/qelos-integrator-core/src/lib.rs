@@ -57,7 +57,7 @@
 //! | `rustls` | yes | TLS to Qelos: rustls with the aws-lc provider |
 //! | `rustls-ring` | no | rustls with the ring provider (no cmake needed) |
 //! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux) |
-//! | `redis` | no | [`store::redis::RedisStore`], for several instances |
+//! | `redis` | no | `store::redis::RedisStore`, for several instances |
 //! | `redis-tls` | no | `rediss://` for the Redis store |
 //! | `metrics` | no | counters and histograms through the `metrics` facade |
 //!
