@@ -13,7 +13,8 @@ use crate::store::StoreError;
 /// ```
 /// use qelos_integrator_core::store::redis::RedisTls;
 ///
-/// let tls = RedisTls::new().root_certificate(b"-----BEGIN CERTIFICATE-----\n…".to_vec());
+/// let ca_pem: Vec<u8> = b"-----BEGIN CERTIFICATE-----\n...".to_vec(); // read from a file
+/// let tls = RedisTls::new().root_certificate(ca_pem);
 /// assert!(format!("{tls:?}").contains("root_certificate: true"));
 /// ```
 #[derive(Clone, Default)]
