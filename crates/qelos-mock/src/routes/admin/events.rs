@@ -92,11 +92,12 @@ async fn create(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Response 
     };
     if let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(&body) {
         let is_plugin = who.p.roles.iter().any(|r| r == "plugin");
-        if let Some(src) = m.get("source").and_then(Value::as_str) {
-            if is_plugin && !src.starts_with("plugin:") {
-                let prefixed = format!("plugin:{src}");
-                m.insert("source".into(), Value::from(prefixed));
-            }
+        if let Some(src) = m.get("source").and_then(Value::as_str)
+            && is_plugin
+            && !src.starts_with("plugin:")
+        {
+            let prefixed = format!("plugin:{src}");
+            m.insert("source".into(), Value::from(prefixed));
         }
         let valid = ["source", "kind", "eventName"]
             .iter()

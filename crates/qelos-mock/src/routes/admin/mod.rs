@@ -223,10 +223,8 @@ pub(crate) fn check(mock: &MockInner, headers: &HeaderMap, guard: Guard) -> Resu
         Guard::EditOrPlugin => privileged || p.roles.iter().any(|r| r == "plugin"),
         _ => privileged,
     };
-    if !allowed {
-        if let Some(r) = privilege_refusal(guard) {
-            return Err(caller.finish(r));
-        }
+    if !allowed && let Some(r) = privilege_refusal(guard) {
+        return Err(caller.finish(r));
     }
     Ok(Who {
         p,

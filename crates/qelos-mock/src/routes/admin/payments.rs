@@ -226,10 +226,10 @@ fn pending(mock: &MockInner, who: &Who, m: &Map<String, Value>) -> Result<Value,
     doc.insert("billableEntityType".into(), json!(kind));
     doc.insert("billableEntityId".into(), json!(entity));
     doc.insert("status".into(), json!("pending"));
-    if who.privileged {
-        if let Some(a) = m.get("dynamicAmount").or_else(|| m.get("amount")) {
-            doc.insert("dynamicAmount".into(), a.clone());
-        }
+    if who.privileged
+        && let Some(a) = m.get("dynamicAmount").or_else(|| m.get("amount"))
+    {
+        doc.insert("dynamicAmount".into(), a.clone());
     }
     if let Some(c) = m.get("couponCode") {
         doc.insert("couponCode".into(), c.clone());

@@ -141,10 +141,9 @@ fn enrich(body: &mut Map<String, Value>, manifest: &Map<String, Value>, hard_res
         .get("apiPath")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty)
+        && let Some(v) = manifest.get("apiPath")
     {
-        if let Some(v) = manifest.get("apiPath") {
-            body.insert("apiPath".into(), v.clone());
-        }
+        body.insert("apiPath".into(), v.clone());
     }
     for k in ["proxyUrl", "callbackUrl", "registerUrl"] {
         body.insert(k.into(), json!(absolute(manifest, k).unwrap_or_default()));
