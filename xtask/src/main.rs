@@ -123,6 +123,15 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !have("redis-server") {
         packages.push("redis-server");
     }
+    // The `rediss://` tests generate their certificates with the openssl CLI; the
+    // `native-tls` feature check links OpenSSL (found through pkg-config).
+    if !have("openssl") {
+        packages.push("openssl");
+    }
+    if !have("pkg-config") {
+        packages.push("pkg-config");
+    }
+    packages.push("libssl-dev");
     // The quickstart's browser test drives a real headless Chromium through WebDriver.
     if !have("chromium") {
         packages.push("chromium");
@@ -187,6 +196,11 @@ fn test(args: &[String]) -> Result {
     }
 
     if let Err(e) = plain_cargo_test(&root, &python) {
+        failures.push(e);
+    }
+
+    step("TLS feature combinations (cargo check; https refused without TLS)");
+    if let Err(e) = tls_features(&root) {
         failures.push(e);
     }
 
@@ -402,6 +416,49 @@ fn package(root: &Path) -> Result {
         cmd.args(["-p", krate]);
     }
     timed("package", || run(&mut cmd))
+}
+
+/// Every TLS choice compiles for the SDK, core (with `redis-tls`), the adapters and the plugin,
+/// and the SDK built without TLS refuses an `https` URL. `cargo check` only: cheap.
+fn tls_features(root: &Path) -> Result {
+    let crates = [
+        "qelos-integrator-axum",
+        "qelos-integrator-actix",
+        "qelos-integrator-poem",
+        "qelos-integrator-rocket",
+        "qelos-integrator-warp",
+        "qelos-plugin",
+    ];
+    let check = |packages: &[&str], features: &str| {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir(root)
+            .args(["check", "--no-default-features"]);
+        for p in packages {
+            cmd.args(["-p", p]);
+        }
+        if !features.is_empty() {
+            cmd.args(["--features", features]);
+        }
+        run(&mut cmd)
+    };
+    check(&["qelos-sdk"], "")?;
+    check(&["qelos-integrator-core"], "redis")?;
+    for tls in ["rustls-ring", "native-tls"] {
+        check(&["qelos-sdk"], tls)?;
+        check(
+            &["qelos-integrator-core"],
+            &format!("{tls},redis-tls,metrics"),
+        )?;
+        check(&crates, tls)?;
+    }
+    run(Command::new("cargo").current_dir(root).args([
+        "test",
+        "-p",
+        "qelos-sdk",
+        "--no-default-features",
+        "--lib",
+        "tls::",
+    ]))
 }
 
 /// `cargo xtask bench`: release build, then every framework × case against one qelos-mock.

@@ -584,6 +584,19 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+    fn an_https_url_without_tls_is_a_startup_error_naming_the_features() {
+        let err = QelosConfig::builder("https://app.example.com")
+            .build()
+            .expect_err("no TLS in this build");
+        assert!(matches!(
+            err,
+            ConfigError::Sdk(qelos_sdk::Error::TlsNotCompiled)
+        ));
+        assert!(err.to_string().contains("`rustls-ring`"), "{err}");
+    }
+
+    #[test]
     fn relative_skip_path_is_refused() {
         assert!(matches!(
             QelosConfig::builder("http://x").skip_path("health").build(),

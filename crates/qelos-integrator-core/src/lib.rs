@@ -55,8 +55,16 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `rustls` | yes | TLS for `https://` Qelos URLs (forwarded to `qelos-sdk`) |
-//! | `redis` | no | [`store::redis::RedisStore`]: refresh coordination and the identity cache shared by several instances |
+//! | `rustls` | yes | TLS to Qelos: rustls with the aws-lc provider |
+//! | `rustls-ring` | no | rustls with the ring provider (no cmake needed) |
+//! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux) |
+//! | `redis` | no | `store::redis::RedisStore`, for several instances |
+//! | `redis-tls` | no | `rediss://` for the Redis store |
+//! | `metrics` | no | counters and histograms through the `metrics` facade |
+//!
+//! Without a TLS feature an `https` app URL is refused by [`QelosConfigBuilder::build`]. The
+//! `qelos.resolve` span, the log events, the metrics and what to alert on are listed in
+//! [`docs/operations.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/operations.md).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -72,6 +80,7 @@ pub mod credentials;
 mod deferred;
 mod handoff;
 pub mod jwt;
+mod observe;
 mod pipeline;
 pub mod proxy;
 pub mod refresh;

@@ -101,7 +101,12 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `rustls` | yes | TLS for `https://` Qelos URLs |
+//! | `rustls` | yes | TLS for `https://` Qelos URLs: rustls with the aws-lc provider (builds aws-lc: needs cmake and a C compiler) |
+//! | `rustls-ring` | no | rustls with the ring provider, for platforms where aws-lc does not build; installs ring as the process's rustls provider when none is installed |
+//! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux: `libssl-dev` and `pkg-config`) |
+//!
+//! Without any of the three, an `https://` URL is refused by [`QelosSdkBuilder::build`] with
+//! [`Error::TlsNotCompiled`] (plain `http://` works).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -114,6 +119,7 @@ pub mod entities;
 mod error;
 mod models;
 mod secret;
+mod tls;
 pub mod workspaces;
 
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
