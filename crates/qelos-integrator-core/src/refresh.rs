@@ -29,6 +29,11 @@ pub const STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// First and longest pause between two looks at the store while another instance refreshes.
 const POLL_MIN: Duration = Duration::from_millis(5);
 const POLL_MAX: Duration = Duration::from_millis(50);
+/// How long a refusal from Qelos waits for a pair another instance may still publish (it may
+/// have used the token while this instance could not see the store) before it counts.
+const REFUSAL_WAIT: Duration = Duration::from_millis(500);
+/// At most one warning per this long that the store failed and refreshes went in-process.
+const STORE_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a refresh produced no tokens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +81,8 @@ pub struct RefreshCoordinator {
     grace: Duration,
     store: Arc<dyn SharedStore>,
     lock_ttl: Duration,
+    /// When the store's failure was last logged at `warn` (once per outage, not per refresh).
+    store_warned: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for RefreshCoordinator {
@@ -98,6 +105,7 @@ impl RefreshCoordinator {
             grace,
             store: Arc::new(MemoryStore::new()),
             lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
+            store_warned: Mutex::new(None),
         }
     }
 
@@ -201,9 +209,56 @@ impl RefreshCoordinator {
         match self.through_store(&shared, sdk, current).await {
             Ok(result) => result,
             Err(err) => {
-                tracing::warn!(error = %err, "shared store unavailable; refreshing in-process");
-                exchange(sdk, current).await
+                self.warn_store(&err);
+                self.in_process(&shared, sdk, current).await
             }
+        }
+    }
+
+    /// Logs that the store failed and refreshes go in-process: at `warn` once per
+    /// [`STORE_WARNING_EVERY`], at `debug` otherwise (an outage is one event, not one per
+    /// refresh).
+    fn warn_store(&self, err: &StoreError) {
+        let mut last = self
+            .store_warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.is_none_or(|t| t.elapsed() >= STORE_WARNING_EVERY) {
+            *last = Some(Instant::now());
+            tracing::warn!(error = %err, "shared store unavailable; refreshing in-process");
+        } else {
+            tracing::debug!(error = %err, "shared store unavailable; refreshing in-process");
+        }
+    }
+
+    /// A refresh without the store's lock: another instance may refresh the same token at the
+    /// same moment, and Qelos then refuses one of the two. So a pair got here is still offered
+    /// to the store (the other instance looks for it when refused), and a refusal here is
+    /// not taken as the end of the session (that would log the user out while the other
+    /// instance hands them the new pair) unless the store can say so: it is
+    /// [`RefreshError::Unavailable`] (no cookie is expired; the next request tries again).
+    async fn in_process(
+        &self,
+        shared: &Shared<'_>,
+        sdk: &QelosSdk,
+        current: &TokenPair,
+    ) -> Result<TokenPair, RefreshError> {
+        let result = exchange(sdk, current).await;
+        match result {
+            Ok(_) => {
+                // Best effort: the store just failed, so this often fails too (already logged).
+                if let Err(err) = shared.try_publish(&result, self.grace).await {
+                    tracing::debug!(error = %err, "could not offer the in-process pair to the store");
+                }
+                result
+            }
+            Err(RefreshError::Rejected) => match shared.published().await {
+                Ok(Some(found)) => found,
+                _ => Err(RefreshError::Unavailable(
+                    "Qelos refused a refresh made without the shared store; another instance may have used the token".into(),
+                )),
+            },
+            other => other,
         }
     }
 
@@ -218,27 +273,46 @@ impl RefreshCoordinator {
         // `lock_ttl`, after which one of the waiters takes over.
         let give_up = Instant::now() + self.lock_ttl + self.lock_ttl / 2;
         let mut pause = POLL_MIN;
+        let mut errors = 0;
         loop {
-            if let Some(result) = shared.published().await? {
-                tracing::debug!("using the pair another instance published");
-                return Ok(result);
+            match shared.published().await {
+                Ok(Some(result)) => {
+                    tracing::debug!("using the pair another instance published");
+                    return Ok(result);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    transient(&mut errors, err)?;
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
             }
-            if shared.try_lock(&owner, self.lock_ttl).await? {
-                // The winner may have published and unlocked between our two looks.
-                if let Some(result) = shared.published().await? {
+            match shared.try_lock(&owner, self.lock_ttl).await {
+                Ok(true) => {
+                    // The winner may have published and unlocked between our two looks.
+                    if let Ok(Some(result)) = shared.published().await {
+                        shared.unlock(&owner).await;
+                        return Ok(result);
+                    }
+                    let mut result = exchange(sdk, current).await;
+                    if result == Err(RefreshError::Rejected) {
+                        // A lock that expired under a slow winner, or an instance that could
+                        // not reach the store and refreshed in-process: its pair may be there
+                        // now, or in a moment.
+                        if let Some(pair) = shared.pair_within(REFUSAL_WAIT).await {
+                            result = Ok(pair);
+                        }
+                    }
+                    shared.publish(&result, self.grace).await;
                     shared.unlock(&owner).await;
                     return Ok(result);
                 }
-                let mut result = exchange(sdk, current).await;
-                if result == Err(RefreshError::Rejected) {
-                    // A lock that expired under a slow winner: its pair may be there now.
-                    if let Ok(Some(Ok(pair))) = shared.published().await {
-                        result = Ok(pair);
-                    }
+                Ok(false) => {}
+                Err(err) => {
+                    transient(&mut errors, err)?;
+                    tokio::time::sleep(pause).await;
+                    continue;
                 }
-                shared.publish(&result, self.grace).await;
-                shared.unlock(&owner).await;
-                return Ok(result);
             }
             if Instant::now() >= give_up {
                 tracing::warn!("another instance holds the refresh lock too long; refreshing here");
@@ -247,6 +321,20 @@ impl RefreshCoordinator {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(POLL_MAX);
         }
+    }
+}
+
+/// Store errors one flight lets pass (a slow answer under load) before it goes in-process.
+const TRANSIENT_STORE_ERRORS: u32 = 1;
+
+/// Counts a store error of a flight; the error itself once there were too many.
+fn transient(errors: &mut u32, err: StoreError) -> Result<(), StoreError> {
+    *errors += 1;
+    if *errors > TRANSIENT_STORE_ERRORS {
+        Err(err)
+    } else {
+        tracing::debug!(error = %err, "shared store error; asking again");
+        Ok(())
     }
 }
 
@@ -303,6 +391,20 @@ impl Shared<'_> {
         }))
     }
 
+    /// A published pair (not a refusal) that appears within `wait`.
+    async fn pair_within(&self, wait: Duration) -> Option<TokenPair> {
+        let until = Instant::now() + wait;
+        loop {
+            if let Ok(Some(Ok(pair))) = self.published().await {
+                return Some(pair);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(POLL_MAX / 2).await;
+        }
+    }
+
     async fn try_lock(&self, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         bounded(self.store.try_lock(&self.lock_key, owner, ttl)).await
     }
@@ -315,6 +417,16 @@ impl Shared<'_> {
 
     /// Publishes a pair or a refusal for the grace window; an outage is not remembered.
     async fn publish(&self, result: &Result<TokenPair, RefreshError>, grace: Duration) {
+        if let Err(err) = self.try_publish(result, grace).await {
+            tracing::warn!(error = %err, "could not publish the refreshed pair to the shared store");
+        }
+    }
+
+    async fn try_publish(
+        &self,
+        result: &Result<TokenPair, RefreshError>,
+        grace: Duration,
+    ) -> Result<(), StoreError> {
         let record = match result {
             Ok(pair) => PublishedPair {
                 access: pair.access.as_ref().map(|s| s.expose().to_owned()),
@@ -326,18 +438,16 @@ impl Shared<'_> {
                 refresh: None,
                 rejected: true,
             },
-            Err(_) => return,
+            Err(_) => return Ok(()),
         };
         let sealed = serde_json::to_vec(&record)
             .ok()
             .and_then(|plain| self.sealer.seal(&self.pair_key, &plain));
         let Some(sealed) = sealed else {
             tracing::warn!("could not seal the refreshed pair; other instances will refresh");
-            return;
+            return Ok(());
         };
-        if let Err(err) = bounded(self.store.set(&self.pair_key, sealed, grace)).await {
-            tracing::warn!(error = %err, "could not publish the refreshed pair to the shared store");
-        }
+        bounded(self.store.set(&self.pair_key, sealed, grace)).await
     }
 }
 

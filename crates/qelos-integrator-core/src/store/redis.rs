@@ -1,6 +1,6 @@
 //! [`RedisStore`]: the [`SharedStore`] for several instances behind a load balancer.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -12,9 +12,15 @@ use super::{SharedStore, StoreError};
 
 /// Default bound on connecting to Redis and on each command's answer.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-/// After a failed command, Redis is skipped for this long (commands fail at once and the
-/// integrator works in-process), so an outage does not add a timeout to every request.
+/// After [`FAILURES_TO_COOL_DOWN`] failed commands in a row, Redis is skipped for this long
+/// (commands fail at once and the integrator works in-process), so an outage does not add a
+/// timeout to every request.
 const COOL_DOWN: Duration = Duration::from_secs(1);
+/// Failed commands in a row (no success between them) that make Redis count as down. One slow
+/// answer under load is not an outage: skipping Redis for a second after it would send every
+/// refresh of that second around the shared lock, and instances would refresh the same tokens
+/// twice (found by the fault suite's refresh storm).
+const FAILURES_TO_COOL_DOWN: u32 = 3;
 
 /// Releases a lock only if it is still ours (compare-and-delete).
 const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -24,7 +30,7 @@ const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then retur
 ///
 /// Locks are `SET key owner NX PX ttl` with a compare-and-delete release; values are
 /// `SET key value PX ttl`. Every command is bounded by a short timeout
-/// ([`DEFAULT_REDIS_TIMEOUT`]); after a failure Redis is left alone for a second. The
+/// ([`DEFAULT_REDIS_TIMEOUT`]); after three failures in a row Redis is left alone for a second. The
 /// integrator falls back to in-process behaviour whenever a command fails.
 ///
 /// `Debug` shows neither the URL (it may hold a password) nor any key.
@@ -53,6 +59,8 @@ pub struct RedisStore {
     connection: OnceCell<ConnectionManager>,
     /// Milliseconds since `epoch` until which Redis is skipped (0: not skipped).
     down_until: AtomicU64,
+    /// Failed commands since the last success.
+    failures: AtomicU32,
     epoch: Instant,
 }
 
@@ -82,6 +90,7 @@ impl RedisStore {
             timeout: DEFAULT_REDIS_TIMEOUT,
             connection: OnceCell::new(),
             down_until: AtomicU64::new(0),
+            failures: AtomicU32::new(0),
             epoch: Instant::now(),
         })
     }
@@ -134,10 +143,17 @@ impl RedisStore {
             .instrument(span)
             .await;
         let result = match answer {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(value)) => {
+                self.failures.store(0, Ordering::Relaxed);
+                return Ok(value);
+            }
             Ok(Err(err)) => StoreError::Unavailable(err.to_string()),
             Err(_elapsed) => StoreError::Timeout,
         };
+        if self.failures.fetch_add(1, Ordering::Relaxed) + 1 < FAILURES_TO_COOL_DOWN {
+            return Err(result);
+        }
+        self.failures.store(0, Ordering::Relaxed);
         let was = self.down_until.swap(
             self.now_ms() + u64::try_from(COOL_DOWN.as_millis()).unwrap_or(1000),
             Ordering::Relaxed,
@@ -240,10 +256,16 @@ mod tests {
             .unwrap()
             .port();
         let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
-        assert!(store.get("k").await.is_err());
+        for _ in 0..FAILURES_TO_COOL_DOWN {
+            assert!(store.get("k").await.is_err());
+        }
         assert!(
             matches!(store.get("k").await, Err(StoreError::Unavailable(_))),
             "skipped during the cool-down"
+        );
+        assert!(
+            store.failures.load(Ordering::Relaxed) == 0,
+            "the count starts again after a cool-down"
         );
     }
 }
