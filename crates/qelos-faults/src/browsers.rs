@@ -24,7 +24,8 @@ pub(crate) struct Jar {
 pub(crate) struct Browser {
     pub(crate) id: usize,
     jar: Mutex<Jar>,
-    /// Access tokens this browser sent after their `exp` (each needs one refresh).
+    /// Access tokens this browser sent after their `exp`, or that the app replaced once
+    /// expired (each needs one refresh).
     expired_sent: Mutex<HashSet<String>>,
     /// Every token the browser has held (to look for them in the apps' logs).
     seen: Mutex<HashSet<String>>,
@@ -152,6 +153,16 @@ impl Browser {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(value.clone());
+                // A replaced access token that has expired by now was an expiry too, even if
+                // the browser sent it a moment before its `exp` and the app saw it after.
+                if let Some(old) = slot.as_ref().filter(|_| name.trim() == ACCESS) {
+                    if *old != value && exp_of(old).is_some_and(|exp| exp <= now_s()) {
+                        self.expired_sent
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(old.clone());
+                    }
+                }
                 *slot = Some(value);
             }
         }

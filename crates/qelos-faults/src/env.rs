@@ -29,6 +29,8 @@ pub(crate) struct Settings {
     pub(crate) lock_ttl: Duration,
     pub(crate) loopback: bool,
     pub(crate) dir: PathBuf,
+    /// The runtime the fault proxies run on.
+    pub(crate) proxies: tokio::runtime::Handle,
 }
 
 pub(crate) struct Env {
@@ -67,8 +69,20 @@ impl Env {
         } else {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         };
-        let qelos_proxy = Proxy::start("qelos", SocketAddr::new(listen_ip, 0), qelos.addr).await?;
-        let redis_proxy = Proxy::start("redis", SocketAddr::new(listen_ip, 0), redis.addr).await?;
+        let qelos_proxy = Proxy::start(
+            &settings.proxies,
+            "qelos",
+            SocketAddr::new(listen_ip, 0),
+            qelos.addr,
+        )
+        .await?;
+        let redis_proxy = Proxy::start(
+            &settings.proxies,
+            "redis",
+            SocketAddr::new(listen_ip, 0),
+            redis.addr,
+        )
+        .await?;
         let mut apps = Vec::new();
         for i in 1..=INSTANCES {
             let h = host(&format!("app{i}"))?;

@@ -159,6 +159,11 @@ fn run_all(args: &[String]) -> Result<bool> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let proxies = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("fault-proxies")
+        .enable_all()
+        .build()?;
     let mut rows = Vec::new();
     for adapter in &o.adapters {
         let settings = Settings {
@@ -172,6 +177,7 @@ fn run_all(args: &[String]) -> Result<bool> {
             lock_ttl: Duration::from_millis(2000),
             loopback: o.loopback,
             dir: o.out.join(adapter),
+            proxies: proxies.handle().clone(),
         };
         let adapter_rows = rt.block_on(run_adapter(settings, &o, &me))?;
         rows.extend(adapter_rows);

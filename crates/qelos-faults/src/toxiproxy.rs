@@ -28,39 +28,45 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    /// Listens on `listen` (port 0: a free one) and forwards to `upstream`.
+    /// Listens on `listen` (port 0: a free one) and forwards to `upstream`. The proxy runs on
+    /// `runtime` (a runtime of its own, so its latency does not depend on how busy the load
+    /// generator is).
     pub(crate) async fn start(
+        runtime: &tokio::runtime::Handle,
         name: &str,
         listen: SocketAddr,
         upstream: SocketAddr,
     ) -> crate::Result<Self> {
-        let config = ProxyConfig {
-            name: name.to_owned(),
-            listen: listen.to_string(),
-            upstream: upstream.to_string(),
-            enabled: true,
-            rand_seed: None,
-        };
         // noxious binds by address string; to learn the port of a `:0` bind, bind first here.
         let probe = std::net::TcpListener::bind(listen)?;
         let bound = probe.local_addr()?;
         drop(probe);
         let config = ProxyConfig {
+            name: name.to_owned(),
             listen: bound.to_string(),
-            ..config
+            upstream: upstream.to_string(),
+            enabled: true,
+            rand_seed: None,
         };
-        let (listener, info) =
-            ProxyRunner::initialize_proxy::<noxious::socket::TcpListener>(config, Toxics::empty())
-                .await?;
         let (events, receiver) = bmrng::channel::<ToxicEvent, ToxicEventResult>(16);
         let (stop, stopper) = Stop::new();
-        let (_close, closer) = Close::new();
-        tokio::spawn(async move {
-            let _ = ProxyRunner::run_proxy::<noxious::socket::TcpListener>(
-                listener, info, receiver, stop, closer,
-            )
-            .await;
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
+        runtime.spawn(async move {
+            type Listener = noxious::socket::TcpListener;
+            match ProxyRunner::initialize_proxy::<Listener>(config, Toxics::empty()).await {
+                Ok((listener, info)) => {
+                    let _ = ready_tx.send(Ok(()));
+                    let (_close, closer) = Close::new();
+                    let _ =
+                        ProxyRunner::run_proxy::<Listener>(listener, info, receiver, stop, closer)
+                            .await;
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            }
         });
+        ready.await.map_err(|_| "the proxy runtime stopped")??;
         Ok(Self {
             name: name.to_owned(),
             listen: bound,
