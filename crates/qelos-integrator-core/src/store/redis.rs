@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
+use std::sync::{Mutex, PoisonError};
 use tracing::Instrument as _;
 
 use super::{SharedStore, StoreError};
@@ -56,7 +56,9 @@ pub struct RedisStore {
     client: redis::Client,
     prefix: String,
     timeout: Duration,
-    connection: OnceCell<ConnectionManager>,
+    /// The connection; `None` until first use, and again after an answer that was not Redis
+    /// protocol (the next command opens a new one).
+    connection: Mutex<Option<ConnectionManager>>,
     /// Milliseconds since `epoch` until which Redis is skipped (0: not skipped).
     down_until: AtomicU64,
     /// Failed commands since the last success.
@@ -88,7 +90,7 @@ impl RedisStore {
             client,
             prefix: "qelos:".into(),
             timeout: DEFAULT_REDIS_TIMEOUT,
-            connection: OnceCell::new(),
+            connection: Mutex::new(None),
             down_until: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             epoch: Instant::now(),
@@ -118,18 +120,34 @@ impl RedisStore {
         if until != 0 && self.now_ms() < until {
             return Err(StoreError::Unavailable("Redis failed recently".into()));
         }
-        self.connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout))
-                    .set_number_of_retries(1)
-                    .set_max_delay(self.timeout);
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))
-            })
-            .await
-            .cloned()
+        let mut slot = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(self.timeout);
+        let conn = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops the connection after an answer that was not Redis protocol or not of the expected
+    /// type: whatever sent it (another program on Redis's port, a desynchronised stream) must
+    /// not answer the next command too. Found by the fault suite: after a few seconds of
+    /// garbage the connection kept failing (and could pair answers with the wrong commands)
+    /// long after the real Redis was back.
+    fn forget_connection(&self) {
+        *self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     async fn run<T: redis::FromRedisValue>(
@@ -147,7 +165,15 @@ impl RedisStore {
                 self.failures.store(0, Ordering::Relaxed);
                 return Ok(value);
             }
-            Ok(Err(err)) => StoreError::Unavailable(err.to_string()),
+            Ok(Err(err)) => {
+                if !matches!(
+                    err.kind(),
+                    redis::ErrorKind::Server(_) | redis::ErrorKind::Io
+                ) {
+                    self.forget_connection();
+                }
+                StoreError::Unavailable(err.to_string())
+            }
             Err(_elapsed) => StoreError::Timeout,
         };
         if self.failures.fetch_add(1, Ordering::Relaxed) + 1 < FAILURES_TO_COOL_DOWN {
@@ -266,6 +292,35 @@ mod tests {
         assert!(
             store.failures.load(Ordering::Relaxed) == 0,
             "the count starts again after a cool-down"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_redis_drops_the_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Another program on Redis's port: every read is answered with bytes that are no RESP.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 || socket.write_all(b"%\xff\xfegarbage\r\n").await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+        assert!(
+            store.get("k").await.is_err(),
+            "garbage is an error, not a value"
+        );
+        assert!(
+            store.connection.lock().unwrap().is_none(),
+            "the connection that carried garbage is not used again"
         );
     }
 }
