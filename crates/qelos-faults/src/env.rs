@@ -214,6 +214,24 @@ impl Env {
         Ok(())
     }
 
+    /// A fresh Qelos for the next scenario: the mock restarted (its state is in memory, and
+    /// every browser of every scenario signs in as the same seeded user, whose token list
+    /// would otherwise grow through the run and slow the mock down), then one signed-in
+    /// request per instance so their pooled connections are new.
+    pub(crate) async fn fresh_qelos(&mut self) -> crate::Result {
+        tokio::task::block_in_place(|| self.qelos.restart())?;
+        let warm = self
+            .browsers(self.apps.len(), |_| Some(Duration::from_secs(3600)))
+            .await?;
+        for b in &warm {
+            for i in 0..self.apps.len() {
+                let url = format!("{}/me", self.app_url(i));
+                let _ = b.send(&self.http, reqwest::Method::GET, &url, &[]).await;
+            }
+        }
+        Ok(())
+    }
+
     /// Every instance still running (none died of a panic or crash).
     pub(crate) fn all_alive(&mut self) -> bool {
         self.apps.iter_mut().all(Proc::alive)

@@ -214,6 +214,9 @@ async fn run_adapter(
     let mut rows = Vec::new();
     for id in &o.scenarios {
         println!("[{adapter}] scenario {id} ...");
+        if let Err(e) = env.fresh_qelos().await {
+            println!("[{adapter}] could not restart qelos-mock: {e}");
+        }
         let row = match id.as_str() {
             "1" => scenarios::storm(&mut env, scale).await,
             "2a" => scenarios::redis_outage(&mut env, scale, RedisAway::Killed).await,
