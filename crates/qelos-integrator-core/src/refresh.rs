@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use qelos_sdk::{QelosSdk, Secret, TokenPair};
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::seal::{Sealer, random_id};
@@ -50,9 +50,16 @@ pub enum RefreshError {
     Unavailable(String),
 }
 
+/// One refresh of one token: its result, once there is one.
 struct Flight {
-    result: OnceCell<Result<TokenPair, RefreshError>>,
+    result: watch::Receiver<Option<Result<TokenPair, RefreshError>>>,
     started: Instant,
+}
+
+impl Flight {
+    fn finished(&self) -> bool {
+        self.result.borrow().is_some()
+    }
 }
 
 /// Coalesces concurrent refreshes of the same token across the whole process.
@@ -81,8 +88,41 @@ pub struct RefreshCoordinator {
     grace: Duration,
     store: Arc<dyn SharedStore>,
     lock_ttl: Duration,
-    /// When the store's failure was last logged at `warn` (once per outage, not per refresh).
-    store_warned: Mutex<Option<Instant>>,
+    /// When the store's failure, and an unreadable record, were last logged at `warn`.
+    warnings: Arc<Warnings>,
+}
+
+/// The rate limits of the coordinator's warnings (once per outage, not once per refresh).
+#[derive(Default)]
+struct Warnings {
+    store: Throttle,
+    record: Throttle,
+}
+
+/// What a flight needs, owned, so it can run as a task of its own.
+#[derive(Clone)]
+struct Runner {
+    store: Arc<dyn SharedStore>,
+    grace: Duration,
+    lock_ttl: Duration,
+    warnings: Arc<Warnings>,
+}
+
+/// Lets one warning through per [`STORE_WARNING_EVERY`]; the others go to `debug`.
+#[derive(Default)]
+struct Throttle(Mutex<Option<Instant>>);
+
+impl Throttle {
+    /// Whether this occurrence is the one to log at `warn`.
+    fn due(&self) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_none_or(|t| t.elapsed() >= STORE_WARNING_EVERY) {
+            *last = Some(Instant::now());
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl std::fmt::Debug for RefreshCoordinator {
@@ -105,7 +145,7 @@ impl RefreshCoordinator {
             grace,
             store: Arc::new(MemoryStore::new()),
             lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
-            store_warned: Mutex::new(None),
+            warnings: Arc::default(),
         }
     }
 
@@ -161,25 +201,54 @@ impl RefreshCoordinator {
         current: &TokenPair,
     ) -> Result<TokenPair, RefreshError> {
         let key = Self::key_for(current).ok_or(RefreshError::NoRefreshToken)?;
-        let flight = {
+        let (flight, start) = {
             let mut flights = self.lock();
             let grace = self.grace;
-            flights.retain(|_, f| f.started.elapsed() < grace || !f.result.initialized());
-            Arc::clone(flights.entry(key).or_insert_with(|| {
-                Arc::new(Flight {
-                    result: OnceCell::new(),
-                    started: Instant::now(),
-                })
-            }))
+            flights.retain(|_, f| f.started.elapsed() < grace || !f.finished());
+            match flights.get(&key) {
+                Some(f) => (Arc::clone(f), None),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    let f = Arc::new(Flight {
+                        result: rx,
+                        started: Instant::now(),
+                    });
+                    flights.insert(key, Arc::clone(&f));
+                    (f, Some(tx))
+                }
+            }
         };
-        let result = flight
-            .result
-            .get_or_init(|| {
-                self.coordinated(sdk, current, key)
-                    .instrument(tracing::debug_span!("qelos.refresh", key = ?key))
-            })
-            .await
-            .clone();
+        if let Some(tx) = start {
+            // The flight runs as a task of its own: when the request that started it reaches
+            // its deadline, an answer Qelos sends later (a token it has already rotated) is
+            // still kept for the grace window and published, instead of being lost with the
+            // request (found by the fault suite: Qelos slow and restarting).
+            let runner = Runner {
+                store: Arc::clone(&self.store),
+                grace: self.grace,
+                lock_ttl: self.lock_ttl,
+                warnings: Arc::clone(&self.warnings),
+            };
+            let (sdk, current) = (sdk.clone(), current.clone());
+            let work = async move {
+                let result = runner.coordinated(&sdk, &current, key).await;
+                let _ = tx.send(Some(result));
+            }
+            .instrument(tracing::debug_span!("qelos.refresh", key = ?key));
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    handle.spawn(work);
+                }
+                Err(_) => work.await,
+            }
+        }
+        let mut rx = flight.result.clone();
+        let result = match rx.wait_for(Option::is_some).await {
+            Ok(done) => done.clone().unwrap_or(Err(RefreshError::NoRefreshToken)),
+            Err(_) => Err(RefreshError::Unavailable(
+                "the refresh was cancelled".into(),
+            )),
+        };
         if matches!(result, Err(RefreshError::Unavailable(_))) {
             let mut flights = self.lock();
             if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
@@ -188,7 +257,9 @@ impl RefreshCoordinator {
         }
         result
     }
+}
 
+impl Runner {
     /// One flight: agree with the other instances through the store, or refresh in-process
     /// when the store fails.
     async fn coordinated(
@@ -197,11 +268,12 @@ impl RefreshCoordinator {
         current: &TokenPair,
         key: TokenKey,
     ) -> Result<TokenPair, RefreshError> {
-        let Some((kind, token)) = Self::credential(current) else {
+        let Some((kind, token)) = RefreshCoordinator::credential(current) else {
             return Err(RefreshError::NoRefreshToken);
         };
         let shared = Shared {
             store: self.store.as_ref(),
+            record_warned: &self.warnings.record,
             sealer: Sealer::new(&format!("{kind}-pair"), token.expose()),
             pair_key: format!("refresh:pair:{}", key.to_hex()),
             lock_key: format!("refresh:lock:{}", key.to_hex()),
@@ -219,12 +291,7 @@ impl RefreshCoordinator {
     /// [`STORE_WARNING_EVERY`], at `debug` otherwise (an outage is one event, not one per
     /// refresh).
     fn warn_store(&self, err: &StoreError) {
-        let mut last = self
-            .store_warned
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if last.is_none_or(|t| t.elapsed() >= STORE_WARNING_EVERY) {
-            *last = Some(Instant::now());
+        if self.warnings.store.due() {
             tracing::warn!(error = %err, "shared store unavailable; refreshing in-process");
         } else {
             tracing::debug!(error = %err, "shared store unavailable; refreshing in-process");
@@ -274,6 +341,9 @@ impl RefreshCoordinator {
         let give_up = Instant::now() + self.lock_ttl + self.lock_ttl / 2;
         let mut pause = POLL_MIN;
         let mut errors = 0;
+        // Whether another holder of the lock was seen: then a refusal from Qelos most likely
+        // means that holder used the token, and its own answer hands the browser the new pair.
+        let mut contended = false;
         loop {
             match shared.published().await {
                 Ok(Some(result)) => {
@@ -301,13 +371,15 @@ impl RefreshCoordinator {
                         // now, or in a moment.
                         if let Some(pair) = shared.pair_within(REFUSAL_WAIT).await {
                             result = Ok(pair);
+                        } else if contended {
+                            result = Err(taken_over_refusal());
                         }
                     }
                     shared.publish(&result, self.grace).await;
                     shared.unlock(&owner).await;
                     return Ok(result);
                 }
-                Ok(false) => {}
+                Ok(false) => contended = true,
                 Err(err) => {
                     transient(&mut errors, err)?;
                     tokio::time::sleep(pause).await;
@@ -316,12 +388,26 @@ impl RefreshCoordinator {
             }
             if Instant::now() >= give_up {
                 tracing::warn!("another instance holds the refresh lock too long; refreshing here");
-                return Ok(exchange(sdk, current).await);
+                let result = exchange(sdk, current).await;
+                return Ok(match result {
+                    Err(RefreshError::Rejected) => Err(taken_over_refusal()),
+                    other => other,
+                });
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(POLL_MAX);
         }
     }
+}
+
+/// A refusal after another holder of the lock vanished or overran it: that holder probably
+/// used the token (and its answer carries the new pair to the browser, or it died with it).
+/// Not the end of the session on this evidence alone: the request is anonymous (`503` where a
+/// user is required) and no cookie is expired; the browser's next request settles it.
+fn taken_over_refusal() -> RefreshError {
+    RefreshError::Unavailable(
+        "Qelos refused a token another instance was refreshing; its answer has the new pair".into(),
+    )
 }
 
 /// Store errors one flight lets pass (a slow answer under load) before it goes in-process.
@@ -341,6 +427,7 @@ fn transient(errors: &mut u32, err: StoreError) -> Result<(), StoreError> {
 /// What one flight needs from the store.
 struct Shared<'a> {
     store: &'a dyn SharedStore,
+    record_warned: &'a Throttle,
     sealer: Sealer,
     pair_key: String,
     lock_key: String,
@@ -378,7 +465,11 @@ impl Shared<'_> {
         let Some(record) = record else {
             // Only a holder of the same token can seal under this key; treat a bad record
             // as absent rather than trusting it.
-            tracing::warn!("unreadable refresh record in the shared store; ignoring it");
+            if self.record_warned.due() {
+                tracing::warn!("unreadable refresh record in the shared store; ignoring it");
+            } else {
+                tracing::debug!("unreadable refresh record in the shared store; ignoring it");
+            }
             return Ok(None);
         };
         Ok(Some(if record.rejected {
