@@ -232,6 +232,20 @@ impl Env {
         Ok(())
     }
 
+    /// Where each instance's log ends now (to read what a scenario added).
+    pub(crate) fn log_marks(&self) -> Vec<usize> {
+        self.apps.iter().map(|a| a.log_text().len()).collect()
+    }
+
+    /// What each instance logged since `marks`.
+    pub(crate) fn logs_since(&self, marks: &[usize]) -> Vec<String> {
+        self.apps
+            .iter()
+            .zip(marks)
+            .map(|(a, m)| a.log_text().get(*m..).unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Every instance still running (none died of a panic or crash).
     pub(crate) fn all_alive(&mut self) -> bool {
         self.apps.iter_mut().all(Proc::alive)
