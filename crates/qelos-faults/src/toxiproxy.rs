@@ -108,13 +108,13 @@ impl Proxy {
         Ok(())
     }
 
-    /// Removes every toxic.
+    /// Removes every toxic, one by one by name: noxious 1.0.4's "remove all" empties only the
+    /// upstream list (the downstream toxics stay), so it is not used.
     pub(crate) async fn clear(&mut self) -> crate::Result {
-        if self.installed.is_empty() {
-            return Ok(());
+        for name in std::mem::take(&mut self.installed) {
+            self.send(ToxicEventKind::RemoveToxic(name)).await?;
         }
-        self.installed.clear();
-        self.send(ToxicEventKind::RemoveAllToxics).await
+        Ok(())
     }
 }
 
