@@ -413,8 +413,15 @@ fn taken_over_refusal() -> RefreshError {
 /// Store errors one flight lets pass (a slow answer under load) before it goes in-process.
 const TRANSIENT_STORE_ERRORS: u32 = 1;
 
-/// Counts a store error of a flight; the error itself once there were too many.
+/// Counts a store error of a flight; the error itself once there were too many. A timeout is
+/// not counted: under load a slow answer is not an outage (the store itself reports one, fast,
+/// once it has had no success for a while), and the wait stays bounded by the lock TTL and
+/// the request's deadline.
 fn transient(errors: &mut u32, err: StoreError) -> Result<(), StoreError> {
+    if err == StoreError::Timeout {
+        tracing::debug!(error = %err, "shared store slow; asking again");
+        return Ok(());
+    }
     *errors += 1;
     if *errors > TRANSIENT_STORE_ERRORS {
         Err(err)

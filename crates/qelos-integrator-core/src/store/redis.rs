@@ -12,7 +12,8 @@ use super::{SharedStore, StoreError};
 
 /// Default bound on connecting to Redis and on each command's answer.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-/// After [`FAILURES_TO_COOL_DOWN`] failed commands in a row, Redis is skipped for this long
+/// After [`FAILURES_TO_COOL_DOWN`] failed commands in a row with no success for
+/// [`SILENCE_TO_COOL_DOWN`], Redis is skipped for this long
 /// (commands fail at once and the integrator works in-process), so an outage does not add a
 /// timeout to every request.
 const COOL_DOWN: Duration = Duration::from_secs(1);
@@ -21,6 +22,9 @@ const COOL_DOWN: Duration = Duration::from_secs(1);
 /// refresh of that second around the shared lock, and instances would refresh the same tokens
 /// twice (found by the fault suite's refresh storm).
 const FAILURES_TO_COOL_DOWN: u32 = 3;
+/// ... and no command succeeded for this long. Under a load spike many commands time out
+/// together while others still succeed; that is not an outage either.
+const SILENCE_TO_COOL_DOWN: Duration = Duration::from_millis(1000);
 
 /// Releases a lock only if it is still ours (compare-and-delete).
 const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -30,7 +34,7 @@ const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then retur
 ///
 /// Locks are `SET key owner NX PX ttl` with a compare-and-delete release; values are
 /// `SET key value PX ttl`. Every command is bounded by a short timeout
-/// ([`DEFAULT_REDIS_TIMEOUT`]); after three failures in a row Redis is left alone for a second. The
+/// ([`DEFAULT_REDIS_TIMEOUT`]); after three failures in a row and a second without a success, Redis is left alone for a second. The
 /// integrator falls back to in-process behaviour whenever a command fails.
 ///
 /// `Debug` shows neither the URL (it may hold a password) nor any key.
@@ -63,6 +67,8 @@ pub struct RedisStore {
     down_until: AtomicU64,
     /// Failed commands since the last success.
     failures: AtomicU32,
+    /// Milliseconds since `epoch` of the last command that succeeded (0: none yet).
+    last_success: AtomicU64,
     epoch: Instant,
 }
 
@@ -93,6 +99,7 @@ impl RedisStore {
             connection: Mutex::new(None),
             down_until: AtomicU64::new(0),
             failures: AtomicU32::new(0),
+            last_success: AtomicU64::new(0),
             epoch: Instant::now(),
         })
     }
@@ -163,8 +170,10 @@ impl RedisStore {
         let result = match answer {
             Ok(Ok(value)) => {
                 self.failures.store(0, Ordering::Relaxed);
+                self.last_success.store(self.now_ms(), Ordering::Relaxed);
                 return Ok(value);
             }
+            Ok(Err(err)) if err.is_timeout() => StoreError::Timeout,
             Ok(Err(err)) => {
                 if !matches!(
                     err.kind(),
@@ -176,7 +185,12 @@ impl RedisStore {
             }
             Err(_elapsed) => StoreError::Timeout,
         };
-        if self.failures.fetch_add(1, Ordering::Relaxed) + 1 < FAILURES_TO_COOL_DOWN {
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let last_success = self.last_success.load(Ordering::Relaxed);
+        let silent = last_success == 0
+            || self.now_ms().saturating_sub(last_success)
+                >= u64::try_from(SILENCE_TO_COOL_DOWN.as_millis()).unwrap_or(1000);
+        if failures < FAILURES_TO_COOL_DOWN || !silent {
             return Err(result);
         }
         self.failures.store(0, Ordering::Relaxed);
