@@ -57,18 +57,30 @@ pub(crate) async fn burst(
     take(&tally)
 }
 
-/// Browsers keep firing (`per_browser` concurrent requests to `paths` in turn, then `pause`)
-/// until `until`. Returns the running task; its tally is in `tally`.
+/// How hard browsers keep going: `per_browser` concurrent requests, then `pause`, until
+/// `until`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pace {
+    pub(crate) per_browser: usize,
+    pub(crate) until: Instant,
+    pub(crate) pause: Duration,
+}
+
+/// Browsers keep firing (`paths` in turn) at `pace`. Returns the running task; its tally is
+/// in `tally`.
 pub(crate) fn steady(
     http: &reqwest::Client,
     urls: &[String],
     browsers: &[Arc<Browser>],
-    per_browser: usize,
-    until: Instant,
-    pause: Duration,
+    pace: Pace,
     paths: &'static [&'static str],
     tally: &SharedTally,
 ) -> tokio::task::JoinHandle<()> {
+    let Pace {
+        per_browser,
+        until,
+        pause,
+    } = pace;
     let tasks: Vec<_> = browsers
         .iter()
         .map(|b| {

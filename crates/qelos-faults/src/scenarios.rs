@@ -87,7 +87,7 @@ pub(crate) async fn storm(env: &mut Env, scale: Scale) -> crate::Result<Row> {
     let mut row = new_row(env, "1 refresh storm");
     let browsers = env.browsers(300, |_| None).await?;
     env.reset_calls().await?;
-    let per = scale.pick(4, 3);
+    let per = scale.pick(4, 2);
     row.tally = load::burst(
         &env.http,
         &urls(env),
@@ -201,9 +201,11 @@ pub(crate) async fn redis_outage(
         &env.http,
         &urls(env),
         &browsers,
-        3,
-        until,
-        Duration::from_millis(100),
+        load::Pace {
+            per_browser: 3,
+            until,
+            pause: Duration::from_millis(100),
+        },
         &["/me"],
         &tally,
     );
@@ -273,9 +275,11 @@ pub(crate) async fn qelos_degraded(env: &mut Env, scale: Scale) -> crate::Result
         &env.http,
         &urls(env),
         &browsers,
-        2,
-        until,
-        Duration::from_millis(150),
+        load::Pace {
+            per_browser: 2,
+            until,
+            pause: Duration::from_millis(150),
+        },
         &["/me", "/secret"],
         &tally,
     );
@@ -502,9 +506,11 @@ pub(crate) async fn redis_misbehaving(
         &env.http,
         &urls(env),
         &browsers,
-        3,
-        until,
-        Duration::from_millis(100),
+        load::Pace {
+            per_browser: 3,
+            until,
+            pause: Duration::from_millis(100),
+        },
         &["/me"],
         &tally,
     );
@@ -674,9 +680,11 @@ pub(crate) async fn proxy_faults(env: &mut Env, scale: Scale) -> crate::Result<R
         &env.http,
         &urls(env),
         &browsers,
-        2,
-        until,
-        Duration::from_millis(100),
+        load::Pace {
+            per_browser: 2,
+            until,
+            pause: Duration::from_millis(100),
+        },
         &["/me"],
         &tally,
     );
@@ -807,9 +815,11 @@ pub(crate) async fn bad_input(env: &mut Env, scale: Scale) -> crate::Result<Row>
         &env.http,
         &urls(env),
         &browsers,
-        3,
-        until,
-        Duration::from_millis(100),
+        load::Pace {
+            per_browser: 3,
+            until,
+            pause: Duration::from_millis(100),
+        },
         &["/me"],
         &tally,
     );
