@@ -159,8 +159,9 @@ async fn redis_back(env: &mut Env, how: RedisAway) -> crate::Result {
 /// fresh storm of browsers with expired tokens, spread across the instances, must cause
 /// exactly one refresh each.
 async fn shared_again(env: &mut Env, row: &mut Row, n: usize) -> crate::Result<Vec<Arc<Browser>>> {
-    // The store is left alone for 1 s after a failure; give the connection that long.
-    pause(1500).await;
+    // An instance leaves Redis alone for 1 s once it has had no success for 1 s; give the
+    // last cool-down time to end.
+    pause(2500).await;
     env.reset_calls().await?;
     let fresh = env.browsers(n, |_| None).await?;
     let t = load::burst(&env.http, &urls(env), &fresh, 3, 2, "/me").await;
