@@ -114,13 +114,13 @@ impl Browser {
     /// The `Cookie` header the browser sends now (noting an expired access token).
     pub(crate) fn cookie_header(&self) -> Option<String> {
         let jar = self.jar();
-        if let Some(a) = &jar.access {
-            if exp_of(a).is_some_and(|exp| exp <= now_s()) {
-                self.expired_sent
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(a.clone());
-            }
+        if let Some(a) = &jar.access
+            && exp_of(a).is_some_and(|exp| exp <= now_s())
+        {
+            self.expired_sent
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(a.clone());
         }
         let parts: Vec<String> = [(ACCESS, &jar.access), (REFRESH, &jar.refresh)]
             .into_iter()
@@ -155,13 +155,14 @@ impl Browser {
                     .insert(value.clone());
                 // A replaced access token that has expired by now was an expiry too, even if
                 // the browser sent it a moment before its `exp` and the app saw it after.
-                if let Some(old) = slot.as_ref().filter(|_| name.trim() == ACCESS) {
-                    if *old != value && exp_of(old).is_some_and(|exp| exp <= now_s()) {
-                        self.expired_sent
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .insert(old.clone());
-                    }
+                if let Some(old) = slot.as_ref().filter(|_| name.trim() == ACCESS)
+                    && *old != value
+                    && exp_of(old).is_some_and(|exp| exp <= now_s())
+                {
+                    self.expired_sent
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(old.clone());
                 }
                 *slot = Some(value);
             }

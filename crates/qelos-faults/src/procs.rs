@@ -58,15 +58,15 @@ impl Proc {
             if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    return Err(format!(
-                        "{} exited at start ({status}); see {}",
-                        self.name,
-                        self.log.display()
-                    )
-                    .into());
-                }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                return Err(format!(
+                    "{} exited at start ({status}); see {}",
+                    self.name,
+                    self.log.display()
+                )
+                .into());
             }
             if Instant::now() > deadline {
                 return Err(format!("{} does not listen on {}", self.name, self.addr).into());

@@ -17,6 +17,7 @@ use qelos_sdk::{QelosSdk, Secret, TokenPair};
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
+use crate::observe::{self, Throttle, outage_warn};
 use crate::seal::{Sealer, random_id};
 use crate::store::{MemoryStore, SharedStore, StoreError};
 use crate::token_key::TokenKey;
@@ -32,8 +33,6 @@ const POLL_MAX: Duration = Duration::from_millis(50);
 /// How long a refusal from Qelos waits for a pair another instance may still publish (it may
 /// have used the token while this instance could not see the store) before it counts.
 const REFUSAL_WAIT: Duration = Duration::from_millis(500);
-/// At most one warning per this long that the store failed and refreshes went in-process.
-const STORE_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a refresh produced no tokens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -93,10 +92,21 @@ pub struct RefreshCoordinator {
 }
 
 /// The rate limits of the coordinator's warnings (once per outage, not once per refresh).
-#[derive(Default)]
 struct Warnings {
     store: Throttle,
     record: Throttle,
+    /// "refresh failed: Qelos unavailable".
+    outages: Throttle,
+}
+
+impl Default for Warnings {
+    fn default() -> Self {
+        Self {
+            store: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+            record: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+            outages: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+        }
+    }
 }
 
 /// What a flight needs, owned, so it can run as a task of its own.
@@ -106,23 +116,6 @@ struct Runner {
     grace: Duration,
     lock_ttl: Duration,
     warnings: Arc<Warnings>,
-}
-
-/// Lets one warning through per [`STORE_WARNING_EVERY`]; the others go to `debug`.
-#[derive(Default)]
-struct Throttle(Mutex<Option<Instant>>);
-
-impl Throttle {
-    /// Whether this occurrence is the one to log at `warn`.
-    fn due(&self) -> bool {
-        let mut last = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if last.is_none_or(|t| t.elapsed() >= STORE_WARNING_EVERY) {
-            *last = Some(Instant::now());
-            true
-        } else {
-            false
-        }
-    }
 }
 
 impl std::fmt::Debug for RefreshCoordinator {
@@ -288,14 +281,10 @@ impl Runner {
     }
 
     /// Logs that the store failed and refreshes go in-process: at `warn` once per
-    /// [`STORE_WARNING_EVERY`], at `debug` otherwise (an outage is one event, not one per
+    /// interval, at `debug` otherwise (an outage is one event, not one per
     /// refresh).
     fn warn_store(&self, err: &StoreError) {
-        if self.warnings.store.due() {
-            tracing::warn!(error = %err, "shared store unavailable; refreshing in-process");
-        } else {
-            tracing::debug!(error = %err, "shared store unavailable; refreshing in-process");
-        }
+        outage_warn!(self.warnings.store, error = %err, "shared store unavailable; refreshing in-process");
     }
 
     /// A refresh without the store's lock: another instance may refresh the same token at the
@@ -310,7 +299,7 @@ impl Runner {
         sdk: &QelosSdk,
         current: &TokenPair,
     ) -> Result<TokenPair, RefreshError> {
-        let result = exchange(sdk, current).await;
+        let result = exchange(sdk, current, &self.warnings.outages).await;
         match result {
             Ok(_) => {
                 // Best effort: the store just failed, so this often fails too (already logged).
@@ -348,6 +337,7 @@ impl Runner {
             match shared.published().await {
                 Ok(Some(result)) => {
                     tracing::debug!("using the pair another instance published");
+                    observe::metrics::refresh("shared");
                     return Ok(result);
                 }
                 Ok(None) => {}
@@ -364,7 +354,7 @@ impl Runner {
                         shared.unlock(&owner).await;
                         return Ok(result);
                     }
-                    let mut result = exchange(sdk, current).await;
+                    let mut result = exchange(sdk, current, &self.warnings.outages).await;
                     if result == Err(RefreshError::Rejected) {
                         // A lock that expired under a slow winner, or an instance that could
                         // not reach the store and refreshed in-process: its pair may be there
@@ -388,7 +378,7 @@ impl Runner {
             }
             if Instant::now() >= give_up {
                 tracing::warn!("another instance holds the refresh lock too long; refreshing here");
-                let result = exchange(sdk, current).await;
+                let result = exchange(sdk, current, &self.warnings.outages).await;
                 return Ok(match result {
                     Err(RefreshError::Rejected) => Err(taken_over_refusal()),
                     other => other,
@@ -472,11 +462,10 @@ impl Shared<'_> {
         let Some(record) = record else {
             // Only a holder of the same token can seal under this key; treat a bad record
             // as absent rather than trusting it.
-            if self.record_warned.due() {
-                tracing::warn!("unreadable refresh record in the shared store; ignoring it");
-            } else {
-                tracing::debug!("unreadable refresh record in the shared store; ignoring it");
-            }
+            outage_warn!(
+                self.record_warned,
+                "unreadable refresh record in the shared store; ignoring it"
+            );
             return Ok(None);
         };
         Ok(Some(if record.rejected {
@@ -550,18 +539,25 @@ impl Shared<'_> {
 }
 
 /// The upstream refresh itself.
-async fn exchange(sdk: &QelosSdk, current: &TokenPair) -> Result<TokenPair, RefreshError> {
-    match sdk.exchange_tokens(current).await {
+async fn exchange(
+    sdk: &QelosSdk,
+    current: &TokenPair,
+    outages: &Throttle,
+) -> Result<TokenPair, RefreshError> {
+    match observe::metrics::timed("refresh", sdk.exchange_tokens(current)).await {
         Ok(pair) => {
             tracing::debug!("token refresh succeeded");
+            observe::metrics::refresh("ok");
             Ok(pair)
         }
         Err(err) if err.is_unavailable() => {
-            tracing::warn!(error = %err, "token refresh failed: Qelos unavailable");
+            outage_warn!(outages, error = %err, "token refresh failed: Qelos unavailable");
+            observe::metrics::refresh("unavailable");
             Err(RefreshError::Unavailable(err.to_string()))
         }
         Err(err) => {
             tracing::debug!(error = %err, "token refresh rejected");
+            observe::metrics::refresh("rejected");
             Err(RefreshError::Rejected)
         }
     }
