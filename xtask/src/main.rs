@@ -4,8 +4,10 @@
 //!   missing (apt packages, cargo-nextest, a Python venv with the official `qelos-sdk` client),
 //!   checks formatting and lints, runs every test with `cargo nextest` and once more with plain
 //!   `cargo test`, runs the doctests, checks the MSRV, builds the docs with warnings denied,
-//!   packages every published crate, and prints the contract table (scenario × adapter).
+//!   packages every published crate, prints the contract table (scenario × adapter) and runs
+//!   the short fault suite.
 //! * `cargo xtask msrv` / `docs` / `package`: one of those publishing checks alone.
+//! * `cargo xtask faults`: the fault suite (`docs/reliability.md`), full unless `--short`.
 //! * `cargo xtask table`: prints the contract table of the last run.
 
 use std::collections::BTreeMap;
@@ -24,9 +26,10 @@ fn main() -> ExitCode {
         Some("msrv") => msrv(&root()),
         Some("docs") => docs(&root()),
         Some("package") => package(&root()),
+        Some("faults") => faults(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|bench|table|msrv|docs|package>\n\n  test   install what is missing, lint, run every test, print the contract table\n  msrv / docs / package   one of test's publishing checks alone\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
+                "usage: cargo xtask <test|bench|faults|table|msrv|docs|package>\n\n  test   install what is missing, lint, run every test, print the contract table\n  msrv / docs / package   one of test's publishing checks alone\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  faults fault suite across processes and networks (options: --short --adapters a,b --scenarios 1,2a --loopback)\n  table  print the contract table of the last test run"
             );
             Err("unknown command".into())
         }
@@ -122,6 +125,10 @@ fn setup(root: &Path) -> Result<PathBuf> {
     // The Redis backend's tests start their own throw-away redis-server.
     if !have("redis-server") {
         packages.push("redis-server");
+    }
+    // The fault suite puts each process on a test host of its own (network namespaces).
+    if !have("ip") {
+        packages.push("iproute2");
     }
     // The `rediss://` tests generate their certificates with the openssl CLI; the
     // `native-tls` feature check links OpenSSL (found through pkg-config).
@@ -233,6 +240,10 @@ fn test(args: &[String]) -> Result {
             .args(["run", "--smoke", "--out", "target/bench-smoke"]))
     });
     if let Err(e) = smoke {
+        failures.push(e);
+    }
+
+    if let Err(e) = faults(&["--short".to_owned()]) {
         failures.push(e);
     }
 
@@ -574,4 +585,38 @@ fn contract_adapter(class: &str, name: &str) -> Option<String> {
             .unwrap_or(krate)
             .to_owned(),
     )
+}
+
+/// `cargo xtask faults [--short] [qelos-faults run options]`: builds the fault suite and
+/// `qelos-mock` in release mode, copies both to a directory of this run (the target directory
+/// may be shared), and runs the suite (`docs/reliability.md`).
+fn faults(args: &[String]) -> Result {
+    let root = root();
+    step("fault suite (qelos-faults, release)");
+    run(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--release",
+        "-p",
+        "qelos-faults",
+        "--bin",
+        "qelos-faults",
+        "-p",
+        "qelos-mock",
+        "--bin",
+        "qelos-mock",
+    ]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bin = std::env::temp_dir().join(format!("qelos-faults-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&bin).map_err(|e| format!("{}: {e}", bin.display()))?;
+    for name in ["qelos-faults", "qelos-mock"] {
+        let from = target.join("release").join(name);
+        std::fs::copy(&from, bin.join(name))
+            .map_err(|e| format!("copy {}: {e}", from.display()))?;
+    }
+    run(Command::new(bin.join("qelos-faults"))
+        .current_dir(&root)
+        .arg("run")
+        .args(args))
 }

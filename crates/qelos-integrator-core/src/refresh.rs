@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use qelos_sdk::{QelosSdk, Secret, TokenPair};
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::observe::{self, Throttle, outage_warn};
@@ -30,6 +30,9 @@ pub const STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// First and longest pause between two looks at the store while another instance refreshes.
 const POLL_MIN: Duration = Duration::from_millis(5);
 const POLL_MAX: Duration = Duration::from_millis(50);
+/// How long a refusal from Qelos waits for a pair another instance may still publish (it may
+/// have used the token while this instance could not see the store) before it counts.
+const REFUSAL_WAIT: Duration = Duration::from_millis(500);
 
 /// Why a refresh produced no tokens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -46,9 +49,16 @@ pub enum RefreshError {
     Unavailable(String),
 }
 
+/// One refresh of one token: its result, once there is one.
 struct Flight {
-    result: OnceCell<Result<TokenPair, RefreshError>>,
+    result: watch::Receiver<Option<Result<TokenPair, RefreshError>>>,
     started: Instant,
+}
+
+impl Flight {
+    fn finished(&self) -> bool {
+        self.result.borrow().is_some()
+    }
 }
 
 /// Coalesces concurrent refreshes of the same token across the whole process.
@@ -77,8 +87,35 @@ pub struct RefreshCoordinator {
     grace: Duration,
     store: Arc<dyn SharedStore>,
     lock_ttl: Duration,
-    /// One "refresh failed: Qelos unavailable" warning per interval.
+    /// When the store's failure, and an unreadable record, were last logged at `warn`.
+    warnings: Arc<Warnings>,
+}
+
+/// The rate limits of the coordinator's warnings (once per outage, not once per refresh).
+struct Warnings {
+    store: Throttle,
+    record: Throttle,
+    /// "refresh failed: Qelos unavailable".
     outages: Throttle,
+}
+
+impl Default for Warnings {
+    fn default() -> Self {
+        Self {
+            store: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+            record: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+            outages: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+        }
+    }
+}
+
+/// What a flight needs, owned, so it can run as a task of its own.
+#[derive(Clone)]
+struct Runner {
+    store: Arc<dyn SharedStore>,
+    grace: Duration,
+    lock_ttl: Duration,
+    warnings: Arc<Warnings>,
 }
 
 impl std::fmt::Debug for RefreshCoordinator {
@@ -101,7 +138,7 @@ impl RefreshCoordinator {
             grace,
             store: Arc::new(MemoryStore::new()),
             lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
-            outages: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
+            warnings: Arc::default(),
         }
     }
 
@@ -157,25 +194,54 @@ impl RefreshCoordinator {
         current: &TokenPair,
     ) -> Result<TokenPair, RefreshError> {
         let key = Self::key_for(current).ok_or(RefreshError::NoRefreshToken)?;
-        let flight = {
+        let (flight, start) = {
             let mut flights = self.lock();
             let grace = self.grace;
-            flights.retain(|_, f| f.started.elapsed() < grace || !f.result.initialized());
-            Arc::clone(flights.entry(key).or_insert_with(|| {
-                Arc::new(Flight {
-                    result: OnceCell::new(),
-                    started: Instant::now(),
-                })
-            }))
+            flights.retain(|_, f| f.started.elapsed() < grace || !f.finished());
+            match flights.get(&key) {
+                Some(f) => (Arc::clone(f), None),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    let f = Arc::new(Flight {
+                        result: rx,
+                        started: Instant::now(),
+                    });
+                    flights.insert(key, Arc::clone(&f));
+                    (f, Some(tx))
+                }
+            }
         };
-        let result = flight
-            .result
-            .get_or_init(|| {
-                self.coordinated(sdk, current, key)
-                    .instrument(tracing::debug_span!("qelos.refresh", key = ?key))
-            })
-            .await
-            .clone();
+        if let Some(tx) = start {
+            // The flight runs as a task of its own: when the request that started it reaches
+            // its deadline, an answer Qelos sends later (a token it has already rotated) is
+            // still kept for the grace window and published, instead of being lost with the
+            // request (found by the fault suite: Qelos slow and restarting).
+            let runner = Runner {
+                store: Arc::clone(&self.store),
+                grace: self.grace,
+                lock_ttl: self.lock_ttl,
+                warnings: Arc::clone(&self.warnings),
+            };
+            let (sdk, current) = (sdk.clone(), current.clone());
+            let work = async move {
+                let result = runner.coordinated(&sdk, &current, key).await;
+                let _ = tx.send(Some(result));
+            }
+            .instrument(tracing::debug_span!("qelos.refresh", key = ?key));
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    handle.spawn(work);
+                }
+                Err(_) => work.await,
+            }
+        }
+        let mut rx = flight.result.clone();
+        let result = match rx.wait_for(Option::is_some).await {
+            Ok(done) => done.clone().unwrap_or(Err(RefreshError::NoRefreshToken)),
+            Err(_) => Err(RefreshError::Unavailable(
+                "the refresh was cancelled".into(),
+            )),
+        };
         if matches!(result, Err(RefreshError::Unavailable(_))) {
             let mut flights = self.lock();
             if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
@@ -184,7 +250,9 @@ impl RefreshCoordinator {
         }
         result
     }
+}
 
+impl Runner {
     /// One flight: agree with the other instances through the store, or refresh in-process
     /// when the store fails.
     async fn coordinated(
@@ -193,11 +261,12 @@ impl RefreshCoordinator {
         current: &TokenPair,
         key: TokenKey,
     ) -> Result<TokenPair, RefreshError> {
-        let Some((kind, token)) = Self::credential(current) else {
+        let Some((kind, token)) = RefreshCoordinator::credential(current) else {
             return Err(RefreshError::NoRefreshToken);
         };
         let shared = Shared {
             store: self.store.as_ref(),
+            record_warned: &self.warnings.record,
             sealer: Sealer::new(&format!("{kind}-pair"), token.expose()),
             pair_key: format!("refresh:pair:{}", key.to_hex()),
             lock_key: format!("refresh:lock:{}", key.to_hex()),
@@ -205,9 +274,47 @@ impl RefreshCoordinator {
         match self.through_store(&shared, sdk, current).await {
             Ok(result) => result,
             Err(err) => {
-                outage_warn!(self.outages, error = %err, "shared store unavailable; refreshing in-process");
-                exchange(sdk, current, &self.outages).await
+                self.warn_store(&err);
+                self.in_process(&shared, sdk, current).await
             }
+        }
+    }
+
+    /// Logs that the store failed and refreshes go in-process: at `warn` once per
+    /// interval, at `debug` otherwise (an outage is one event, not one per
+    /// refresh).
+    fn warn_store(&self, err: &StoreError) {
+        outage_warn!(self.warnings.store, error = %err, "shared store unavailable; refreshing in-process");
+    }
+
+    /// A refresh without the store's lock: another instance may refresh the same token at the
+    /// same moment, and Qelos then refuses one of the two. So a pair got here is still offered
+    /// to the store (the other instance looks for it when refused), and a refusal here is
+    /// not taken as the end of the session (that would log the user out while the other
+    /// instance hands them the new pair) unless the store can say so: it is
+    /// [`RefreshError::Unavailable`] (no cookie is expired; the next request tries again).
+    async fn in_process(
+        &self,
+        shared: &Shared<'_>,
+        sdk: &QelosSdk,
+        current: &TokenPair,
+    ) -> Result<TokenPair, RefreshError> {
+        let result = exchange(sdk, current, &self.warnings.outages).await;
+        match result {
+            Ok(_) => {
+                // Best effort: the store just failed, so this often fails too (already logged).
+                if let Err(err) = shared.try_publish(&result, self.grace).await {
+                    tracing::debug!(error = %err, "could not offer the in-process pair to the store");
+                }
+                result
+            }
+            Err(RefreshError::Rejected) => match shared.published().await {
+                Ok(Some(found)) => found,
+                _ => Err(RefreshError::Unavailable(
+                    "Qelos refused a refresh made without the shared store; another instance may have used the token".into(),
+                )),
+            },
+            other => other,
         }
     }
 
@@ -222,32 +329,60 @@ impl RefreshCoordinator {
         // `lock_ttl`, after which one of the waiters takes over.
         let give_up = Instant::now() + self.lock_ttl + self.lock_ttl / 2;
         let mut pause = POLL_MIN;
+        let mut errors = 0;
+        // Whether another holder of the lock was seen: then a refusal from Qelos most likely
+        // means that holder used the token, and its own answer hands the browser the new pair.
+        let mut contended = false;
         loop {
-            if let Some(result) = shared.published().await? {
-                tracing::debug!("using the pair another instance published");
-                observe::metrics::refresh("shared");
-                return Ok(result);
+            match shared.published().await {
+                Ok(Some(result)) => {
+                    tracing::debug!("using the pair another instance published");
+                    observe::metrics::refresh("shared");
+                    return Ok(result);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    transient(&mut errors, err)?;
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
             }
-            if shared.try_lock(&owner, self.lock_ttl).await? {
-                // The winner may have published and unlocked between our two looks.
-                if let Some(result) = shared.published().await? {
+            match shared.try_lock(&owner, self.lock_ttl).await {
+                Ok(true) => {
+                    // The winner may have published and unlocked between our two looks.
+                    if let Ok(Some(result)) = shared.published().await {
+                        shared.unlock(&owner).await;
+                        return Ok(result);
+                    }
+                    let mut result = exchange(sdk, current, &self.warnings.outages).await;
+                    if result == Err(RefreshError::Rejected) {
+                        // A lock that expired under a slow winner, or an instance that could
+                        // not reach the store and refreshed in-process: its pair may be there
+                        // now, or in a moment.
+                        if let Some(pair) = shared.pair_within(REFUSAL_WAIT).await {
+                            result = Ok(pair);
+                        } else if contended {
+                            result = Err(taken_over_refusal());
+                        }
+                    }
+                    shared.publish(&result, self.grace).await;
                     shared.unlock(&owner).await;
                     return Ok(result);
                 }
-                let mut result = exchange(sdk, current, &self.outages).await;
-                if result == Err(RefreshError::Rejected) {
-                    // A lock that expired under a slow winner: its pair may be there now.
-                    if let Ok(Some(Ok(pair))) = shared.published().await {
-                        result = Ok(pair);
-                    }
+                Ok(false) => contended = true,
+                Err(err) => {
+                    transient(&mut errors, err)?;
+                    tokio::time::sleep(pause).await;
+                    continue;
                 }
-                shared.publish(&result, self.grace).await;
-                shared.unlock(&owner).await;
-                return Ok(result);
             }
             if Instant::now() >= give_up {
                 tracing::warn!("another instance holds the refresh lock too long; refreshing here");
-                return Ok(exchange(sdk, current, &self.outages).await);
+                let result = exchange(sdk, current, &self.warnings.outages).await;
+                return Ok(match result {
+                    Err(RefreshError::Rejected) => Err(taken_over_refusal()),
+                    other => other,
+                });
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(POLL_MAX);
@@ -255,9 +390,41 @@ impl RefreshCoordinator {
     }
 }
 
+/// A refusal after another holder of the lock vanished or overran it: that holder probably
+/// used the token (and its answer carries the new pair to the browser, or it died with it).
+/// Not the end of the session on this evidence alone: the request is anonymous (`503` where a
+/// user is required) and no cookie is expired; the browser's next request settles it.
+fn taken_over_refusal() -> RefreshError {
+    RefreshError::Unavailable(
+        "Qelos refused a token another instance was refreshing; its answer has the new pair".into(),
+    )
+}
+
+/// Store errors one flight lets pass (a slow answer under load) before it goes in-process.
+const TRANSIENT_STORE_ERRORS: u32 = 1;
+
+/// Counts a store error of a flight; the error itself once there were too many. A timeout is
+/// not counted: under load a slow answer is not an outage (the store itself reports one, fast,
+/// once it has had no success for a while), and the wait stays bounded by the lock TTL and
+/// the request's deadline.
+fn transient(errors: &mut u32, err: StoreError) -> Result<(), StoreError> {
+    if err == StoreError::Timeout {
+        tracing::debug!(error = %err, "shared store slow; asking again");
+        return Ok(());
+    }
+    *errors += 1;
+    if *errors > TRANSIENT_STORE_ERRORS {
+        Err(err)
+    } else {
+        tracing::debug!(error = %err, "shared store error; asking again");
+        Ok(())
+    }
+}
+
 /// What one flight needs from the store.
 struct Shared<'a> {
     store: &'a dyn SharedStore,
+    record_warned: &'a Throttle,
     sealer: Sealer,
     pair_key: String,
     lock_key: String,
@@ -295,7 +462,10 @@ impl Shared<'_> {
         let Some(record) = record else {
             // Only a holder of the same token can seal under this key; treat a bad record
             // as absent rather than trusting it.
-            tracing::warn!("unreadable refresh record in the shared store; ignoring it");
+            outage_warn!(
+                self.record_warned,
+                "unreadable refresh record in the shared store; ignoring it"
+            );
             return Ok(None);
         };
         Ok(Some(if record.rejected {
@@ -306,6 +476,20 @@ impl Shared<'_> {
                 record.refresh.map(Secret::new),
             ))
         }))
+    }
+
+    /// A published pair (not a refusal) that appears within `wait`.
+    async fn pair_within(&self, wait: Duration) -> Option<TokenPair> {
+        let until = Instant::now() + wait;
+        loop {
+            if let Ok(Some(Ok(pair))) = self.published().await {
+                return Some(pair);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(POLL_MAX / 2).await;
+        }
     }
 
     async fn try_lock(&self, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
@@ -320,6 +504,16 @@ impl Shared<'_> {
 
     /// Publishes a pair or a refusal for the grace window; an outage is not remembered.
     async fn publish(&self, result: &Result<TokenPair, RefreshError>, grace: Duration) {
+        if let Err(err) = self.try_publish(result, grace).await {
+            tracing::warn!(error = %err, "could not publish the refreshed pair to the shared store");
+        }
+    }
+
+    async fn try_publish(
+        &self,
+        result: &Result<TokenPair, RefreshError>,
+        grace: Duration,
+    ) -> Result<(), StoreError> {
         let record = match result {
             Ok(pair) => PublishedPair {
                 access: pair.access.as_ref().map(|s| s.expose().to_owned()),
@@ -331,18 +525,16 @@ impl Shared<'_> {
                 refresh: None,
                 rejected: true,
             },
-            Err(_) => return,
+            Err(_) => return Ok(()),
         };
         let sealed = serde_json::to_vec(&record)
             .ok()
             .and_then(|plain| self.sealer.seal(&self.pair_key, &plain));
         let Some(sealed) = sealed else {
             tracing::warn!("could not seal the refreshed pair; other instances will refresh");
-            return;
+            return Ok(());
         };
-        if let Err(err) = bounded(self.store.set(&self.pair_key, sealed, grace)).await {
-            tracing::warn!(error = %err, "could not publish the refreshed pair to the shared store");
-        }
+        bounded(self.store.set(&self.pair_key, sealed, grace)).await
     }
 }
 

@@ -1,11 +1,11 @@
 //! [`RedisStore`]: the [`SharedStore`] for several instances behind a load balancer.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::OnceCell;
+use std::sync::{Mutex, PoisonError};
 use tracing::Instrument as _;
 
 use super::{SharedStore, StoreError};
@@ -15,9 +15,19 @@ pub use tls::RedisTls;
 
 /// Default bound on connecting to Redis and on each command's answer.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-/// After a failed command, Redis is skipped for this long (commands fail at once and the
-/// integrator works in-process), so an outage does not add a timeout to every request.
+/// After [`FAILURES_TO_COOL_DOWN`] failed commands in a row with no success for
+/// [`SILENCE_TO_COOL_DOWN`], Redis is skipped for this long
+/// (commands fail at once and the integrator works in-process), so an outage does not add a
+/// timeout to every request.
 const COOL_DOWN: Duration = Duration::from_secs(1);
+/// Failed commands in a row (no success between them) that make Redis count as down. One slow
+/// answer under load is not an outage: skipping Redis for a second after it would send every
+/// refresh of that second around the shared lock, and instances would refresh the same tokens
+/// twice (found by the fault suite's refresh storm).
+const FAILURES_TO_COOL_DOWN: u32 = 3;
+/// ... and no command succeeded for this long. Under a load spike many commands time out
+/// together while others still succeed; that is not an outage either.
+const SILENCE_TO_COOL_DOWN: Duration = Duration::from_millis(1000);
 
 /// Releases a lock only if it is still ours (compare-and-delete).
 const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -27,7 +37,7 @@ const UNLOCK_SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then retur
 ///
 /// Locks are `SET key owner NX PX ttl` with a compare-and-delete release; values are
 /// `SET key value PX ttl`. Every command is bounded by a short timeout
-/// ([`DEFAULT_REDIS_TIMEOUT`]); after a failure Redis is left alone for a second. The
+/// ([`DEFAULT_REDIS_TIMEOUT`]); after three failures in a row and a second without a success, Redis is left alone for a second. The
 /// integrator falls back to in-process behaviour whenever a command fails.
 ///
 /// `Debug` shows neither the URL (it may hold a password) nor any key.
@@ -53,9 +63,15 @@ pub struct RedisStore {
     client: redis::Client,
     prefix: String,
     timeout: Duration,
-    connection: OnceCell<ConnectionManager>,
+    /// The connection; `None` until first use, and again after an answer that was not Redis
+    /// protocol (the next command opens a new one).
+    connection: Mutex<Option<ConnectionManager>>,
     /// Milliseconds since `epoch` until which Redis is skipped (0: not skipped).
     down_until: AtomicU64,
+    /// Failed commands since the last success.
+    failures: AtomicU32,
+    /// Milliseconds since `epoch` of the last command that succeeded (0: none yet).
+    last_success: AtomicU64,
     epoch: Instant,
 }
 
@@ -117,8 +133,10 @@ impl RedisStore {
             client,
             prefix: "qelos:".into(),
             timeout: DEFAULT_REDIS_TIMEOUT,
-            connection: OnceCell::new(),
+            connection: Mutex::new(None),
             down_until: AtomicU64::new(0),
+            failures: AtomicU32::new(0),
+            last_success: AtomicU64::new(0),
             epoch: Instant::now(),
         }
     }
@@ -146,18 +164,34 @@ impl RedisStore {
         if until != 0 && self.now_ms() < until {
             return Err(StoreError::Unavailable("Redis failed recently".into()));
         }
-        self.connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout))
-                    .set_number_of_retries(1)
-                    .set_max_delay(self.timeout);
-                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))
-            })
-            .await
-            .cloned()
+        let mut slot = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(self.timeout);
+        let conn = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops the connection after an answer that was not Redis protocol or not of the expected
+    /// type: whatever sent it (another program on Redis's port, a desynchronised stream) must
+    /// not answer the next command too. Found by the fault suite: after a few seconds of
+    /// garbage the connection kept failing (and could pair answers with the wrong commands)
+    /// long after the real Redis was back.
+    fn forget_connection(&self) {
+        *self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     async fn run<T: redis::FromRedisValue>(
@@ -171,10 +205,32 @@ impl RedisStore {
             .instrument(span)
             .await;
         let result = match answer {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(err)) => StoreError::Unavailable(err.to_string()),
+            Ok(Ok(value)) => {
+                self.failures.store(0, Ordering::Relaxed);
+                self.last_success.store(self.now_ms(), Ordering::Relaxed);
+                return Ok(value);
+            }
+            Ok(Err(err)) if err.is_timeout() => StoreError::Timeout,
+            Ok(Err(err)) => {
+                if !matches!(
+                    err.kind(),
+                    redis::ErrorKind::Server(_) | redis::ErrorKind::Io
+                ) {
+                    self.forget_connection();
+                }
+                StoreError::Unavailable(err.to_string())
+            }
             Err(_elapsed) => StoreError::Timeout,
         };
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let last_success = self.last_success.load(Ordering::Relaxed);
+        let silent = last_success == 0
+            || self.now_ms().saturating_sub(last_success)
+                >= u64::try_from(SILENCE_TO_COOL_DOWN.as_millis()).unwrap_or(1000);
+        if failures < FAILURES_TO_COOL_DOWN || !silent {
+            return Err(result);
+        }
+        self.failures.store(0, Ordering::Relaxed);
         let was = self.down_until.swap(
             self.now_ms() + u64::try_from(COOL_DOWN.as_millis()).unwrap_or(1000),
             Ordering::Relaxed,
@@ -283,10 +339,45 @@ mod tests {
             .unwrap()
             .port();
         let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
-        assert!(store.get("k").await.is_err());
+        for _ in 0..FAILURES_TO_COOL_DOWN {
+            assert!(store.get("k").await.is_err());
+        }
         assert!(
             matches!(store.get("k").await, Err(StoreError::Unavailable(_))),
             "skipped during the cool-down"
+        );
+        assert!(
+            store.failures.load(Ordering::Relaxed) == 0,
+            "the count starts again after a cool-down"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_redis_drops_the_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Another program on Redis's port: every read is answered with bytes that are no RESP.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 || socket.write_all(b"%\xff\xfegarbage\r\n").await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+        assert!(
+            store.get("k").await.is_err(),
+            "garbage is an error, not a value"
+        );
+        assert!(
+            store.connection.lock().unwrap().is_none(),
+            "the connection that carried garbage is not used again"
         );
     }
 }
