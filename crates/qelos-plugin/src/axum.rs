@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::handshake::HandshakeError;
 use crate::plugin::Plugin;
+use crate::rejection::PluginRejection;
 use crate::verify::{PluginRequest, VerifyError};
 
 impl IntoResponse for VerifyError {
@@ -28,40 +29,9 @@ impl IntoResponse for HandshakeError {
     }
 }
 
-/// The [`PluginRequest`] extractor could not run.
-///
-/// # Examples
-///
-/// ```
-/// use axum::response::IntoResponse;
-/// use qelos_plugin::PluginRejection;
-/// let missing = PluginRejection::MissingPlugin.into_response();
-/// assert_eq!(missing.status().as_u16(), 500);
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PluginRejection {
-    /// No [`Plugin`] in the request extensions: add `.layer(axum::Extension(plugin))`.
-    #[error("qelos_plugin::Plugin missing: add .layer(axum::Extension(plugin)) to the router")]
-    MissingPlugin,
-    /// The request was refused.
-    #[error(transparent)]
-    Refused(#[from] VerifyError),
-}
-
 impl IntoResponse for PluginRejection {
     fn into_response(self) -> Response {
-        match self {
-            Self::Refused(e) => e.into_response(),
-            Self::MissingPlugin => {
-                tracing::error!(target: "qelos_plugin::rejection", "{self}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({"code": "QELOS_PLUGIN_MISSING", "message": self.to_string()})),
-                )
-                    .into_response()
-            }
-        }
+        self.to_response().map(axum::body::Body::from)
     }
 }
 

@@ -20,6 +20,7 @@ mod poem;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod registrations;
+mod rejection;
 #[cfg(feature = "rocket")]
 mod rocket;
 mod store;
@@ -29,8 +30,6 @@ mod verify;
 #[cfg(feature = "warp")]
 mod warp;
 
-#[cfg(feature = "axum")]
-pub use crate::axum::PluginRejection;
 pub use crud::{Crud, CrudError, CrudStore, MemoryCrudStore};
 pub use dispatch::PluginRoute;
 pub use events::{EventFilter, EventHandler, QelosEvent};
@@ -42,12 +41,15 @@ pub use manifest::{
     NavBarGroup, NavBarPosition, SubscribedEvent,
 };
 pub use plugin::{ACCESS_TTL, CALLBACK_TTL, ConfigError, Plugin, PluginBuilder, REFRESH_TTL};
+pub use rejection::PluginRejection;
 pub use qelos_sdk::{QelosSdk, Secret, User};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use store::{MemoryStore, Registration, RegistrationStore, StoreError, StoredRegistration};
 pub use tenant_sdk::TenantSdkError;
 pub use user::{InvalidUser, parse_user};
+#[cfg(feature = "warp")]
+pub use crate::warp::{warp_recover, warp_request};
 pub use verify::{PluginRequest, VerifyError, X_Q_AUTH};
 
 /// Where the manifest is served (plugin-play's path).
