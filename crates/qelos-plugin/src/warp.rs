@@ -60,7 +60,7 @@ impl Plugin {
     /// [`Plugin::handle`]; other paths reject with `not_found` so `.or(…)` goes on.
     pub fn warp_filter(
         &self,
-    ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+    ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + use<> {
         let plugin = self.clone();
         warp::method()
             .and(warp::path::full())

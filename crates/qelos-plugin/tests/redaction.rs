@@ -52,11 +52,19 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
     let reg = s
         .app
         .plugin
-        .store()
-        .find_tenant("0")
+        .registration("0")
         .await
         .unwrap()
         .unwrap();
+    let stored = s.app.plugin.store().find_tenant("0").await.unwrap().unwrap();
+    let stored_text = serde_json::to_string(&stored).unwrap();
+    assert!(
+        !stored_text.contains(reg.password.expose()) && !stored_text.contains(&reg.username),
+        "credentials are sealed at rest"
+    );
+    for t in [reg.qelos_tokens.access.as_ref(), reg.qelos_tokens.refresh.as_ref()] {
+        assert!(!stored_text.contains(t.unwrap().expose()), "tokens are sealed at rest");
+    }
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -75,7 +83,7 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
     }
     let debug = format!("{reg:?} {:?}", s.app.plugin);
     assert!(!debug.contains(reg.password.expose()));
-    assert!(!debug.contains(reg.refresh_identifier.expose()));
+    assert!(!debug.contains(reg.qelos_tokens.access.as_ref().unwrap().expose()));
 }
 
 #[test]
