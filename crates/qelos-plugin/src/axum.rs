@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
@@ -76,10 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PluginRequest {
     }
 }
 
-async fn dispatch(
-    State(plugin): State<Plugin>,
-    request: axum::extract::Request,
-) -> Response {
+async fn dispatch(State(plugin): State<Plugin>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, crate::MAX_BODY).await else {
         return (

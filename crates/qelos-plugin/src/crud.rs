@@ -257,7 +257,11 @@ impl<S: CrudStore> Crud<S> {
                 edit,
                 &self.name,
             )
-            .route("Edit", &format!("edit-{single}/:id"), NavBarPosition::Hidden),
+            .route(
+                "Edit",
+                &format!("edit-{single}/:id"),
+                NavBarPosition::Hidden,
+            ),
         ];
         (
             CrudEntry {
@@ -274,7 +278,10 @@ impl<S: CrudStore> Crud<S> {
             return item;
         };
         let mut out = Map::new();
-        out.insert("_id".into(), item.get("_id").cloned().unwrap_or(Value::Null));
+        out.insert(
+            "_id".into(),
+            item.get("_id").cloned().unwrap_or(Value::Null),
+        );
         for k in keys {
             out.insert(k.clone(), item.get(k).cloned().unwrap_or(Value::Null));
         }

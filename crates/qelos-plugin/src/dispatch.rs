@@ -180,7 +180,11 @@ impl Plugin {
             if is(m.register_url.as_deref()) {
                 return Some(handshake_reply(self.register(headers, &body).await));
             }
-            if is(m.auth_acquire.as_ref().map(|a| a.refresh_token_url.as_str())) {
+            if is(m
+                .auth_acquire
+                .as_ref()
+                .map(|a| a.refresh_token_url.as_str()))
+            {
                 return Some(handshake_reply(self.refresh(headers).await));
             }
         }

@@ -129,6 +129,8 @@ impl Hook {
     pub(crate) fn matches(&self, event: &QelosEvent) -> bool {
         let f = &self.filter;
         let m = |want: &str, got: &str| want == "*" || want == got;
-        m(&f.source, &event.source) && m(&f.kind, &event.kind) && m(&f.event_name, &event.event_name)
+        m(&f.source, &event.source)
+            && m(&f.kind, &event.kind)
+            && m(&f.event_name, &event.event_name)
     }
 }

@@ -84,7 +84,11 @@ impl Plugin {
     /// assert!(matches!(refused, Err(VerifyError::NotAuthorized)));
     /// # Ok::<(), qelos_plugin::ConfigError>(())
     /// ```
-    pub fn authorize(&self, headers: &HeaderMap, body: &[u8]) -> Result<FrontendAnswer, VerifyError> {
+    pub fn authorize(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<FrontendAnswer, VerifyError> {
         let body: AuthorizeBody =
             serde_json::from_slice(body).map_err(|_| VerifyError::NotAuthorized)?;
         let claims = self

@@ -193,8 +193,11 @@ impl Plugin {
             };
             let identifier = random_hex();
             let expected = existing.as_ref().map(|r| r.revision);
-            let record =
-                self.seal_registration(&reg, expected.map_or(1, |r| r + 1), digest_hex(&identifier))?;
+            let record = self.seal_registration(
+                &reg,
+                expected.map_or(1, |r| r + 1),
+                digest_hex(&identifier),
+            )?;
             if self.inner.store.compare_and_swap(expected, record).await? {
                 let pair = self
                     .mint_pair(&reg.id, reg.access_epoch, &identifier)
@@ -358,7 +361,6 @@ impl Plugin {
         let with_code = format!("{return_url}{sep}code={code}&token={token}");
         Ok(json!({"code": code, "token": token, "returnUrl": with_code}))
     }
-
 
     /// Checks a token [`callback`](Self::callback) issued; returns its `{user, tenant, code}`
     /// claims.

@@ -30,6 +30,8 @@ mod verify;
 #[cfg(feature = "warp")]
 mod warp;
 
+#[cfg(feature = "warp")]
+pub use crate::warp::{warp_recover, warp_request};
 pub use crud::{Crud, CrudError, CrudStore, MemoryCrudStore};
 pub use dispatch::PluginRoute;
 pub use events::{EventFilter, EventHandler, QelosEvent};
@@ -37,19 +39,17 @@ pub use frontend::{COOKIE_PREFIX, FrontendAnswer};
 pub use handshake::HandshakeError;
 pub use manifest::{
     AuthAcquire, CrudDisplay, CrudEntry, Injectable, Manifest, MicroFrontend,
-    MicroFrontendComponent, MicroFrontendKind, MicroFrontendModal, MicroFrontendRoute,
-    NavBarGroup, NavBarPosition, SubscribedEvent,
+    MicroFrontendComponent, MicroFrontendKind, MicroFrontendModal, MicroFrontendRoute, NavBarGroup,
+    NavBarPosition, SubscribedEvent,
 };
 pub use plugin::{ACCESS_TTL, CALLBACK_TTL, ConfigError, Plugin, PluginBuilder, REFRESH_TTL};
-pub use rejection::PluginRejection;
 pub use qelos_sdk::{QelosSdk, Secret, User};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
+pub use rejection::PluginRejection;
 pub use store::{MemoryStore, Registration, RegistrationStore, StoreError, StoredRegistration};
 pub use tenant_sdk::TenantSdkError;
 pub use user::{InvalidUser, parse_user};
-#[cfg(feature = "warp")]
-pub use crate::warp::{warp_recover, warp_request};
 pub use verify::{PluginRequest, VerifyError, X_Q_AUTH};
 
 /// Where the manifest is served (plugin-play's path).

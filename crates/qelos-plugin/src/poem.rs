@@ -44,9 +44,7 @@ impl From<PluginRejection> for poem::Error {
 /// ```
 impl<'a> FromRequest<'a> for PluginRequest {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let plugin = req
-            .data::<Plugin>()
-            .ok_or(PluginRejection::MissingPlugin)?;
+        let plugin = req.data::<Plugin>().ok_or(PluginRejection::MissingPlugin)?;
         plugin
             .verify(req.headers())
             .await

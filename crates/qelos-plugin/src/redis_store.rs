@@ -83,8 +83,7 @@ impl RedisStore {
     /// [`StoreError`] for a malformed URL.
     pub fn new(url: &str) -> Result<Self, StoreError> {
         Ok(Self {
-            client: redis::Client::open(url)
-                .map_err(|_| StoreError("invalid redis URL".into()))?,
+            client: redis::Client::open(url).map_err(|_| StoreError("invalid redis URL".into()))?,
             prefix: "qelos-plugin:".into(),
             connection: OnceCell::new(),
         })

@@ -34,7 +34,9 @@ impl Plugin {
             .inner
             .sealer
             .open(&rec.id, &rec.sealed)
-            .ok_or_else(|| StoreError("a registration did not decrypt (wrong encryption key?)".into()))?;
+            .ok_or_else(|| {
+                StoreError("a registration did not decrypt (wrong encryption key?)".into())
+            })?;
         let s: Sealed = serde_json::from_slice(&plain)
             .map_err(|_| StoreError("a sealed registration is not readable".into()))?;
         Ok(Registration {
@@ -61,7 +63,11 @@ impl Plugin {
             app_url: reg.app_url.clone(),
             username: reg.username.clone(),
             password: reg.password.expose().to_owned(),
-            access_token: reg.qelos_tokens.access.as_ref().map(|s| s.expose().to_owned()),
+            access_token: reg
+                .qelos_tokens
+                .access
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
             refresh_token: reg
                 .qelos_tokens
                 .refresh
@@ -114,8 +120,14 @@ impl Plugin {
             let Some(out) = change(&mut reg, &mut rec) else {
                 return Ok(None);
             };
-            let next = self.seal_registration(&reg, expected + 1, rec.refresh_identifier.clone())?;
-            if self.inner.store.compare_and_swap(Some(expected), next).await? {
+            let next =
+                self.seal_registration(&reg, expected + 1, rec.refresh_identifier.clone())?;
+            if self
+                .inner
+                .store
+                .compare_and_swap(Some(expected), next)
+                .await?
+            {
                 return Ok(Some(out));
             }
             tracing::debug!(registration = %id, "registration changed meanwhile; retrying");

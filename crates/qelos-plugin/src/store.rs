@@ -182,8 +182,7 @@ impl RegistrationStore for MemoryStore {
             if m.by_id.get(&record.id).map(|r| r.revision) != expected {
                 return false;
             }
-            m.by_tenant
-                .insert(record.tenant.clone(), record.id.clone());
+            m.by_tenant.insert(record.tenant.clone(), record.id.clone());
             m.by_id.insert(record.id.clone(), record);
             true
         });

@@ -96,7 +96,8 @@ impl SessionHooks for TenantHooks {
         sdk: &'a QelosSdk,
         current: &'a TokenPair,
     ) -> BoxFuture<'a, Result<TokenPair, qelos_sdk::Error>> {
-        let span = tracing::info_span!("qelos_plugin.tenant_refresh", registration = %self.registration);
+        let span =
+            tracing::info_span!("qelos_plugin.tenant_refresh", registration = %self.registration);
         Box::pin(self.refresh_or_signin(sdk, current).instrument(span))
     }
 }

@@ -64,11 +64,7 @@ impl Plugin {
         let plugin = self.clone();
         warp::method()
             .and(warp::path::full())
-            .and(
-                warp::query::raw()
-                    .or(warp::any().map(String::new))
-                    .unify(),
-            )
+            .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::headers_cloned())
             .and(warp::body::bytes().or(warp::any().map(Bytes::new)).unify())
             .and_then(

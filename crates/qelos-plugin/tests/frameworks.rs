@@ -1,6 +1,11 @@
 //! The same end-to-end scenarios through the qelos-mock gateway, for each framework.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
 
 #[path = "frameworks/apps.rs"]
 mod apps;

@@ -49,9 +49,13 @@ fn crud_micro_frontends_groups_injectables_and_hooks_serialize_as_plugin_play() 
                     .component("dashboard", "top"),
             )
             .grouped_micro_frontends(
-                NavBarGroup::new("reports", "Reports").icon_name("chart").priority(3),
-                [MicroFrontend::iframe("Weekly", "Weekly report", "https://r.example.com/w")
-                    .route("Weekly", "weekly", NavBarPosition::Bottom)],
+                NavBarGroup::new("reports", "Reports")
+                    .icon_name("chart")
+                    .priority(3),
+                [
+                    MicroFrontend::iframe("Weekly", "Weekly report", "https://r.example.com/w")
+                        .route("Weekly", "weekly", NavBarPosition::Bottom),
+                ],
             )
             .injectable(Injectable::new("banner", "<div>hi</div>"))
         })
@@ -74,9 +78,7 @@ fn crud_micro_frontends_groups_injectables_and_hooks_serialize_as_plugin_play() 
             {"key": "reports", "name": "Reports", "iconName": "chart", "priority": 3}
         ])
     );
-    let route = |name: &str, path: &str, position: Value, group: &str| {
-        json!({"name": name, "path": path, "navBarPosition": position, "group": group})
-    };
+    let route = |name: &str, path: &str, position: Value, group: &str| json!({"name": name, "path": path, "navBarPosition": position, "group": group});
     assert_eq!(
         json["microFrontends"],
         json!([
@@ -93,15 +95,25 @@ fn crud_micro_frontends_groups_injectables_and_hooks_serialize_as_plugin_play() 
              "route": route("Weekly", "weekly", json!("bottom"), "reports")},
         ])
     );
-    assert_eq!(json["injectables"], json!([{"name": "banner", "html": "<div>hi</div>"}]));
+    assert_eq!(
+        json["injectables"],
+        json!([{"name": "banner", "html": "<div>hi</div>"}])
+    );
     let events = json["subscribedEvents"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(
-        (&events[0]["source"], &events[0]["kind"], &events[0]["eventName"]),
+        (
+            &events[0]["source"],
+            &events[0]["kind"],
+            &events[0]["eventName"]
+        ),
         (&json!("blueprints"), &json!("*"), &json!("create"))
     );
     let hook = events[0]["hookUrl"].as_str().unwrap();
-    assert!(hook.starts_with("https://plugin.example.com/api/hooks/"), "{hook}");
+    assert!(
+        hook.starts_with("https://plugin.example.com/api/hooks/"),
+        "{hook}"
+    );
     let path = hook.trim_start_matches("https://plugin.example.com");
     assert!(
         plugin.routes().iter().any(|r| r.path == path),
@@ -120,12 +132,18 @@ fn a_manifest_read_back_from_json_keeps_unknown_keys_and_false_positions() {
     });
     let m: Manifest = serde_json::from_value(text.clone()).unwrap();
     assert_eq!(
-        m.micro_frontends[0].route.as_ref().map(|r| r.nav_bar_position),
+        m.micro_frontends[0]
+            .route
+            .as_ref()
+            .map(|r| r.nav_bar_position),
         Some(NavBarPosition::Hidden)
     );
     let back = serde_json::to_value(&m).unwrap();
     assert_eq!(back["somethingNew"], text["somethingNew"]);
-    assert_eq!(back["microFrontends"][0]["route"]["navBarPosition"], json!(false));
+    assert_eq!(
+        back["microFrontends"][0]["route"]["navBarPosition"],
+        json!(false)
+    );
 }
 
 #[test]

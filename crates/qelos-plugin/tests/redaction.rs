@@ -49,21 +49,28 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
     s.app.plugin.revoke_access("0").await.unwrap();
     assert_eq!(s.get("/api/on/todo/whoami", Some(&bearer)).await.0, 407);
     assert_eq!(s.get("/api/on/todo/whoami", Some(&bearer)).await.0, 200);
-    let reg = s
+    let reg = s.app.plugin.registration("0").await.unwrap().unwrap();
+    let stored = s
         .app
         .plugin
-        .registration("0")
+        .store()
+        .find_tenant("0")
         .await
         .unwrap()
         .unwrap();
-    let stored = s.app.plugin.store().find_tenant("0").await.unwrap().unwrap();
     let stored_text = serde_json::to_string(&stored).unwrap();
     assert!(
         !stored_text.contains(reg.password.expose()) && !stored_text.contains(&reg.username),
         "credentials are sealed at rest"
     );
-    for t in [reg.qelos_tokens.access.as_ref(), reg.qelos_tokens.refresh.as_ref()] {
-        assert!(!stored_text.contains(t.unwrap().expose()), "tokens are sealed at rest");
+    for t in [
+        reg.qelos_tokens.access.as_ref(),
+        reg.qelos_tokens.refresh.as_ref(),
+    ] {
+        assert!(
+            !stored_text.contains(t.unwrap().expose()),
+            "tokens are sealed at rest"
+        );
     }
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

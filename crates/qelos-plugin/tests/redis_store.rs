@@ -2,7 +2,13 @@
 //! tenant SDK tokens hold across them.
 
 #![cfg(feature = "redis")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    dead_code
+)]
 
 #[path = "frameworks/apps.rs"]
 mod apps;
@@ -121,8 +127,15 @@ async fn tokens_one_process_rotates_are_used_by_the_other() {
     let redis = RedisServer::start();
     let a = first_process(&redis).await;
     let (b, _) = second_process(&redis);
-    let before = a.plugin.registration("0").await.unwrap().unwrap().qelos_tokens;
-    a.mock.expire_token(before.access.as_ref().unwrap().expose());
+    let before = a
+        .plugin
+        .registration("0")
+        .await
+        .unwrap()
+        .unwrap()
+        .qelos_tokens;
+    a.mock
+        .expire_token(before.access.as_ref().unwrap().expose());
     let sdk_b = b.sdk_for_tenant("0").await.unwrap();
     let sdk_a = a.plugin.sdk_for_tenant("0").await.unwrap();
     sdk_b.get_logged_in_user().await.unwrap();

@@ -1,7 +1,13 @@
 //! `Plugin::sdk_for_tenant` against the qelos-mock gateway: Qelos called back as the tenant's
 //! plugin user, across an access-token expiry and across a dead refresh token.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    dead_code
+)]
 
 #[path = "frameworks/apps.rs"]
 mod apps;
@@ -43,7 +49,13 @@ async fn sdk_for_tenant_calls_qelos_as_the_tenants_plugin_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_token_is_refreshed_and_the_new_pair_is_stored() {
     let s = registered().await;
-    let before = s.plugin.registration("0").await.unwrap().unwrap().qelos_tokens;
+    let before = s
+        .plugin
+        .registration("0")
+        .await
+        .unwrap()
+        .unwrap()
+        .qelos_tokens;
     s.mock
         .expire_token(before.access.as_ref().unwrap().expose());
     let sdk = s.plugin.sdk_for_tenant("0").await.unwrap();
@@ -52,7 +64,13 @@ async fn an_expired_access_token_is_refreshed_and_the_new_pair_is_stored() {
     sdk.get_logged_in_user().await.unwrap();
     assert_eq!(s.mock.calls(REFRESH), refreshes + 1);
     assert_eq!(s.mock.calls(SIGNIN), signins, "no sign-in needed");
-    let after = s.plugin.registration("0").await.unwrap().unwrap().qelos_tokens;
+    let after = s
+        .plugin
+        .registration("0")
+        .await
+        .unwrap()
+        .unwrap()
+        .qelos_tokens;
     assert_ne!(after, before, "the rotated pair is persisted");
     assert_eq!(after, sdk.tokens());
     // A fresh SDK starts from the stored pair and needs no refresh.
@@ -64,7 +82,13 @@ async fn an_expired_access_token_is_refreshed_and_the_new_pair_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_refresh_token_signs_in_again_with_the_stored_credentials() {
     let s = registered().await;
-    let before = s.plugin.registration("0").await.unwrap().unwrap().qelos_tokens;
+    let before = s
+        .plugin
+        .registration("0")
+        .await
+        .unwrap()
+        .unwrap()
+        .qelos_tokens;
     s.mock
         .expire_token(before.access.as_ref().unwrap().expose());
     s.mock
@@ -74,7 +98,13 @@ async fn a_dead_refresh_token_signs_in_again_with_the_stored_credentials() {
     let me = sdk.get_logged_in_user().await.unwrap();
     assert!(me.roles.iter().any(|r| r == "plugin"));
     assert_eq!(s.mock.calls(SIGNIN), signins + 1, "signed in again");
-    let after = s.plugin.registration("0").await.unwrap().unwrap().qelos_tokens;
+    let after = s
+        .plugin
+        .registration("0")
+        .await
+        .unwrap()
+        .unwrap()
+        .qelos_tokens;
     assert_ne!(after.refresh, before.refresh);
     assert_eq!(after, sdk.tokens(), "the new pair is persisted");
 }

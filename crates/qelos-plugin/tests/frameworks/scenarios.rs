@@ -77,7 +77,12 @@ impl Stack {
     }
 
     /// A request through the gateway as the admin: (status, JSON body).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.mock.url()))
@@ -93,14 +98,22 @@ impl Stack {
 
 pub async fn minted_plugin_registers_and_the_user_arrives_through_the_gateway(serve: Serve) {
     let s = stack(serve, |b| b).await;
-    let (status, body) = s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await;
+    let (status, body) = s
+        .call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userId"], json!(s.mock.seed().admin.id));
     assert_eq!(body["tenant"], "0");
     assert_eq!(s.mock.calls("PLUGIN register todo"), 1);
-    let (status, _) = s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await;
+    let (status, _) = s
+        .call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(s.mock.calls("PLUGIN register todo"), 1, "the token is cached");
+    assert_eq!(
+        s.mock.calls("PLUGIN register todo"),
+        1,
+        "the token is cached"
+    );
 }
 
 pub async fn forged_call_straight_to_the_plugin_is_refused_407_with_x_q_auth(serve: Serve) {
@@ -123,11 +136,26 @@ pub async fn forged_call_straight_to_the_plugin_is_refused_407_with_x_q_auth(ser
 
 pub async fn revoked_access_is_refreshed_once_and_a_used_refresh_token_is_refused(serve: Serve) {
     let s = stack(serve, |b| b).await;
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
     let first_refresh = s.mock.plugin_refresh_token("0", "todo").unwrap();
     assert!(s.plugin.revoke_access("0").await.unwrap());
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 407);
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        407
+    );
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
     assert_eq!(s.mock.calls("PLUGIN refresh todo"), 1);
     assert_eq!(s.mock.calls("PLUGIN register todo"), 1);
     let replay = s
@@ -142,10 +170,25 @@ pub async fn revoked_access_is_refreshed_once_and_a_used_refresh_token_is_refuse
 
 pub async fn dead_refresh_token_makes_the_gateway_register_again(serve: Serve) {
     let s = stack(serve, |b| b).await;
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
     assert!(s.plugin.revoke("0").await.unwrap());
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 407);
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        407
+    );
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
     assert_eq!(s.mock.calls("PLUGIN register todo"), 2);
 }
 
@@ -158,12 +201,31 @@ pub async fn handshake_is_served_at_the_urls_and_keys_the_manifest_names(serve: 
         .token_keys("refreshToken", "accessToken")
     })
     .await;
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
     assert_eq!(s.mock.calls("PLUGIN register todo"), 1);
     s.plugin.revoke_access("0").await.unwrap();
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 407);
-    assert_eq!(s.call(reqwest::Method::GET, "/api/on/todo/whoami", None).await.0, 200);
-    assert_eq!(s.mock.calls("PLUGIN refresh todo"), 1, "refreshed at /auth/refresh");
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        407
+    );
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/on/todo/whoami", None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        s.mock.calls("PLUGIN refresh todo"),
+        1,
+        "refreshed at /auth/refresh"
+    );
     let default_path = s
         .http
         .post(format!("{}/api/register", s.url))
@@ -171,7 +233,11 @@ pub async fn handshake_is_served_at_the_urls_and_keys_the_manifest_names(serve: 
         .send()
         .await
         .unwrap();
-    assert_eq!(default_path.status().as_u16(), 404, "not served at the default URL");
+    assert_eq!(
+        default_path.status().as_u16(),
+        404,
+        "not served at the default URL"
+    );
     let refreshed = s
         .http
         .post(format!("{}/auth/refresh", s.url))
@@ -195,7 +261,11 @@ pub async fn micro_frontend_callback_authorize_cookie_crud_and_un_authorize(serv
     // Qelos: the user opens the micro-frontend; Qelos calls the plugin's callbackUrl.
     let r = s
         .http
-        .get(format!("{}/api/plugins/{}/callback", s.mock.url(), s.plugin_id))
+        .get(format!(
+            "{}/api/plugins/{}/callback",
+            s.mock.url(),
+            s.plugin_id
+        ))
         .query(&[("returnUrl", b64.as_str())])
         .bearer_auth(s.admin_bearer())
         .header("accept", "application/json")
@@ -250,7 +320,10 @@ pub async fn micro_frontend_callback_authorize_cookie_crud_and_un_authorize(serv
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["title"], "milk");
     assert!(created.get("secret").is_none(), "only public keys leave");
-    let r = frontend(reqwest::Method::GET, "/api/play/todo-items").send().await.unwrap();
+    let r = frontend(reqwest::Method::GET, "/api/play/todo-items")
+        .send()
+        .await
+        .unwrap();
     let list: Value = r.json().await.unwrap();
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     // Without the cookie, or with another code, refused.
@@ -263,7 +336,10 @@ pub async fn micro_frontend_callback_authorize_cookie_crud_and_un_authorize(serv
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     // Un-authorize clears the cookie.
-    let r = frontend(reqwest::Method::POST, "/api/un-authorize").send().await.unwrap();
+    let r = frontend(reqwest::Method::POST, "/api/un-authorize")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let cleared = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cleared.starts_with(&format!("token_{code}=;")), "{cleared}");
@@ -274,24 +350,54 @@ pub async fn crud_resource_round_trip_through_the_gateway(serve: Serve) {
     let s = stack(serve, |b| b).await;
     use reqwest::Method;
     let (status, created) = s
-        .call(Method::POST, "/api/on/todo/todo-items", Some(json!({"title": "bread"})))
+        .call(
+            Method::POST,
+            "/api/on/todo/todo-items",
+            Some(json!({"title": "bread"})),
+        )
         .await;
     assert_eq!(status, 200, "{created}");
     let id = created["_id"].as_str().unwrap().to_owned();
-    let (_, list) = s.call(Method::GET, "/api/on/todo/todo-items?title=bread", None).await;
+    let (_, list) = s
+        .call(Method::GET, "/api/on/todo/todo-items?title=bread", None)
+        .await;
     assert_eq!(list[0]["_id"], json!(id));
     let (status, updated) = s
-        .call(Method::PUT, &format!("/api/on/todo/todo-items/{id}"), Some(json!({"done": true})))
+        .call(
+            Method::PUT,
+            &format!("/api/on/todo/todo-items/{id}"),
+            Some(json!({"done": true})),
+        )
         .await;
     assert_eq!((status, updated["done"].clone()), (200, json!(true)));
-    let (_, one) = s.call(Method::GET, &format!("/api/on/todo/todo-items/{id}"), None).await;
-    assert_eq!((one["title"].clone(), one["done"].clone()), (json!("bread"), json!(true)));
-    let (status, _) = s.call(Method::DELETE, &format!("/api/on/todo/todo-items/{id}"), None).await;
-    assert_eq!(status, 200);
-    let (status, body) = s.call(Method::GET, &format!("/api/on/todo/todo-items/{id}"), None).await;
-    assert_eq!((status, body["message"].clone()), (404, json!("item not found")));
+    let (_, one) = s
+        .call(Method::GET, &format!("/api/on/todo/todo-items/{id}"), None)
+        .await;
+    assert_eq!(
+        (one["title"].clone(), one["done"].clone()),
+        (json!("bread"), json!(true))
+    );
     let (status, _) = s
-        .call(Method::POST, "/api/on/todo/todo-items", Some(json!(["not", "an object"])))
+        .call(
+            Method::DELETE,
+            &format!("/api/on/todo/todo-items/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = s
+        .call(Method::GET, &format!("/api/on/todo/todo-items/{id}"), None)
+        .await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (404, json!("item not found"))
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/on/todo/todo-items",
+            Some(json!(["not", "an object"])),
+        )
         .await;
     assert_eq!(status, 400);
 }
@@ -304,7 +410,10 @@ pub async fn entity_changes_reach_the_subscribed_event_handler(serve: Serve) {
     let bearer = s.mock.mint_tokens(&mint).access;
     let (status, entity) = s
         .http
-        .post(format!("{}/api/blueprints/{blueprint}/entities", s.mock.url()))
+        .post(format!(
+            "{}/api/blueprints/{blueprint}/entities",
+            s.mock.url()
+        ))
         .bearer_auth(bearer)
         .json(&json!({"metadata": {"name": "from qelos"}}))
         .send()
@@ -318,7 +427,11 @@ pub async fn entity_changes_reach_the_subscribed_event_handler(serve: Serve) {
         .expect("the event arrives")
         .unwrap();
     assert_eq!(
-        (event.source.as_str(), event.kind.as_str(), event.event_name.as_str()),
+        (
+            event.source.as_str(),
+            event.kind.as_str(),
+            event.event_name.as_str()
+        ),
         ("blueprints", blueprint.as_str(), "create")
     );
     assert_eq!(event.tenant, "0");
