@@ -190,6 +190,28 @@ fn test(args: &[String]) -> Result {
         failures.push(e);
     }
 
+    // `--workspace` builds qelos-plugin with its default features (axum) only: its actix,
+    // poem, warp, Rocket and Redis parts are checked and tested here.
+    step("qelos-plugin: every framework and Redis (--all-features)");
+    for args in [
+        &[
+            "clippy",
+            "-p",
+            "qelos-plugin",
+            "--all-features",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ][..],
+        &["nextest", "run", "-p", "qelos-plugin", "--all-features"][..],
+        &["test", "-p", "qelos-plugin", "--all-features", "--doc"][..],
+    ] {
+        if let Err(e) = run(Command::new("cargo").current_dir(&root).args(args)) {
+            failures.push(e);
+        }
+    }
+
     step("benchmark smoke run (checks the bench works, not its speed)");
     let smoke = run(Command::new("cargo").current_dir(&root).args([
         "build",

@@ -43,6 +43,7 @@ pub use manifest::{
     NavBarPosition, SubscribedEvent,
 };
 pub use plugin::{ACCESS_TTL, CALLBACK_TTL, ConfigError, Plugin, PluginBuilder, REFRESH_TTL};
+pub use qelos_sdk;
 pub use qelos_sdk::{QelosSdk, Secret, User};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
