@@ -95,8 +95,9 @@ struct Dispatch(Plugin);
 #[rocket::async_trait]
 impl Handler for Dispatch {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
-        let Ok(body) = data.open(crate::MAX_BODY.bytes()).into_bytes().await else {
-            return route::Outcome::Error(Status::PayloadTooLarge);
+        let body = match data.open(crate::MAX_BODY.bytes()).into_bytes().await {
+            Ok(body) if body.is_complete() => body,
+            _ => return route::Outcome::Error(Status::PayloadTooLarge),
         };
         let mut request = http::Request::new(Bytes::from(body.into_inner()));
         *request.method_mut() =

@@ -11,6 +11,12 @@ use crate::verify::PluginRequest;
 
 impl Reject for PluginRejection {}
 
+/// A declared request body over [`MAX_BODY`](crate::MAX_BODY).
+#[derive(Debug)]
+struct BodyTooLarge;
+
+impl Reject for BodyTooLarge {}
+
 /// A filter giving the verified [`PluginRequest`]; a refusal rejects with a
 /// [`PluginRejection`]: answer it with [`warp_recover`](crate::warp_recover).
 ///
@@ -49,10 +55,13 @@ pub fn warp_request(
 ///
 /// The rejection itself when it is not a [`PluginRejection`].
 pub async fn warp_recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
-    match rejection.find::<PluginRejection>() {
-        Some(r) => Ok(r.to_response().into_response()),
-        None => Err(rejection),
+    if let Some(r) = rejection.find::<PluginRejection>() {
+        return Ok(r.to_response().into_response());
     }
+    if rejection.find::<BodyTooLarge>().is_some() {
+        return Ok(http::StatusCode::PAYLOAD_TOO_LARGE.into_response());
+    }
+    Err(rejection)
 }
 
 impl Plugin {
@@ -66,6 +75,19 @@ impl Plugin {
             .and(warp::path::full())
             .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::headers_cloned())
+            .and(
+                warp::header::optional::<u64>("content-length")
+                    .and_then(|len: Option<u64>| async move {
+                        // Declared bodies over the limit are refused before they are read.
+                        match len {
+                            Some(n) if n > crate::MAX_BODY as u64 => {
+                                Err(warp::reject::custom(BodyTooLarge))
+                            }
+                            _ => Ok(()),
+                        }
+                    })
+                    .untuple_one(),
+            )
             .and(warp::body::bytes().or(warp::any().map(Bytes::new)).unify())
             .and_then(
                 move |method: http::Method,
