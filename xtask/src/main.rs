@@ -220,6 +220,28 @@ fn test(args: &[String]) -> Result {
         failures.push(e);
     }
 
+    // `--workspace` builds qelos-plugin with its default features (axum) only: its actix,
+    // poem, warp, Rocket and Redis parts are checked and tested here.
+    step("qelos-plugin: every framework and Redis (--all-features)");
+    for args in [
+        &[
+            "clippy",
+            "-p",
+            "qelos-plugin",
+            "--all-features",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ][..],
+        &["nextest", "run", "-p", "qelos-plugin", "--all-features"][..],
+        &["test", "-p", "qelos-plugin", "--all-features", "--doc"][..],
+    ] {
+        if let Err(e) = run(Command::new("cargo").current_dir(&root).args(args)) {
+            failures.push(e);
+        }
+    }
+
     for check in [msrv, docs, package] {
         if let Err(e) = check(&root) {
             failures.push(e);

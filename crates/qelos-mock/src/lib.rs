@@ -70,7 +70,7 @@ use axum::routing::{delete, get, post};
 
 pub use config::MockConfig;
 pub use controls::{Fault, RecordedRequest};
-pub use routes::plugins::{PluginAuthAcquire, PluginSpec};
+pub use routes::plugins::{PluginAuthAcquire, PluginSpec, PluginSubscribedEvent};
 
 use controls::Controls;
 use routes::{auth, entities, plugins, workspaces};

@@ -255,6 +255,12 @@ impl Store {
         let now = now_s();
         let mut c = Self::user_claims(user, workspace);
         c.insert("iat".into(), json!(now));
+        // Unique per token: two tokens issued in one second must not be the same string, or
+        // `expire_token` on one would expire the other.
+        c.insert(
+            "jti".into(),
+            json!(format!("{:016x}", rand::random::<u64>())),
+        );
         let exp = if expired {
             now.saturating_sub(60)
         } else {

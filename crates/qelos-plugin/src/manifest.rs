@@ -1,7 +1,14 @@
-//! The plugin manifest Qelos reads (`GET /api/play-manifest`).
+//! The plugin manifest Qelos reads (`GET /api/play-manifest`), typed as plugin-play writes it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod parts;
+
+pub use parts::{
+    CrudDisplay, CrudEntry, Injectable, MicroFrontend, MicroFrontendComponent, MicroFrontendKind,
+    MicroFrontendModal, MicroFrontendRoute, NavBarGroup, NavBarPosition, SubscribedEvent,
+};
 
 /// `authAcquire` of a manifest: where Qelos refreshes the plugin token and under which keys the
 /// plugin answers the pair.
@@ -33,8 +40,12 @@ impl Default for AuthAcquire {
     }
 }
 
-/// The plugin manifest JSON, as plugin-play serves it and Qelos reads it when a plugin is
-/// created from a `manifestUrl`. Relative URLs resolve against `appUrl` on the Qelos side.
+/// The plugin manifest JSON, key for key as plugin-play serves it, and as Qelos reads it when
+/// a plugin is created from a `manifestUrl`. Relative URLs resolve against `appUrl`.
+///
+/// The plugin serves its handshake at the paths named here (`registerUrl`, `callbackUrl`,
+/// `authorizeUrl`, `unAuthorizeUrl`, `authAcquire.refreshTokenUrl`, `manifestUrl`; absolute
+/// URLs are served at their path), so a manifest with `/auth/register` is served there.
 ///
 /// # Examples
 ///
@@ -45,6 +56,7 @@ impl Default for AuthAcquire {
 /// assert_eq!(json["apiPath"], "todo");
 /// assert_eq!(json["proxyUrl"], "https://plugin.example.com/api/play");
 /// assert_eq!(json["registerUrl"], "/api/register");
+/// assert_eq!(json["authorizeUrl"], "/api/authorize");
 /// assert_eq!(json["authAcquire"]["refreshTokenKey"], "refresh_token");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
@@ -69,28 +81,37 @@ pub struct Manifest {
     /// The micro-frontend login callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+    /// Where a micro-frontend trades its callback token for the `token_<code>` cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    /// Where a micro-frontend drops its cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub un_authorize_url: Option<String>,
     /// Path prefix of the proxied endpoints on the plugin.
     pub proxy_path: String,
     /// Absolute URL the proxy forwards to (`appUrl + proxyPath`).
     pub proxy_url: String,
+    /// Event hooks.
+    #[serde(default)]
+    pub subscribed_events: Vec<SubscribedEvent>,
+    /// Nav-bar groups.
+    #[serde(default)]
+    pub nav_bar_groups: Vec<NavBarGroup>,
+    /// Micro-frontends.
+    #[serde(default)]
+    pub micro_frontends: Vec<MicroFrontend>,
+    /// Injectables.
+    #[serde(default)]
+    pub injectables: Vec<Injectable>,
+    /// CRUDs.
+    #[serde(default)]
+    pub cruds: Vec<CrudEntry>,
     /// Token refresh settings (omitted with a static token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_acquire: Option<AuthAcquire>,
-    /// Event hooks (`{source,kind,eventName,hookUrl}`).
-    #[serde(default)]
-    pub subscribed_events: Vec<Value>,
-    /// Nav-bar groups.
-    #[serde(default)]
-    pub nav_bar_groups: Vec<Value>,
-    /// Micro-frontends.
-    #[serde(default)]
-    pub micro_frontends: Vec<Value>,
-    /// Injectables.
-    #[serde(default)]
-    pub injectables: Vec<Value>,
-    /// CRUDs.
-    #[serde(default)]
-    pub cruds: Vec<Value>,
+    /// Keys plugin-play does not know, kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
 }
 
 impl Manifest {
@@ -105,6 +126,8 @@ impl Manifest {
             manifest_url: crate::MANIFEST_PATH.to_owned(),
             register_url: Some(crate::REGISTER_PATH.to_owned()),
             callback_url: Some(crate::CALLBACK_PATH.to_owned()),
+            authorize_url: Some(crate::AUTHORIZE_PATH.to_owned()),
+            un_authorize_url: Some(crate::UN_AUTHORIZE_PATH.to_owned()),
             proxy_path: crate::PROXY_PATH.to_owned(),
             proxy_url: format!("{app_url}{}", crate::PROXY_PATH),
             auth_acquire: Some(AuthAcquire::default()),
@@ -114,6 +137,7 @@ impl Manifest {
             micro_frontends: Vec::new(),
             injectables: Vec::new(),
             cruds: Vec::new(),
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -147,6 +171,76 @@ impl Manifest {
     pub fn proxy_path(mut self, path: &str) -> Self {
         self.proxy_path = path.to_owned();
         self.proxy_url = format!("{}{path}", self.app_url);
+        self
+    }
+
+    /// Sets the handshake URLs (relative to `appUrl`); the plugin serves them there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = qelos_plugin::Manifest::new("todo", "https://p.example.com")
+    ///     .handshake_urls("/auth/register", "/auth/refresh", "/auth/callback");
+    /// assert_eq!(m.auth_acquire.map(|a| a.refresh_token_url).as_deref(), Some("/auth/refresh"));
+    /// ```
+    #[must_use]
+    pub fn handshake_urls(mut self, register: &str, refresh: &str, callback: &str) -> Self {
+        self.register_url = Some(register.to_owned());
+        self.callback_url = Some(callback.to_owned());
+        self.auth_acquire
+            .get_or_insert_with(AuthAcquire::default)
+            .refresh_token_url = refresh.to_owned();
+        self
+    }
+
+    /// Sets the micro-frontend authorize and un-authorize URLs.
+    #[must_use]
+    pub fn frontend_auth_urls(mut self, authorize: &str, un_authorize: &str) -> Self {
+        self.authorize_url = Some(authorize.to_owned());
+        self.un_authorize_url = Some(un_authorize.to_owned());
+        self
+    }
+
+    /// Adds a micro-frontend (plugin-play's `addMicroFrontend`).
+    #[must_use]
+    pub fn micro_frontend(mut self, mfe: MicroFrontend) -> Self {
+        self.micro_frontends.push(mfe);
+        self
+    }
+
+    /// Adds a nav-bar group and its micro-frontends, each routed into the group
+    /// (plugin-play's `addGroupedMicroFrontends`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_plugin::{Manifest, MicroFrontend, NavBarGroup, NavBarPosition};
+    /// let m = Manifest::new("todo", "https://p.example.com").grouped_micro_frontends(
+    ///     NavBarGroup::new("todos", "Todos"),
+    ///     [MicroFrontend::iframe("Board", "The board", "/board.html").route("Board", "board", NavBarPosition::Top)],
+    /// );
+    /// assert_eq!(m.micro_frontends[0].route.as_ref().and_then(|r| r.group.as_deref()), Some("todos"));
+    /// ```
+    #[must_use]
+    pub fn grouped_micro_frontends(
+        mut self,
+        group: NavBarGroup,
+        mfes: impl IntoIterator<Item = MicroFrontend>,
+    ) -> Self {
+        let key = group.key.clone();
+        self.nav_bar_groups.push(group);
+        for mut mfe in mfes {
+            let route = mfe.route.get_or_insert_with(MicroFrontendRoute::default);
+            route.group = Some(key.clone());
+            self.micro_frontends.push(mfe);
+        }
+        self
+    }
+
+    /// Adds an injectable (HTML Qelos injects into its pages).
+    #[must_use]
+    pub fn injectable(mut self, injectable: Injectable) -> Self {
+        self.injectables.push(injectable);
         self
     }
 }

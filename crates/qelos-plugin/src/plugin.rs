@@ -1,31 +1,32 @@
-//! [`Plugin`]: configuration, token verification, the handshake, revocation.
+//! [`Plugin`]: configuration, token verification and minting.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use http::{HeaderMap, StatusCode};
-use qelos_sdk::{Credentials, QelosSdk, Secret};
+use http::HeaderMap;
+use qelos_sdk::Secret;
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
-use tracing::Instrument as _;
 
+use crate::crud::ErasedCrud;
+use crate::crypto::Sealer;
+use crate::events::Hook;
 use crate::jwt;
 use crate::manifest::{AuthAcquire, Manifest};
-use crate::store::{MemoryStore, Registration, RegistrationStore, StoreError};
+use crate::store::{MemoryStore, RegistrationStore};
 use crate::verify::{PluginRequest, VerifyError, bearer, request_after_token};
 
 /// plugin-play's access-token lifetime (1 h).
 pub const ACCESS_TTL: Duration = Duration::from_secs(3600);
 /// plugin-play's refresh-token lifetime (90 d).
 pub const REFRESH_TTL: Duration = Duration::from_secs(90 * 86_400);
-/// plugin-play's callback-token lifetime (30 min).
+/// plugin-play's callback-token and frontend-cookie lifetime (30 min).
 pub const CALLBACK_TTL: Duration = Duration::from_secs(30 * 60);
 const MIN_SECRET_LEN: usize = 16;
 
 /// How the plugin tells Qelos from everyone else.
 #[derive(Clone)]
-enum TokenMode {
+pub(crate) enum TokenMode {
     /// Option A: one token shared with Qelos (the plugin record's `token`).
     Static(Secret),
     /// Option B: HS256 tokens the plugin minted at registration.
@@ -52,83 +53,17 @@ pub enum ConfigError {
     /// Neither [`PluginBuilder::static_token`] nor [`PluginBuilder::minted_tokens`] was called.
     #[error("choose a token option: static_token or minted_tokens")]
     NoTokenOption,
-    /// A secret or the static token is shorter than 16 bytes.
-    #[error("plugin secrets and the static token need at least 16 bytes")]
+    /// A secret, the static token or the encryption key is shorter than 16 bytes.
+    #[error("plugin secrets, the static token and the encryption key need at least 16 bytes")]
     WeakSecret,
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built")]
     Client(#[source] reqwest::Error),
 }
 
-/// Why a register, refresh or callback call was refused. [`status`](Self::status) and
-/// [`body`](Self::body) make the response; messages never contain a token or a password.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_plugin::HandshakeError;
-/// let e = HandshakeError::MissingCredentials(vec!["password"]);
-/// assert_eq!(e.status().as_u16(), 401);
-/// assert_eq!(e.body()["message"], "missing credentials: password");
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HandshakeError {
-    /// `username`, `password` or `appUrl` missing from the register body (the missing ones).
-    #[error("missing credentials: {}", .0.join(", "))]
-    MissingCredentials(Vec<&'static str>),
-    /// The tenant host is not in the allow-list.
-    #[error("your tenant is not allowed for this plugin")]
-    TenantNotAllowed,
-    /// The username's domain is not the `appUrl` host.
-    #[error("email must be provided from the same app url")]
-    DomainMismatch,
-    /// Signing in back to the tenant's Qelos failed.
-    #[error("failed to login to qelos tenant")]
-    SigninFailed(#[source] qelos_sdk::Error),
-    /// The credentials signed in, but not as a user with role `plugin`.
-    #[error("should retrieve a plugin user")]
-    NotPluginUser,
-    /// Missing, forged, expired or already used refresh token.
-    #[error("you are not authorized")]
-    InvalidRefreshToken,
-    /// The plugin uses a static token: there is nothing to register or refresh.
-    #[error("this plugin uses a static token")]
-    StaticToken,
-    /// The callback's `returnUrl` is missing or not base64 of a URL.
-    #[error("returnUrl must be a base64 URL")]
-    InvalidReturnUrl,
-    /// The callback's plugin token or user was refused.
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// The registration store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl HandshakeError {
-    /// The HTTP status (plugin-play's: `401` for refusals).
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::StaticToken => StatusCode::NOT_FOUND,
-            Self::InvalidReturnUrl => StatusCode::BAD_REQUEST,
-            Self::Verify(e) => e.status(),
-            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNAUTHORIZED,
-        }
-    }
-
-    /// The JSON body, `{"message": …}`.
-    pub fn body(&self) -> Value {
-        match self {
-            Self::Verify(e) => e.body(),
-            Self::Store(_) => json!({"message": "the plugin could not store the registration"}),
-            other => json!({ "message": other.to_string() }),
-        }
-    }
-}
-
-/// A Qelos plugin backend: verifies proxied requests and answers the handshake. Cheap to clone.
+/// A Qelos plugin backend: verifies proxied requests, answers the handshake, the
+/// micro-frontend authorization, its cruds and event hooks, and calls Qelos back as a tenant.
+/// Cheap to clone.
 ///
 /// # Examples
 ///
@@ -142,19 +77,21 @@ impl HandshakeError {
 /// ```
 #[derive(Clone)]
 pub struct Plugin {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    mode: TokenMode,
-    manifest: Manifest,
-    store: Arc<dyn RegistrationStore>,
-    http: reqwest::Client,
-    signin_timeout: Duration,
-    allowed_tenant_hosts: Vec<String>,
-    check_domain: bool,
-    /// Serialises read-modify-write of registrations (refresh rotation, revocation).
-    lock: tokio::sync::Mutex<()>,
+pub(crate) struct Inner {
+    pub(crate) mode: TokenMode,
+    pub(crate) manifest: Manifest,
+    pub(crate) store: Arc<dyn RegistrationStore>,
+    pub(crate) sealer: Sealer,
+    pub(crate) http: reqwest::Client,
+    pub(crate) signin_timeout: Duration,
+    pub(crate) allowed_tenant_hosts: Vec<String>,
+    pub(crate) check_domain: bool,
+    pub(crate) cruds: Vec<Arc<dyn ErasedCrud>>,
+    pub(crate) hooks: Vec<Hook>,
+    pub(crate) secure_cookies: bool,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -180,6 +117,7 @@ impl std::fmt::Debug for Plugin {
 /// use qelos_plugin::{MemoryStore, Plugin};
 /// let plugin = Plugin::builder("todo", "https://plugin.example.com")
 ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
+///     .encryption_key("a registration key of 32 bytes..")
 ///     .token_lifetimes(Duration::from_secs(600), Duration::from_secs(86_400))
 ///     .token_keys("refreshToken", "accessToken")
 ///     .allowed_tenant_hosts(["tenant.example.com"])
@@ -195,11 +133,14 @@ pub struct PluginBuilder {
     manifest: Manifest,
     mode: Option<TokenMode>,
     store: Option<Arc<dyn RegistrationStore>>,
+    encryption_key: Option<Secret>,
     signin_timeout: Duration,
     allowed_tenant_hosts: Vec<String>,
     check_domain: bool,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    cruds: Vec<Arc<dyn ErasedCrud>>,
+    hooks: Vec<Hook>,
 }
 
 impl std::fmt::Debug for PluginBuilder {
@@ -234,6 +175,14 @@ impl PluginBuilder {
         self
     }
 
+    /// The key registrations are encrypted with at rest (AES-256-GCM, key derived with
+    /// HKDF-SHA256). Every process sharing a store needs the same key. Default: derived from
+    /// the refresh secret (option B) or the static token (option A).
+    pub fn encryption_key(mut self, key: impl Into<Secret>) -> Self {
+        self.encryption_key = Some(key.into());
+        self
+    }
+
     /// Token lifetimes for option B (defaults [`ACCESS_TTL`], [`REFRESH_TTL`]).
     pub fn token_lifetimes(mut self, access: Duration, refresh: Duration) -> Self {
         self.access_ttl = access;
@@ -262,9 +211,49 @@ impl PluginBuilder {
         self
     }
 
-    /// Replaces the manifest (its paths should stay those the router serves).
+    /// Replaces the manifest. The plugin serves its routes at the URLs it names; cruds and
+    /// event hooks added to the builder are appended to it.
     pub fn manifest(mut self, manifest: Manifest) -> Self {
         self.manifest = manifest;
+        self
+    }
+
+    /// Changes the manifest in place (micro-frontends, nav-bar groups, injectables, URLs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_plugin::{Injectable, Plugin};
+    /// let plugin = Plugin::builder("todo", "https://p.example.com")
+    ///     .static_token("a static token of 32 bytes......")
+    ///     .with_manifest(|m| m.injectable(Injectable::new("banner", "<b>hi</b>")))
+    ///     .build()?;
+    /// assert_eq!(plugin.manifest().injectables.len(), 1);
+    /// # Ok::<(), qelos_plugin::ConfigError>(())
+    /// ```
+    pub fn with_manifest(mut self, change: impl FnOnce(Manifest) -> Manifest) -> Self {
+        self.manifest = change(self.manifest);
+        self
+    }
+
+    /// Adds a CRUD resource: its REST endpoints under `proxyPath`, its `cruds` entry, its
+    /// nav-bar group and list/create/edit micro-frontends (plugin-play's `createCrud`).
+    pub fn crud<S: crate::CrudStore>(mut self, crud: crate::Crud<S>) -> Self {
+        let (entry, group, mfes) = crud.manifest_entries();
+        self.manifest.cruds.push(entry);
+        self.manifest = self.manifest.grouped_micro_frontends(group, mfes);
+        self.cruds.push(Arc::new(crud));
+        self
+    }
+
+    /// Subscribes to Qelos events (`*` matches any) and hands them to `handler` (plugin-play's
+    /// `registerToHook`). The hook is served at `/api/hooks/<base64 of the filter>`.
+    pub fn on_event<H: crate::EventHandler>(
+        mut self,
+        filter: crate::EventFilter,
+        handler: H,
+    ) -> Self {
+        self.hooks.push(Hook::new(filter, Arc::new(handler)));
         self
     }
 
@@ -291,7 +280,7 @@ impl PluginBuilder {
         self
     }
 
-    /// Timeout of the sign-in back to Qelos (default 10 s).
+    /// Timeout of calls back to Qelos (default 10 s).
     pub fn signin_timeout(mut self, timeout: Duration) -> Self {
         self.signin_timeout = timeout;
         self
@@ -306,13 +295,14 @@ impl PluginBuilder {
     pub fn build(self) -> Result<Plugin, ConfigError> {
         let mode = self.mode.ok_or(ConfigError::NoTokenOption)?;
         let mut manifest = self.manifest;
-        match &mode {
+        let default_key = match &mode {
             TokenMode::Static(t) => {
                 if t.expose().len() < MIN_SECRET_LEN {
                     return Err(ConfigError::WeakSecret);
                 }
                 manifest.register_url = None;
                 manifest.auth_acquire = None;
+                t.clone()
             }
             TokenMode::Minted {
                 access_secret,
@@ -330,7 +320,17 @@ impl PluginBuilder {
                 manifest
                     .auth_acquire
                     .get_or_insert_with(AuthAcquire::default);
+                refresh_secret.clone()
             }
+        };
+        let key = self.encryption_key.unwrap_or(default_key);
+        if key.expose().len() < MIN_SECRET_LEN {
+            return Err(ConfigError::WeakSecret);
+        }
+        for hook in &self.hooks {
+            manifest
+                .subscribed_events
+                .push(hook.subscribed_event(&manifest.app_url));
         }
         let http = reqwest::Client::builder()
             .timeout(self.signin_timeout)
@@ -339,37 +339,25 @@ impl PluginBuilder {
         Ok(Plugin {
             inner: Arc::new(Inner {
                 mode,
+                secure_cookies: manifest.app_url.starts_with("https://"),
                 manifest,
                 store: self
                     .store
                     .unwrap_or_else(|| Arc::new(MemoryStore::default())),
+                sealer: Sealer::new(key.expose().as_bytes()),
                 http,
                 signin_timeout: self.signin_timeout,
                 allowed_tenant_hosts: self.allowed_tenant_hosts,
                 check_domain: self.check_domain,
-                lock: tokio::sync::Mutex::new(()),
+                cruds: self.cruds,
+                hooks: self.hooks,
             }),
         })
     }
 }
 
-fn random_hex() -> String {
-    format!(
-        "{:016x}{:016x}",
-        rand::random::<u64>(),
-        rand::random::<u64>()
-    )
-}
-
-fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
-}
-
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
 }
 
 impl Plugin {
@@ -379,15 +367,19 @@ impl Plugin {
             manifest: Manifest::new(name, app_url),
             mode: None,
             store: None,
+            encryption_key: None,
             signin_timeout: Duration::from_secs(10),
             allowed_tenant_hosts: Vec::new(),
             check_domain: true,
             access_ttl: ACCESS_TTL,
             refresh_ttl: REFRESH_TTL,
+            cruds: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 
-    /// The manifest to serve (with the handshake URLs of the chosen token option).
+    /// The manifest to serve (with the handshake URLs of the chosen token option, the cruds'
+    /// entries and the subscribed events).
     pub fn manifest(&self) -> &Manifest {
         &self.inner.manifest
     }
@@ -403,13 +395,14 @@ impl Plugin {
     }
 
     /// Verifies a proxied request: the Bearer plugin token first, and only then the `user`,
-    /// `tenant` and `tenanthost` headers. Framework-agnostic: give it the request headers.
+    /// `tenant` and `tenanthost` headers. A minted token must be signed with the access secret,
+    /// unexpired, and belong to a live registration whose access epoch it carries.
     ///
     /// # Errors
     ///
-    /// [`VerifyError::MissingToken`] / [`VerifyError::InvalidToken`] (`407`,
-    /// `x-q-auth: unauthorized`; the user header is not read), [`VerifyError::InvalidUser`]
-    /// (`400`), [`VerifyError::Store`] (`500`).
+    /// [`VerifyError::MissingToken`]/[`VerifyError::InvalidToken`] (`407`),
+    /// [`VerifyError::InvalidUser`] (`400`), [`VerifyError::TenantMismatch`] (`403`),
+    /// [`VerifyError::Store`].
     ///
     /// # Examples
     ///
@@ -419,14 +412,13 @@ impl Plugin {
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
     /// # }
-    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
-    ///     .static_token("a static token of 32 bytes......")
-    ///     .build()?;
+    /// let token = "a static token of 32 bytes......";
+    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086").static_token(token).build()?;
     /// let mut headers = HeaderMap::new();
-    /// headers.insert("authorization", HeaderValue::from_static("Bearer a static token of 32 bytes......"));
+    /// headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
     /// headers.insert("user", HeaderValue::from_static(r#"{"_id":"u1","username":"a@b.c"}"#));
-    /// let req = block_on(plugin.verify(&headers)).map_err(|e| e.to_string())?;
-    /// assert_eq!(req.user.map(|u| u.username).as_deref(), Some("a@b.c"));
+    /// let req = block_on(plugin.verify(&headers))?;
+    /// assert_eq!(req.user().map(|u| u.id.as_str()), Some("u1"));
     ///
     /// headers.insert("authorization", HeaderValue::from_static("Bearer forged"));
     /// let refused = block_on(plugin.verify(&headers)).err().map(|e| e.status().as_u16());
@@ -465,7 +457,28 @@ impl Plugin {
         }
     }
 
-    fn mint_pair(&self, reg: &Registration) -> Option<Map<String, Value>> {
+    /// Either kind of caller plugin-play accepts on its endpoints: Qelos (a Bearer plugin
+    /// token, see [`verify`](Self::verify)) or a micro-frontend that was authorized (header
+    /// `code` and cookie `token_<code>`, see [`verify_cookie`](Self::verify_cookie)).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify) with an `Authorization` header, else as
+    /// [`verify_cookie`](Self::verify_cookie).
+    pub async fn verify_any(&self, headers: &HeaderMap) -> Result<PluginRequest, VerifyError> {
+        if headers.contains_key(http::header::AUTHORIZATION) {
+            self.verify(headers).await
+        } else {
+            self.verify_cookie(headers)
+        }
+    }
+
+    pub(crate) fn mint_pair(
+        &self,
+        id: &str,
+        access_epoch: u64,
+        identifier: &str,
+    ) -> Option<Map<String, Value>> {
         let TokenMode::Minted {
             access_secret,
             refresh_secret,
@@ -477,12 +490,12 @@ impl Plugin {
         };
         let now = jwt::now_s();
         let access = jwt::sign(
-            &json!({"sub": reg.id, "typ": "access", "epoch": reg.access_epoch,
-                "jti": random_hex(), "iat": now, "exp": now + access_ttl.as_secs()}),
+            &json!({"sub": id, "typ": "access", "epoch": access_epoch,
+                "jti": crate::crypto::random_hex(), "iat": now, "exp": now + access_ttl.as_secs()}),
             access_secret.expose().as_bytes(),
         );
         let refresh = jwt::sign(
-            &json!({"sub": reg.id, "typ": "refresh", "identifier": reg.refresh_identifier.expose(),
+            &json!({"sub": id, "typ": "refresh", "identifier": identifier,
                 "iat": now, "exp": now + refresh_ttl.as_secs()}),
             refresh_secret.expose().as_bytes(),
         );
@@ -493,335 +506,17 @@ impl Plugin {
         Some(out)
     }
 
-    /// `registerUrl`: proves `{username,password,appUrl}` by signing in to that Qelos (role
-    /// `plugin` required), stores the tenant's registration, and answers the token pair under
-    /// the configured keys. `x-tenant` names the tenant.
-    ///
-    /// # Errors
-    ///
-    /// [`HandshakeError::StaticToken`] in option A; [`HandshakeError::MissingCredentials`],
-    /// [`HandshakeError::TenantNotAllowed`], [`HandshakeError::DomainMismatch`],
-    /// [`HandshakeError::SigninFailed`], [`HandshakeError::NotPluginUser`],
-    /// [`HandshakeError::Store`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use http::HeaderMap;
-    /// use qelos_plugin::{HandshakeError, Plugin};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
-    /// # }
-    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
-    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
-    ///     .build()?;
-    /// let body = br#"{"username":"p.0@qelos.example.com"}"#;
-    /// let refused = block_on(plugin.register(&HeaderMap::new(), body));
-    /// assert!(matches!(refused, Err(HandshakeError::MissingCredentials(m)) if m == ["password", "appUrl"]));
-    /// # Ok::<(), qelos_plugin::ConfigError>(())
-    /// ```
-    pub async fn register(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Value, HandshakeError> {
-        if self.uses_static_token() {
-            return Err(HandshakeError::StaticToken);
-        }
-        let body: Map<String, Value> = serde_json::from_slice(body).unwrap_or_default();
-        let field = |k: &str| {
-            body.get(k)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let (username, password, app_url) = (field("username"), field("password"), field("appUrl"));
-        let (Some(username), Some(password), Some(app_url)) =
-            (username.clone(), password.clone(), app_url.clone())
-        else {
-            let missing = [
-                ("username", username),
-                ("password", password),
-                ("appUrl", app_url),
-            ]
-            .into_iter()
-            .filter(|(_, v)| v.is_none())
-            .map(|(k, _)| k)
-            .collect();
-            return Err(HandshakeError::MissingCredentials(missing));
-        };
-        let app_url = app_url.trim_end_matches('/').to_owned();
-        let app_host = host_of(&app_url).ok_or(HandshakeError::TenantNotAllowed)?;
-        if !self.inner.allowed_tenant_hosts.is_empty()
-            && !self
-                .inner
-                .allowed_tenant_hosts
-                .iter()
-                .any(|h| h.eq_ignore_ascii_case(&app_host))
-        {
-            return Err(HandshakeError::TenantNotAllowed);
-        }
-        if self.inner.check_domain {
-            let domain = username
-                .rsplit_once('@')
-                .map(|(_, d)| d)
-                .unwrap_or_default();
-            let domain = domain.split(':').next().unwrap_or_default();
-            if !domain.eq_ignore_ascii_case(&app_host) {
-                return Err(HandshakeError::DomainMismatch);
-            }
-        }
-        let tenant = headers
-            .get("x-tenant")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or("0")
-            .to_owned();
-        let password = Secret::new(password);
-        let signed = self.signin(&app_url, &tenant, &username, &password).await?;
-        let _guard = self.inner.lock.lock().await;
-        let existing = self.inner.store.find_tenant(&tenant).await?;
-        let reg = Registration {
-            id: existing.as_ref().map_or_else(random_hex, |r| r.id.clone()),
-            tenant,
-            app_url,
-            username,
-            password,
-            qelos_tokens: signed.tokens,
-            refresh_identifier: Secret::new(random_hex()),
-            access_epoch: existing.map_or(0, |r| r.access_epoch),
-        };
-        let pair = self.mint_pair(&reg).ok_or(HandshakeError::StaticToken)?;
-        tracing::info!(tenant = %reg.tenant, registration = %reg.id, "qelos tenant registered");
-        self.inner.store.save(reg).await?;
-        Ok(Value::Object(pair))
-    }
-
-    async fn signin(
-        &self,
-        app_url: &str,
-        tenant: &str,
-        username: &str,
-        password: &Secret,
-    ) -> Result<qelos_sdk::OAuthSignin, HandshakeError> {
-        let span = tracing::info_span!("qelos_plugin.signin", tenant = %tenant, app_url = %app_url);
-        async {
-            let sdk = QelosSdk::builder(app_url)
-                .client(self.inner.http.clone())
-                .timeout(self.inner.signin_timeout)
-                .header("tenant", tenant)
-                .build()
-                .map_err(HandshakeError::SigninFailed)?;
-            let signed = sdk
-                .oauth_signin(&Credentials::new(username, password.expose()))
-                .await
-                .map_err(|e| {
-                    tracing::warn!(error = %e, "sign-in back to qelos failed");
-                    HandshakeError::SigninFailed(e)
-                })?;
-            let is_plugin = signed
-                .user
-                .get("roles")
-                .and_then(Value::as_array)
-                .is_some_and(|r| r.iter().any(|r| r.as_str() == Some("plugin")));
-            if !is_plugin {
-                return Err(HandshakeError::NotPluginUser);
-            }
-            Ok(signed)
-        }
-        .instrument(span)
-        .await
-    }
-
-    /// `refreshTokenUrl`: a valid, unused refresh token (Bearer) gets a new pair; the old
-    /// refresh token is dead from then on (single use). Earlier access tokens stay valid until
-    /// they expire or are revoked.
-    ///
-    /// # Errors
-    ///
-    /// [`HandshakeError::InvalidRefreshToken`] (`401`), [`HandshakeError::StaticToken`],
-    /// [`HandshakeError::Store`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use http::{HeaderMap, HeaderValue};
-    /// use qelos_plugin::{HandshakeError, Plugin};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
-    /// # }
-    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
-    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
-    ///     .build()?;
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert("authorization", HeaderValue::from_static("Bearer not-a-refresh-token"));
-    /// let refused = block_on(plugin.refresh(&headers));
-    /// assert!(matches!(refused, Err(HandshakeError::InvalidRefreshToken)));
-    /// # Ok::<(), qelos_plugin::ConfigError>(())
-    /// ```
-    pub async fn refresh(&self, headers: &HeaderMap) -> Result<Value, HandshakeError> {
-        let TokenMode::Minted { refresh_secret, .. } = &self.inner.mode else {
-            return Err(HandshakeError::StaticToken);
-        };
-        let token = bearer(headers).ok_or(HandshakeError::InvalidRefreshToken)?;
-        let claims = jwt::verify(token, refresh_secret.expose().as_bytes(), jwt::now_s())
-            .filter(|c| c.get("typ").and_then(Value::as_str) == Some("refresh"))
-            .ok_or(HandshakeError::InvalidRefreshToken)?;
-        let sub = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let identifier = claims
-            .get("identifier")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let _guard = self.inner.lock.lock().await;
-        let mut reg = self
-            .inner
-            .store
-            .load(sub)
-            .await?
-            .ok_or(HandshakeError::InvalidRefreshToken)?;
-        if !ct_eq(identifier, reg.refresh_identifier.expose()) {
-            tracing::info!(registration = %reg.id, "refused a used or revoked refresh token");
-            return Err(HandshakeError::InvalidRefreshToken);
-        }
-        reg.refresh_identifier = Secret::new(random_hex());
-        let pair = self.mint_pair(&reg).ok_or(HandshakeError::StaticToken)?;
-        self.inner.store.save(reg).await?;
-        Ok(Value::Object(pair))
-    }
-
-    /// `callbackUrl` (micro-frontend login): verifies the plugin token and user like
-    /// [`verify`](Self::verify), then answers `{code, token, returnUrl}` where `token` is a
-    /// 30-minute HS256 JWT of `{user, tenant}` (check it with
-    /// [`verify_callback_token`](Self::verify_callback_token)) and `returnUrl` is the decoded
-    /// `return_url_b64` with `code` and `token` appended.
-    ///
-    /// # Errors
-    ///
-    /// [`HandshakeError::Verify`] (`407`/`400`), [`HandshakeError::InvalidReturnUrl`] (`400`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use http::{HeaderMap, HeaderValue};
-    /// use qelos_plugin::Plugin;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
-    /// # }
-    /// let token = "a static token of 32 bytes......";
-    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086").static_token(token).build()?;
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
-    /// headers.insert("user", HeaderValue::from_static(r#"{"_id":"u1","username":"a@b.c"}"#));
-    /// // "https://app.example.com/done", base64
-    /// let answer = block_on(plugin.callback(&headers, "aHR0cHM6Ly9hcHAuZXhhbXBsZS5jb20vZG9uZQ=="))?;
-    /// let session = plugin.verify_callback_token(answer["token"].as_str().unwrap_or_default());
-    /// assert_eq!(session.map(|c| c["user"]["username"].clone()), Some("a@b.c".into()));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub async fn callback(
-        &self,
-        headers: &HeaderMap,
-        return_url_b64: &str,
-    ) -> Result<Value, HandshakeError> {
-        let req = self.verify(headers).await?;
-        let return_url = base64::engine::general_purpose::STANDARD
-            .decode(return_url_b64.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .filter(|u| url::Url::parse(u).is_ok())
-            .ok_or(HandshakeError::InvalidReturnUrl)?;
-        let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
-        let now = jwt::now_s();
-        let token = jwt::sign(
-            &json!({"typ": "callback", "user": req.user, "tenant": req.tenant,
-                "registration": req.registration, "code": code,
-                "iat": now, "exp": now + CALLBACK_TTL.as_secs()}),
-            self.session_key().as_bytes(),
-        );
-        let sep = if return_url.contains('?') { '&' } else { '?' };
-        let with_code = format!("{return_url}{sep}code={code}&token={token}");
-        Ok(json!({"code": code, "token": token, "returnUrl": with_code}))
-    }
-
-    fn session_key(&self) -> &str {
+    pub(crate) fn session_key(&self) -> &str {
         match &self.inner.mode {
             TokenMode::Static(t) => t.expose(),
             TokenMode::Minted { access_secret, .. } => access_secret.expose(),
         }
     }
 
-    /// Checks a token [`callback`](Self::callback) issued; returns its `{user, tenant, code}`
-    /// claims.
-    pub fn verify_callback_token(&self, token: &str) -> Option<Value> {
-        jwt::verify(token, self.session_key().as_bytes(), jwt::now_s())
-            .filter(|c| c.get("typ").and_then(Value::as_str) == Some("callback"))
-    }
-
-    /// Revokes every access token issued to `tenant` (Qelos gets `407` and refreshes).
-    /// `Ok(false)` when the tenant never registered.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] from the store.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use qelos_plugin::Plugin;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
-    /// # }
-    /// let plugin = Plugin::builder("todo", "http://127.0.0.1:1086")
-    ///     .minted_tokens("an access secret of 32 bytes....", "a refresh secret of 32 bytes....")
-    ///     .build()?;
-    /// assert!(!block_on(plugin.revoke_access("never-registered"))?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub async fn revoke_access(&self, tenant: &str) -> Result<bool, StoreError> {
-        self.change_registration(tenant, |r| r.access_epoch += 1)
-            .await
-    }
-
-    /// Revokes the tenant's refresh token (Qelos's next refresh fails and it re-registers).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] from the store.
-    pub async fn revoke_refresh(&self, tenant: &str) -> Result<bool, StoreError> {
-        self.change_registration(tenant, |r| r.refresh_identifier = Secret::new(random_hex()))
-            .await
-    }
-
-    /// [`revoke_access`](Self::revoke_access) and [`revoke_refresh`](Self::revoke_refresh).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] from the store.
-    pub async fn revoke(&self, tenant: &str) -> Result<bool, StoreError> {
-        self.change_registration(tenant, |r| {
-            r.access_epoch += 1;
-            r.refresh_identifier = Secret::new(random_hex());
-        })
-        .await
-    }
-
-    async fn change_registration(
-        &self,
-        tenant: &str,
-        change: impl FnOnce(&mut Registration),
-    ) -> Result<bool, StoreError> {
-        let _guard = self.inner.lock.lock().await;
-        let Some(mut reg) = self.inner.store.find_tenant(tenant).await? else {
-            return Ok(false);
-        };
-        change(&mut reg);
-        tracing::info!(tenant = %tenant, "plugin tokens revoked");
-        self.inner.store.save(reg).await?;
-        Ok(true)
+    pub(crate) fn refresh_secret(&self) -> Option<&Secret> {
+        match &self.inner.mode {
+            TokenMode::Static(_) => None,
+            TokenMode::Minted { refresh_secret, .. } => Some(refresh_secret),
+        }
     }
 }

@@ -1,15 +1,22 @@
 //! Tenant registrations and where they are kept.
+//!
+//! A store only ever sees [`StoredRegistration`]s: the credentials and Qelos tokens inside are
+//! sealed with AES-256-GCM under the plugin's encryption key, and the refresh identifier is
+//! kept as a SHA-256 digest. Every write is a compare-and-swap on the record's `revision`, so
+//! refresh rotation stays single-use across plugin processes that share a store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 use qelos_sdk::{Secret, TokenPair};
+use serde::{Deserialize, Serialize};
 
-/// One Qelos tenant that registered with the plugin through `registerUrl`.
+/// One Qelos tenant that registered with the plugin through `registerUrl`, decrypted.
 ///
-/// `Debug` redacts the password, the Qelos tokens and the refresh identifier.
+/// `Debug` redacts the password and the Qelos tokens.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Registration {
     /// The plugin-side id of this registration: the `sub` of every token minted for it.
     pub id: String,
@@ -21,11 +28,9 @@ pub struct Registration {
     pub username: String,
     /// Its password (proved by signing in).
     pub password: Secret,
-    /// The Qelos token pair of the service user, from the proving sign-in.
+    /// The service user's current Qelos token pair (rotated by
+    /// [`Plugin::sdk_for_tenant`](crate::Plugin::sdk_for_tenant)).
     pub qelos_tokens: TokenPair,
-    /// The identifier the current refresh token carries. Rotated on every refresh, so a refresh
-    /// token works once.
-    pub refresh_identifier: Secret,
     /// The generation access tokens must carry; bumping it revokes every issued access token.
     pub access_epoch: u64,
 }
@@ -42,16 +47,42 @@ impl std::fmt::Debug for Registration {
     }
 }
 
+/// A registration as a store keeps it: ids and counters in clear, everything secret sealed.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_plugin::StoredRegistration;
+/// let json = serde_json::json!({"id": "r1", "tenant": "0", "revision": 1, "accessEpoch": 0,
+///     "refreshIdentifier": "9f…", "sealed": "AQ…"});
+/// let rec: StoredRegistration = serde_json::from_value(json)?;
+/// assert_eq!(rec.revision, 1);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredRegistration {
+    /// Registration id.
+    pub id: String,
+    /// Qelos tenant.
+    pub tenant: String,
+    /// Bumped by every write; the compare-and-swap token.
+    pub revision: u64,
+    /// See [`Registration::access_epoch`].
+    pub access_epoch: u64,
+    /// SHA-256 hex of the identifier the current refresh token carries.
+    pub refresh_identifier: String,
+    /// base64 AES-256-GCM of the app URL, username, password and Qelos tokens.
+    pub sealed: String,
+}
+
 /// A registration store failed (its own message; never a token).
 #[derive(Debug, thiserror::Error)]
 #[error("registration store failed: {0}")]
 pub struct StoreError(pub String);
 
-/// Where registrations live. [`MemoryStore`] is the default; implement this for a database.
-///
-/// Refresh rotation and revocation read a registration, change it and save it back under one
-/// process-wide lock, so a store shared by several plugin processes should make `save` a
-/// compare-and-swap on `refresh_identifier` if single-use refresh must hold across processes.
+/// Where registrations live. [`MemoryStore`] is the default; `RedisStore` (feature `redis`)
+/// shares them between plugin processes; implement this for a database.
 ///
 /// # Examples
 ///
@@ -66,14 +97,23 @@ pub struct StoreError(pub String);
 /// ```
 pub trait RegistrationStore: Send + Sync + 'static {
     /// The registration with this id.
-    fn load<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Registration>, StoreError>>;
-    /// The registration of a tenant (at most one per tenant).
+    fn load<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredRegistration>, StoreError>>;
+    /// The registration of a tenant (at most one per tenant: the last one written).
     fn find_tenant<'a>(
         &'a self,
         tenant: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Registration>, StoreError>>;
-    /// Inserts or replaces (by id) a registration.
-    fn save(&self, registration: Registration) -> BoxFuture<'_, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<StoredRegistration>, StoreError>>;
+    /// Writes `record` only if the stored record with its id has revision `expected` (`None`:
+    /// no record yet), atomically, and points its tenant at it. `Ok(false)` when another
+    /// writer got there first.
+    fn compare_and_swap(
+        &self,
+        expected: Option<u64>,
+        record: StoredRegistration,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
 }
 
 /// An in-memory [`RegistrationStore`] (lost on restart: tenants then re-register).
@@ -81,52 +121,71 @@ pub trait RegistrationStore: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use qelos_plugin::{MemoryStore, Registration, RegistrationStore, Secret};
+/// use qelos_plugin::{MemoryStore, RegistrationStore, StoredRegistration};
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     tokio::runtime::Builder::new_current_thread().build().map(|rt| rt.block_on(f)).unwrap_or_else(|_| std::process::exit(1))
 /// # }
 /// let store = MemoryStore::default();
-/// block_on(store.save(Registration {
-///     id: "r1".into(),
-///     tenant: "0".into(),
-///     app_url: "https://tenant.example.com".into(),
-///     username: "p.0@tenant.example.com".into(),
-///     password: Secret::new("pw"),
-///     qelos_tokens: Default::default(),
-///     refresh_identifier: Secret::new("id"),
-///     access_epoch: 0,
-/// }))?;
+/// let rec = StoredRegistration { id: "r1".into(), tenant: "0".into(), revision: 1,
+///     access_epoch: 0, refresh_identifier: "h".into(), sealed: "s".into() };
+/// assert!(block_on(store.compare_and_swap(None, rec.clone()))?);
+/// assert!(!block_on(store.compare_and_swap(None, rec))?, "revision 1 is already there");
 /// let found = block_on(store.find_tenant("0"))?.map(|r| r.id);
 /// assert_eq!(found.as_deref(), Some("r1"));
 /// # Ok::<(), qelos_plugin::StoreError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
-    map: Arc<Mutex<HashMap<String, Registration>>>,
+    inner: Arc<Mutex<Maps>>,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    by_id: HashMap<String, StoredRegistration>,
+    by_tenant: HashMap<String, String>,
 }
 
 impl MemoryStore {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Registration>) -> T) -> T {
-        f(&mut self.map.lock().unwrap_or_else(PoisonError::into_inner))
+    fn with<T>(&self, f: impl FnOnce(&mut Maps) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 impl RegistrationStore for MemoryStore {
-    fn load<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Registration>, StoreError>> {
-        let found = self.with(|m| m.get(id).cloned());
+    fn load<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredRegistration>, StoreError>> {
+        let found = self.with(|m| m.by_id.get(id).cloned());
         Box::pin(async move { Ok(found) })
     }
 
     fn find_tenant<'a>(
         &'a self,
         tenant: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Registration>, StoreError>> {
-        let found = self.with(|m| m.values().find(|r| r.tenant == tenant).cloned());
+    ) -> BoxFuture<'a, Result<Option<StoredRegistration>, StoreError>> {
+        let found = self.with(|m| {
+            m.by_tenant
+                .get(tenant)
+                .and_then(|id| m.by_id.get(id))
+                .cloned()
+        });
         Box::pin(async move { Ok(found) })
     }
 
-    fn save(&self, registration: Registration) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.with(|m| m.insert(registration.id.clone(), registration));
-        Box::pin(async { Ok(()) })
+    fn compare_and_swap(
+        &self,
+        expected: Option<u64>,
+        record: StoredRegistration,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let swapped = self.with(|m| {
+            if m.by_id.get(&record.id).map(|r| r.revision) != expected {
+                return false;
+            }
+            m.by_tenant.insert(record.tenant.clone(), record.id.clone());
+            m.by_id.insert(record.id.clone(), record);
+            true
+        });
+        Box::pin(async move { Ok(swapped) })
     }
 }

@@ -34,6 +34,8 @@ pub struct PluginRequest {
     pub tenant_host: Option<String>,
     /// For minted tokens, the registration the token was issued to.
     pub registration: Option<String>,
+    /// For a micro-frontend call (cookie session), the authorization code of its cookie.
+    pub frontend_code: Option<String>,
 }
 
 impl PluginRequest {
@@ -72,6 +74,12 @@ pub enum VerifyError {
     /// A minted token of one tenant came with another tenant's `tenant` header.
     #[error("the tenant header does not match the plugin token")]
     TenantMismatch,
+    /// A micro-frontend call without the `code` header.
+    #[error("authorization code was not provided")]
+    MissingCode,
+    /// A micro-frontend call without a valid `token_<code>` cookie.
+    #[error("user is not authorized")]
+    NotAuthorized,
     /// The registration store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -88,6 +96,7 @@ impl VerifyError {
             Self::MissingToken | Self::InvalidToken => StatusCode::PROXY_AUTHENTICATION_REQUIRED,
             Self::InvalidUser => StatusCode::BAD_REQUEST,
             Self::TenantMismatch => StatusCode::FORBIDDEN,
+            Self::MissingCode | Self::NotAuthorized => StatusCode::UNAUTHORIZED,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,6 +133,9 @@ impl VerifyError {
                 "code": "TENANT_MISMATCH",
                 "message": "the tenant header does not match the plugin token",
             }),
+            Self::MissingCode | Self::NotAuthorized => json!({
+                "message": self.to_string(),
+            }),
             Self::Store(_) => json!({
                 "code": "PLUGIN_STORE_FAILED",
                 "message": "the plugin could not read its registrations",
@@ -140,7 +152,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -177,6 +189,7 @@ pub(crate) fn request_after_token(
         tenant,
         tenant_host: header_str(headers, "tenanthost"),
         registration,
+        frontend_code: None,
     })
 }
 

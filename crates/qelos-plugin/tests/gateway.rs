@@ -124,14 +124,7 @@ async fn first_call_registers_the_tenant_and_later_calls_reuse_the_cached_token(
     }
     assert_eq!(s.mock.calls("PLUGIN register todo"), 1);
     assert_eq!(s.mock.calls("PLUGIN refresh todo"), 0);
-    let reg = s
-        .app
-        .plugin
-        .store()
-        .find_tenant("0")
-        .await
-        .unwrap()
-        .unwrap();
+    let reg = s.app.plugin.registration("0").await.unwrap().unwrap();
     assert!(reg.username.ends_with("@127.0.0.1"));
     assert!(!format!("{reg:?}").contains(reg.password.expose()));
 }

@@ -49,7 +49,8 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
     s.app.plugin.revoke_access("0").await.unwrap();
     assert_eq!(s.get("/api/on/todo/whoami", Some(&bearer)).await.0, 407);
     assert_eq!(s.get("/api/on/todo/whoami", Some(&bearer)).await.0, 200);
-    let reg = s
+    let reg = s.app.plugin.registration("0").await.unwrap().unwrap();
+    let stored = s
         .app
         .plugin
         .store()
@@ -57,6 +58,20 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
         .await
         .unwrap()
         .unwrap();
+    let stored_text = serde_json::to_string(&stored).unwrap();
+    assert!(
+        !stored_text.contains(reg.password.expose()) && !stored_text.contains(&reg.username),
+        "credentials are sealed at rest"
+    );
+    for t in [
+        reg.qelos_tokens.access.as_ref(),
+        reg.qelos_tokens.refresh.as_ref(),
+    ] {
+        assert!(
+            !stored_text.contains(t.unwrap().expose()),
+            "tokens are sealed at rest"
+        );
+    }
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -75,7 +90,7 @@ async fn registration_refresh_and_revocation_log_no_token_password_or_secret() {
     }
     let debug = format!("{reg:?} {:?}", s.app.plugin);
     assert!(!debug.contains(reg.password.expose()));
-    assert!(!debug.contains(reg.refresh_identifier.expose()));
+    assert!(!debug.contains(reg.qelos_tokens.access.as_ref().unwrap().expose()));
 }
 
 #[test]

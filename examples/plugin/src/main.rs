@@ -1,71 +1,49 @@
-//! A small Qelos plugin backend behind an embedded fake Qelos (qelos-mock) acting as the plugin
-//! gateway. `cargo run -p plugin-example`, then run the printed curl command.
-//!
-//! The plugin uses minted tokens (option B): on the first proxied call the gateway registers
-//! at `/api/register`, the plugin signs in back to the fake Qelos to prove the service user's
-//! credentials, and answers a token pair the gateway then sends as `Authorization: Bearer`.
+//! `cargo run -p plugin-example`: a fake Qelos and the todo plugin, registered with each other,
+//! and curl commands to try it. Ctrl-C stops it.
 
-use axum::routing::get;
-use axum::{Extension, Json, Router};
-use qelos_mock::{MintRequest, MockServer, PluginSpec};
-use qelos_plugin::{Plugin, PluginRequest};
-use serde_json::{Value, json};
-
-/// `GET /api/play/hello`: reachable as `/api/on/hello/hello` through Qelos.
-async fn hello(req: PluginRequest) -> Json<Value> {
-    let greeting = req.user().map_or_else(
-        || "hello, anonymous".to_owned(),
-        |u| format!("hello, {}", u.username),
-    );
-    Json(json!({
-        "greeting": greeting,
-        "userId": req.user().map(|u| u.id.clone()),
-        "tenant": req.tenant,
-        "tenantHost": req.tenant_host,
-    }))
-}
+use base64::Engine as _;
+use qelos_mock::MintRequest;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let qelos = MockServer::start().await?;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let plugin_url = format!("http://{}", listener.local_addr()?);
-    let plugin = Plugin::builder("hello", &plugin_url)
-        .minted_tokens(
-            std::env::var("ACCESS_TOKEN_SECRET")
-                .unwrap_or_else(|_| "example access secret, change me".into()),
-            std::env::var("REFRESH_TOKEN_SECRET")
-                .unwrap_or_else(|_| "example refresh secret, change me".into()),
-        )
-        .build()?;
-    let app = Router::new()
-        .route("/api/play/hello", get(hello))
-        .layer(Extension(plugin.clone()))
-        .merge(plugin.router());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    // What Qelos does when a plugin is created from its manifest URL.
-    let manifest = serde_json::to_value(plugin.manifest())?;
-    qelos.add_plugin(PluginSpec::from_manifest(&manifest)?)?;
-
-    let admin = qelos.seed().admin.clone();
-    let token = qelos
-        .mint_tokens(&MintRequest::for_user(&admin.username))
-        .access;
-    println!("fake Qelos (gateway) at {}", qelos.url());
-    println!("plugin at {plugin_url} (manifest: {plugin_url}/api/play-manifest)");
+    let running = plugin_example::start().await?;
+    let qelos = running.qelos.url();
+    let admin = running.qelos.seed().admin.clone();
+    let mut mint = MintRequest::for_user(&admin.username);
+    mint.workspace = running
+        .qelos
+        .seed()
+        .workspaces
+        .first()
+        .map(|w| w.id.clone());
+    let token = running.qelos.mint_tokens(&mint).access;
+    let board = format!("{}/board.html", running.plugin_url);
+    let board_b64 = base64::engine::general_purpose::STANDARD.encode(&board);
+    println!("fake Qelos (gateway) at {qelos}");
+    println!(
+        "plugin at {} (manifest: {}{})",
+        running.plugin_url,
+        running.plugin_url,
+        running.plugin.manifest().manifest_url
+    );
     println!();
     println!("signed in as {}:", admin.username);
+    println!("  export T={token}");
+    println!("the crud, through Qelos:");
     println!(
-        "  curl -s -H 'Authorization: Bearer {token}' {}/api/on/hello/hello",
-        qelos.url()
+        "  curl -s -H \"Authorization: Bearer $T\" -H 'content-type: application/json' -d '{{\"title\":\"milk\"}}' {qelos}/api/on/todo/todo-items"
     );
-    println!("anonymous:");
-    println!("  curl -s {}/api/on/hello/hello", qelos.url());
-    println!("straight to the plugin with a forged user header (refused with 407):");
+    println!("  curl -s -H \"Authorization: Bearer $T\" {qelos}/api/on/todo/todo-items");
+    println!("the plugin calls Qelos back as the tenant:");
+    println!("  curl -s -H \"Authorization: Bearer $T\" {qelos}/api/on/todo/summary");
+    println!("a new Qelos product becomes a todo item (event hook):");
     println!(
-        "  curl -si -H 'user: {{\"_id\":\"x\",\"username\":\"forged\"}}' {plugin_url}/api/play/hello"
+        "  curl -s -H \"Authorization: Bearer $T\" -H 'content-type: application/json' -d '{{\"metadata\":{{\"name\":\"lamp\"}}}}' {qelos}/api/blueprints/products/entities"
+    );
+    println!("the micro-frontend (open in a browser; Qelos redirects to the board with a code):");
+    println!(
+        "  curl -si -H \"Authorization: Bearer $T\" '{qelos}/api/plugins/{}/callback?returnUrl={board_b64}'",
+        running.plugin_id
     );
     println!();
     println!("Ctrl-C to stop.");

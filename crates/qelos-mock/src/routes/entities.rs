@@ -354,6 +354,19 @@ pub(crate) async fn get(
     }
 }
 
+/// The platform event of an entity change (`source: blueprints`, `kind: <blueprint key>`).
+fn entity_event(e: &EntityRec, event_name: &str) -> super::plugins::PlatformEvent {
+    super::plugins::PlatformEvent {
+        tenant: e.tenant.clone(),
+        user: e.user.clone(),
+        source: "blueprints".into(),
+        kind: e.blueprint.clone(),
+        event_name: event_name.into(),
+        description: format!("{} {event_name}d", e.blueprint),
+        metadata: entity_json(e, true, Shape::Write),
+    }
+}
+
 /// `POST /api/blueprints/{key}/entities`.
 pub(crate) async fn create(
     State(mock): Mock,
@@ -387,7 +400,9 @@ pub(crate) async fn create(
     };
     let flat = is_flat(&headers, &q);
     let v = entity_json(&e, flat, Shape::Write);
+    let event = entity_event(&e, "create");
     mock.store.db().entities.push(e);
+    super::plugins::emit(&mock, event);
     respond(&caller, v, flat)
 }
 
@@ -428,7 +443,9 @@ pub(crate) async fn update(
         Err(r) => return caller.finish(r),
     }
     let v = entity_json(e, flat, Shape::Write);
+    let event = entity_event(e, "update");
     drop(db);
+    super::plugins::emit(&mock, event);
     respond(&caller, v, flat)
 }
 
@@ -468,6 +485,7 @@ pub(crate) async fn remove(
     };
     let e = db.entities.remove(pos);
     drop(db);
+    super::plugins::emit(&mock, entity_event(&e, "delete"));
     caller.finish(ok(entity_json(&e, true, Shape::Write)))
 }
 

@@ -67,6 +67,27 @@ pub struct PluginSpec {
     /// Tenant the plugin belongs to (default `"0"`).
     #[serde(default)]
     pub tenant: Option<String>,
+    /// Events the gateway posts to the plugin (`*` matches any).
+    #[serde(default)]
+    pub subscribed_events: Vec<PluginSubscribedEvent>,
+}
+
+/// One `subscribedEvents` entry: `{source, kind, eventName, hookUrl}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginSubscribedEvent {
+    /// Event source (`blueprints`, …, `*`).
+    #[serde(default)]
+    pub source: String,
+    /// Event kind (a blueprint key, …, `*`).
+    #[serde(default)]
+    pub kind: String,
+    /// Event name (`create`, `update`, `delete`, …, `*`).
+    #[serde(default)]
+    pub event_name: String,
+    /// Where to post (relative: resolved against `appUrl`).
+    #[serde(default)]
+    pub hook_url: String,
 }
 
 impl std::fmt::Debug for PluginSpec {
@@ -132,6 +153,8 @@ pub(crate) struct PluginRec {
     pub(crate) cached_access: Option<String>,
     /// The `refresh-token-<tenant>-<apiPath>` secret.
     pub(crate) refresh_secret: Option<String>,
+    /// `subscribedEvents`, hook URLs resolved.
+    pub(crate) hooks: Vec<PluginSubscribedEvent>,
 }
 
 /// The gateway's plugins, and a lock that makes token acquisition single-flight.
@@ -220,7 +243,16 @@ pub(crate) fn add(mock: &MockInner, spec: PluginSpec) -> Result<String, String> 
         return Err("a plugin needs a static token or a registerUrl".into());
     }
     let tenant = spec.tenant.clone().unwrap_or_else(|| "0".into());
+    let mut hooks = Vec::new();
+    for mut hook in spec.subscribed_events.clone() {
+        if hook.hook_url.is_empty() {
+            continue;
+        }
+        hook.hook_url = resolve(base, &hook.hook_url)?;
+        hooks.push(hook);
+    }
     let rec = PluginRec {
+        hooks,
         id: object_id(),
         tenant: tenant.clone(),
         name: spec.name.clone(),
@@ -634,4 +666,88 @@ pub(crate) async fn callback(
     }
     let response = callback_answer(last, &q.return_url, &headers).await;
     with_set_cookie(response, set_cookie)
+}
+
+/// A platform event (what Qelos's services emit), delivered to subscribed plugins.
+#[derive(Clone, Debug)]
+pub(crate) struct PlatformEvent {
+    pub(crate) tenant: String,
+    pub(crate) user: Option<String>,
+    pub(crate) source: String,
+    pub(crate) kind: String,
+    pub(crate) event_name: String,
+    pub(crate) description: String,
+    pub(crate) metadata: Value,
+}
+
+fn matches(want: &str, got: &str) -> bool {
+    want == "*" || want == got
+}
+
+/// Posts `event` to every hook of the tenant's plugins that subscribed to it, in the
+/// background (Qelos's hook-events subscriber): `POST <hookUrl>` with `x-tenant`, `x-from`,
+/// the plugin token and the event JSON; a `407` drops the cached token and retries once.
+pub(crate) fn emit(mock: &Arc<MockInner>, event: PlatformEvent) {
+    let targets: Vec<(String, String, String)> = mock.plugins.with(|plugins| {
+        plugins
+            .iter()
+            .filter(|p| p.tenant == event.tenant)
+            .flat_map(|p| {
+                p.hooks
+                    .iter()
+                    .filter(|h| {
+                        matches(&h.source, &event.source)
+                            && matches(&h.kind, &event.kind)
+                            && matches(&h.event_name, &event.event_name)
+                    })
+                    .map(|h| (p.id.clone(), p.api_path.clone(), h.hook_url.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    });
+    if targets.is_empty() {
+        return;
+    }
+    let body = json!({
+        "tenant": event.tenant,
+        "user": event.user,
+        "source": event.source,
+        "kind": event.kind,
+        "eventName": event.event_name,
+        "description": event.description,
+        "metadata": event.metadata,
+        "created": crate::util::iso(crate::util::now_ms()),
+    });
+    for (id, api_path, url) in targets {
+        let mock = Arc::clone(mock);
+        let body = body.clone();
+        let tenant = event.tenant.clone();
+        tokio::spawn(async move {
+            count(&mock, "event", &api_path);
+            for _attempt in 0..2 {
+                let Ok(token) = token(&mock, &id).await else {
+                    return;
+                };
+                let sent = mock
+                    .http
+                    .post(&url)
+                    .header("x-tenant", &tenant)
+                    .header("x-from", "qelos")
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
+                        mock.plugins.clear_token(&id);
+                    }
+                    Ok(_) => return,
+                    Err(_) => {
+                        tracing::debug!(%api_path, "event hook unreachable");
+                        return;
+                    }
+                }
+            }
+        });
+    }
 }
