@@ -429,7 +429,7 @@ impl QelosConfigBuilder {
     /// caches identities) through `store`, shared by every instance of the app: with several
     /// instances behind a load balancer, two requests carrying the same refresh token then
     /// cause one upstream refresh, not a logout. Default: in-process
-    /// ([`MemoryStore`](crate::store::MemoryStore)). See `docs/scaling.md`.
+    /// ([`MemoryStore`](crate::store::MemoryStore)). See [`docs/scaling.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/scaling.md).
     ///
     /// When the store fails or is slow, requests carry on with in-process behaviour and a
     /// `warn!`; they never fail because of it.

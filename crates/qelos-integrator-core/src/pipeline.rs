@@ -31,6 +31,7 @@ use crate::workspace::{ResolveWorkspace, default_choice};
 /// What the integrator decided for a request.
 #[derive(Debug)]
 #[must_use]
+#[non_exhaustive]
 pub enum Outcome {
     /// The path is under a skip prefix: run the handler with no context.
     Skipped,

@@ -110,6 +110,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 mod client;
@@ -132,8 +133,21 @@ pub use models::{
 pub use secret::{Secret, TokenPair};
 pub use workspaces::Workspaces;
 
+// Crates whose types appear in this crate's public API (`QelosSdkBuilder::client`,
+// `QelosSdk::http_client`, `QelosSdk::app_url`), re-exported so a caller names the very
+// versions this crate was built with.
+#[doc(no_inline)]
+pub use reqwest;
+#[doc(no_inline)]
+pub use url;
+
 /// The code blocks of `docs/sdk.md`, compiled (and run where they make no network call) by
 /// `cargo test --doc`.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/sdk.md")]
 pub struct SdkGuideDoctests;
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
