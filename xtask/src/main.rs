@@ -533,12 +533,12 @@ fn print_contract_table(root: &Path) -> Result<bool> {
         let body = &rest[..body_end];
         let name = attr(head, "name");
         let class = attr(head, "classname");
-        if let (Some(name), Some(class)) = (name, class) {
-            if let Some(adapter) = contract_adapter(&class, &name) {
-                let scenario = name.rsplit("::").next().unwrap_or(&name).to_owned();
-                let passed = !body.contains("<failure") && !body.contains("<error");
-                table.entry(adapter).or_default().insert(scenario, passed);
-            }
+        if let (Some(name), Some(class)) = (name, class)
+            && let Some(adapter) = contract_adapter(&class, &name)
+        {
+            let scenario = name.rsplit("::").next().unwrap_or(&name).to_owned();
+            let passed = !body.contains("<failure") && !body.contains("<error");
+            table.entry(adapter).or_default().insert(scenario, passed);
         }
         rest = &rest[body_end.max(1)..];
     }

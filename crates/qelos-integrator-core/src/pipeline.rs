@@ -339,11 +339,11 @@ impl Integrator {
                     };
                     return Start::Done(anonymous(shared, reason));
                 }
-                if shared.resolver.is_none() {
-                    if let Some(identity) = cached_identity(shared, &creds) {
-                        let domain = credentials::inbound_cookie_domain(&headers);
-                        return Start::Done(from_cache(shared, creds, domain, identity));
-                    }
+                if shared.resolver.is_none()
+                    && let Some(identity) = cached_identity(shared, &creds)
+                {
+                    let domain = credentials::inbound_cookie_domain(&headers);
+                    return Start::Done(from_cache(shared, creds, domain, identity));
                 }
                 (creds, Mode::Caller)
             }
@@ -692,11 +692,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     let cache_key = before
         .as_ref()
         .map(|(kind, token)| TokenKey::new(kind, token.expose()));
-    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
-        if let Some(identity) = cache.get(key, now_s()) {
-            hooks.set_source(Source::Memory);
-            return Authenticated::User(Box::new(Identified { sdk, identity }));
-        }
+    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
+        && let Some(identity) = cache.get(key, now_s())
+    {
+        hooks.set_source(Source::Memory);
+        return Authenticated::User(Box::new(Identified { sdk, identity }));
     }
     let exp_before = before.as_ref().and_then(credential_exp);
     let shared_entry = match (&shared.shared_cache, before, &cache_key) {
@@ -709,15 +709,15 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
         }),
         _ => None,
     };
-    if let Some(entry) = &shared_entry {
-        if let Some(identity) = Box::pin(entry.get()).await {
-            hooks.set_source(Source::Shared);
-            let identity = Arc::new(identity);
-            if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
-                cache.insert(key, Arc::clone(&identity), exp_before);
-            }
-            return Authenticated::User(Box::new(Identified { sdk, identity }));
+    if let Some(entry) = &shared_entry
+        && let Some(identity) = Box::pin(entry.get()).await
+    {
+        hooks.set_source(Source::Shared);
+        let identity = Arc::new(identity);
+        if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
+            cache.insert(key, Arc::clone(&identity), exp_before);
         }
+        return Authenticated::User(Box::new(Identified { sdk, identity }));
     }
 
     let workspaces_api = sdk.workspaces();

@@ -174,13 +174,13 @@ impl Proxy {
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     {
         let mut set_cookies = Vec::new();
-        if let Some(integrator) = &self.integrator {
-            if let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await {
-                if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
-                    parts.headers.insert(header::AUTHORIZATION, value);
-                }
-                set_cookies = cookies;
+        if let Some(integrator) = &self.integrator
+            && let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await
+        {
+            if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
+                parts.headers.insert(header::AUTHORIZATION, value);
             }
+            set_cookies = cookies;
         }
         let mut response = self.send(parts, body, inbound).await;
         crate::observe::metrics::proxy_request(response.status());

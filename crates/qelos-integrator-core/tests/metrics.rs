@@ -32,10 +32,11 @@ fn counter(snapshot: &Snapshot, name: &str, labels: &[(&str, &str)]) -> u64 {
         let mut want = labels.to_vec();
         have.sort_unstable();
         want.sort_unstable();
-        if key.name() == name && have == want {
-            if let DebugValue::Counter(n) = value {
-                total += *n;
-            }
+        if let DebugValue::Counter(n) = value
+            && key.name() == name
+            && have == want
+        {
+            total += *n;
         }
     }
     total
