@@ -106,13 +106,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ai;
 pub mod auth;
+mod chat_stream;
 mod client;
 mod deadline;
 pub mod entities;
 mod error;
 mod models;
+pub mod request;
 mod secret;
+mod sse;
 pub mod workspaces;
 
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
@@ -123,6 +127,8 @@ pub use models::{
     ApiTokenInfo, AuthCallback, CookieRefresh, CreatedApiToken, Credentials, Member, NewApiToken,
     NewWorkspace, OAuthSignin, SigninResponse, Signup, User, UserUpdate, Workspace,
 };
+pub use request::{ApiRequest, ApiResponse};
+pub use reqwest::{Method, StatusCode};
 pub use secret::{Secret, TokenPair};
 pub use workspaces::Workspaces;
 
