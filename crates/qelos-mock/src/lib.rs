@@ -35,6 +35,7 @@
 
 mod config;
 mod controls;
+pub mod fakes;
 mod jwt;
 mod routes;
 mod state;
@@ -160,6 +161,8 @@ pub(crate) struct MockInner {
     pub(crate) http: reqwest::Client,
     /// `http://<addr>`: the `appUrl` plugins sign in back to.
     pub(crate) url: String,
+    /// AI, blocks, configurations, invites, lambdas, payments.
+    pub(crate) user_api: routes::UserApi,
 }
 
 impl MockInner {
@@ -267,6 +270,7 @@ fn router(inner: Arc<MockInner>) -> Router {
         )
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
         .route("/api/plugins/{id}/callback", get(plugins::callback))
+        .merge(routes::ai::router())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,
@@ -318,6 +322,7 @@ impl MockServer {
             plugins: routes::plugins::Registry::default(),
             http,
             url: format!("http://{addr}"),
+            user_api: routes::UserApi::default(),
         });
         let app = router(Arc::clone(&inner));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

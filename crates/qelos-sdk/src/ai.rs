@@ -495,30 +495,68 @@ impl Rag {
     ) -> Result<RagResult, Error> {
         self.post(source, "/upload", to_body(upload)?).await
     }
-    /// Streams a document from any `AsyncRead` (or a [`reqwest::Body`]) to
-    /// `POST /api/ai/sources/:source/storage/upload`, the file's fields in the query
-    /// (`integrationId`/`vectorStoreId`, `fileName`) and its bytes as the body: nothing is
-    /// read into memory first. A streamed body is sent once (see
+    /// Streams a UTF-8 document from any `AsyncRead` to
+    /// `POST /api/ai/sources/:source/storage/upload` without reading it into memory: the body
+    /// is the same JSON as [`upload_content`](Self::upload_content)'s, with `content` escaped
+    /// chunk by chunk as the reader yields it. A streamed body is sent once (see
     /// [`ApiRequest::body`](crate::ApiRequest::body)).
     ///
     /// # Errors
     ///
-    /// As [`upload_content`](Self::upload_content).
-    pub async fn upload_stream(
+    /// As [`upload_content`](Self::upload_content); [`Error::Network`] when reading fails.
+    pub async fn upload_reader<R>(
         &self,
         source: &str,
         target: &UploadTarget,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> Result<RagResult, Error> {
+        reader: R,
+    ) -> Result<RagResult, Error>
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        let chunks = tokio_util::io::ReaderStream::new(reader);
+        self.upload_stream(source, target, chunks).await
+    }
+
+    /// [`upload_reader`](Self::upload_reader) from a stream of byte chunks.
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_reader`](Self::upload_reader).
+    pub async fn upload_stream<S, E>(
+        &self,
+        source: &str,
+        target: &UploadTarget,
+        chunks: S,
+    ) -> Result<RagResult, Error>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        use futures_util::StreamExt as _;
+        let mut head = serde_json::Map::new();
+        for (key, value) in target.pairs() {
+            head.insert(key.into(), Value::String(value.to_owned()));
+        }
+        let head = Value::Object(head).to_string();
+        // `{"k":"v",...,"content":"` + escaped chunks + `"}`
+        let open = format!(
+            "{}{}\"content\":\"",
+            &head[..head.len() - 1],
+            if head.len() > 2 { "," } else { "" }
+        );
+        let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(open)) })
+            .chain(chunks.map(|chunk| chunk.map(|c| json_escape(&c))))
+            .chain(futures_util::stream::once(async {
+                Ok(bytes::Bytes::from_static(b"\"}"))
+            }));
         let path = format!("/api/ai/sources/{}/storage/upload", segment(source));
         self.sdk
             .request(Method::POST, path)
-            .query(&target.pairs())
-            .body(body, content_type)
+            .body(reqwest::Body::wrap_stream(body), "application/json")
             .send()
             .await
     }
+
     /// `POST /api/ai/sources/:source/storage/clear` (`extra["clearedCount"]`).
     ///
     /// # Errors
@@ -557,21 +595,45 @@ impl UploadTarget {
     }
 }
 
-/// Wraps any `AsyncRead` as a streamed request body, read in chunks as the upload proceeds.
-///
-/// # Examples
-///
-/// ```no_run
-/// # async fn run(sdk: qelos_sdk::QelosSdk) -> Result<(), qelos_sdk::Error> {
-/// use qelos_sdk::ai::{body_from_reader, UploadTarget};
-/// let file = std::io::Cursor::new(b"# Handbook".to_vec()); // any tokio::io::AsyncRead
-/// let target = UploadTarget { integration_id: Some("integration-id".into()), file_name: Some("handbook.md".into()), ..Default::default() };
-/// sdk.ai().rag().upload_stream("source-id", &target, "text/markdown", body_from_reader(file)).await?;
-/// # Ok(()) }
-/// ```
-pub fn body_from_reader<R>(reader: R) -> reqwest::Body
-where
-    R: tokio::io::AsyncRead + Send + 'static,
-{
-    reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader))
+/// Escapes bytes for the inside of a JSON string. Bytes above 0x7f pass through, so a UTF-8
+/// character split across two chunks is rejoined by the reader of the whole body.
+fn json_escape(chunk: &[u8]) -> bytes::Bytes {
+    let mut out = Vec::with_capacity(chunk.len() + chunk.len() / 8);
+    for &b in chunk {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    bytes::Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_chunks_make_the_same_json_string_however_split() {
+        let text = "line \"one\"\n\ttab \\ caf\u{e9} \u{1}";
+        let whole = format!(
+            "\"{}\"",
+            String::from_utf8(json_escape(text.as_bytes()).to_vec()).unwrap()
+        );
+        assert_eq!(serde_json::from_str::<String>(&whole).unwrap(), text);
+        for split in 1..text.len() {
+            let (a, b) = text.as_bytes().split_at(split);
+            let mut joined = json_escape(a).to_vec();
+            joined.extend_from_slice(&json_escape(b));
+            assert_eq!(
+                joined,
+                json_escape(text.as_bytes()).to_vec(),
+                "split at {split}"
+            );
+        }
+    }
 }
