@@ -271,6 +271,9 @@ fn router(inner: Arc<MockInner>) -> Router {
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
         .route("/api/plugins/{id}/callback", get(plugins::callback))
         .merge(routes::ai::router())
+        .merge(routes::content::router())
+        .merge(routes::invites::router())
+        .merge(routes::lambdas::router())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,

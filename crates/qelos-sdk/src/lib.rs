@@ -108,11 +108,16 @@
 
 pub mod ai;
 pub mod auth;
+pub mod blocks;
 mod chat_stream;
 mod client;
+pub mod configurations;
 mod deadline;
 pub mod entities;
+pub mod entity_find;
 mod error;
+pub mod invites;
+pub mod lambdas;
 mod models;
 pub mod request;
 mod secret;
@@ -122,6 +127,7 @@ pub mod workspaces;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};
+pub use entity_find::EntityFind;
 pub use error::Error;
 pub use models::{
     ApiTokenInfo, AuthCallback, CookieRefresh, CreatedApiToken, Credentials, Member, NewApiToken,

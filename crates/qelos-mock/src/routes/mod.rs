@@ -2,7 +2,10 @@
 
 pub(crate) mod ai;
 pub(crate) mod auth;
+pub(crate) mod content;
 pub(crate) mod entities;
+pub(crate) mod invites;
+pub(crate) mod lambdas;
 /// The plugin gateway, mounted as the fallback after every other `/api` route.
 pub(crate) mod plugins;
 pub(crate) mod verify;
@@ -12,4 +15,6 @@ pub(crate) mod workspaces;
 #[derive(Default)]
 pub(crate) struct UserApi {
     pub(crate) ai: ai::AiState,
+    pub(crate) content: content::ContentState,
+    pub(crate) invites: invites::InviteState,
 }
