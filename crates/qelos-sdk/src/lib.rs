@@ -109,6 +109,7 @@
 pub mod ai;
 pub mod auth;
 pub mod blocks;
+pub mod blueprints;
 mod chat_stream;
 mod client;
 pub mod configurations;

@@ -248,3 +248,35 @@ async fn the_fluent_entity_query_filters_sorts_skips_limits_and_selects() {
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
 }
+
+#[tokio::test]
+async fn blueprint_count_card_filters_and_refuses() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    let products = sdk.blueprints().entities_of::<Value>("products");
+    for category in ["tools", "tools", "toys"] {
+        products
+            .create(&json!({"metadata": {"name": "x", "category": category}}))
+            .await
+            .unwrap();
+    }
+    let n = sdk
+        .blueprints()
+        .get_count("products", &[("category", "tools")])
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let err = anonymous(&mock)
+        .blueprints()
+        .get_count("products", &[])
+        .await
+        .unwrap_err();
+    assert!(err.is_unauthorized());
+    let err = plain_user(&mock)
+        .await
+        .blueprints()
+        .get_count("audit", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403));
+}
