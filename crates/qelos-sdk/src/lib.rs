@@ -1,4 +1,6 @@
-//! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces,
+//! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces, invites,
+//! blocks, app configuration, lambdas, AI (threads, chat, streamed chat, RAG), an escape hatch
+//! ([`QelosSdk::request`]) for the rest,
 //! blueprint entities and API tokens.
 //!
 //! One [`QelosSdk`] per set of credentials, all sharing one pooled `reqwest::Client`. Cloning an
