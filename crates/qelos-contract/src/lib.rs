@@ -29,6 +29,7 @@
 pub mod app;
 pub mod bff;
 pub mod harness;
+pub mod memory;
 pub mod scenarios;
 pub mod upstream;
 

@@ -67,6 +67,8 @@ pub struct Proxy {
     target: Target,
     body_limit: u64,
     timeout: Duration,
+    /// One "proxy upstream error" warning per interval during an outage.
+    outages: std::sync::Arc<crate::observe::Throttle>,
 }
 
 /// What the proxy knows about the inbound connection, for `X-Forwarded-*`.
@@ -107,6 +109,9 @@ impl Proxy {
             target,
             body_limit: settings.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
             timeout: settings.timeout.unwrap_or(DEFAULT_PROXY_TIMEOUT),
+            outages: std::sync::Arc::new(crate::observe::Throttle::new(
+                crate::observe::OUTAGE_WARN_INTERVAL,
+            )),
         }
     }
 
@@ -178,6 +183,7 @@ impl Proxy {
             }
         }
         let mut response = self.send(parts, body, inbound).await;
+        crate::observe::metrics::proxy_request(response.status());
         crate::context::append_set_cookies(response.headers_mut(), set_cookies);
         response
     }
@@ -245,6 +251,7 @@ impl Proxy {
             let limited = body.map(move |chunk| {
                 let chunk = chunk?;
                 seen += chunk.len() as u64;
+                crate::observe::metrics::proxy_bytes("request", chunk.len());
                 if seen > limit {
                     Err(std::io::Error::other(BodyTooLarge))
                 } else {
@@ -268,7 +275,7 @@ impl Proxy {
             }
             Ok(Err(err)) if source_is_too_large(&err) => return too_large(self.body_limit),
             Ok(Err(err)) => {
-                tracing::warn!(error = %err.without_url(), "proxy upstream error");
+                crate::observe::outage_warn!(self.outages, error = %err.without_url(), "proxy upstream error");
                 return error(
                     StatusCode::BAD_GATEWAY,
                     "QELOS_PROXY_UPSTREAM_ERROR",
@@ -284,6 +291,7 @@ impl Proxy {
         }
         let stream = upstream
             .bytes_stream()
+            .inspect_ok(|chunk| crate::observe::metrics::proxy_bytes("response", chunk.len()))
             .map_err(|e| std::io::Error::other(e.without_url()));
         let body = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data));
         response
