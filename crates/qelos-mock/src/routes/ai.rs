@@ -554,13 +554,13 @@ async fn clear(
         cleared += before - store.2.len();
         touched.push(id.clone());
     }
-    if let Some(v) = s("vectorStoreId") {
-        if touched.is_empty() {
-            return caller.finish(error(
-                StatusCode::NOT_FOUND,
-                &format!("Vector store {v} not found"),
-            ));
-        }
+    if let Some(v) = s("vectorStoreId")
+        && touched.is_empty()
+    {
+        return caller.finish(error(
+            StatusCode::NOT_FOUND,
+            &format!("Vector store {v} not found"),
+        ));
     }
     caller.finish(ok(json!({
         "success": true,

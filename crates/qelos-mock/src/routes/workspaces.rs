@@ -197,16 +197,16 @@ pub(crate) async fn update(
             return message(StatusCode::BAD_REQUEST, e);
         }
     }
-    if p.is_privileged() {
-        if let Some(labels) = body.get("labels") {
-            let Some(a) = labels.as_array() else {
-                return message(StatusCode::BAD_REQUEST, "Invalid data. Must be an array.");
-            };
-            ws.labels = a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-        }
+    if p.is_privileged()
+        && let Some(labels) = body.get("labels")
+    {
+        let Some(a) = labels.as_array() else {
+            return message(StatusCode::BAD_REQUEST, "Invalid data. Must be an array.");
+        };
+        ws.labels = a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
     }
     let mut v = doc(ws, &p);
     v["invites"] = json!(mock.user_api.invites.of(&ws.id));
