@@ -55,6 +55,7 @@
 
 mod config;
 mod controls;
+pub mod fakes;
 mod jwt;
 mod routes;
 mod state;
@@ -182,6 +183,8 @@ pub(crate) struct MockInner {
     pub(crate) url: String,
     /// The documents of the administrator API.
     pub(crate) admin: routes::admin::Docs,
+    /// AI, blocks, configurations, invites, lambdas, payments.
+    pub(crate) user_api: routes::UserApi,
 }
 
 impl MockInner {
@@ -290,6 +293,10 @@ fn router(inner: Arc<MockInner>) -> Router {
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
         .route("/api/plugins/{id}/callback", get(plugins::callback))
         .merge(routes::admin::router())
+        .merge(routes::ai::router())
+        .merge(routes::content::router())
+        .merge(routes::invites::router())
+        .merge(routes::lambdas::router())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,
@@ -342,6 +349,7 @@ impl MockServer {
             http,
             url: format!("http://{addr}"),
             admin: routes::admin::Docs::default(),
+            user_api: routes::UserApi::default(),
         });
         let app = router(Arc::clone(&inner));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,6 +1,6 @@
 //! The client: construction, auth modes, the request machinery and refresh.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -94,6 +94,8 @@ struct Shared {
 
 struct State {
     auth: Auth,
+    /// Headers set after build ([`QelosSdk::set_custom_header`]); shared by clones.
+    custom_headers: RwLock<HeaderMap>,
     tokens: Mutex<TokenState>,
     /// Held while a refresh runs: the per-instance single flight.
     refresh_lock: tokio::sync::Mutex<()>,
@@ -175,18 +177,37 @@ impl Raw {
     }
 }
 
+/// What a call sends as its body.
+#[derive(Default)]
+pub(crate) enum Payload {
+    /// No body.
+    #[default]
+    None,
+    /// A JSON value.
+    Json(serde_json::Value),
+    /// Bytes with their content type; replayable.
+    Bytes(Bytes, HeaderValue),
+    /// A one-shot body (a stream) with its content type: taken by the first send, so a call
+    /// with it is never retried after a refresh.
+    Stream(Mutex<Option<reqwest::Body>>, HeaderValue),
+}
+
 /// One call's description.
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
     pub(crate) path: &'a str,
     pub(crate) query: Vec<(String, String)>,
-    pub(crate) body: Option<serde_json::Value>,
+    pub(crate) body: Payload,
+    /// Headers of this call only (after the instance's, before the credentials).
+    pub(crate) headers: Option<HeaderMap>,
+    /// This call's timeout instead of the instance's.
+    pub(crate) timeout: Option<Duration>,
+    /// The caller streams the answer: the timeout bounds the wait for the answer's head only.
+    pub(crate) streamed: bool,
     /// A bearer token for this call only (sensitive); the instance's credentials are not sent.
     pub(crate) bearer: Option<&'a Secret>,
     /// Hand the answer's `Set-Cookie` values to the hooks (off where the result returns them).
     pub(crate) relay_cookies: bool,
-    /// Headers of this call only (after the instance's, before the credentials).
-    pub(crate) headers: Option<HeaderMap>,
 }
 
 impl<'a> Call<'a> {
@@ -195,15 +216,21 @@ impl<'a> Call<'a> {
             method,
             path,
             query: Vec::new(),
-            body: None,
+            body: Payload::None,
+            headers: None,
+            timeout: None,
+            streamed: false,
             bearer: None,
             relay_cookies: true,
-            headers: None,
         }
     }
     pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
-        self.body = Some(body);
+        self.body = Payload::Json(body);
         self
+    }
+    /// Whether a second send could carry the same body.
+    fn replayable(&self) -> bool {
+        !matches!(self.body, Payload::Stream(..))
     }
     pub(crate) fn query(mut self, query: Vec<(String, String)>) -> Self {
         self.query = query;
@@ -256,12 +283,79 @@ impl QelosSdk {
     }
 
     /// A new instance with the same client, options and headers, and new credentials (fresh
-    /// token state). Never builds a new HTTP client.
+    /// token state). Never builds a new HTTP client. The new instance starts with a copy of
+    /// this one's custom headers ([`set_custom_header`](Self::set_custom_header)); later
+    /// changes on either side do not reach the other.
     pub fn with_auth(&self, auth: Auth, hooks: Option<Arc<dyn SessionHooks>>) -> QelosSdk {
+        let custom = self.custom_headers_now();
         QelosSdk {
             shared: Arc::clone(&self.shared),
-            state: Arc::new(State::new(auth, hooks)),
+            state: Arc::new(State::with_headers(auth, hooks, custom)),
         }
+    }
+
+    fn custom_headers_now(&self) -> HeaderMap {
+        self.state
+            .custom_headers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sends `name: value` on every later call of this instance and of its clones (the
+    /// official SDK's `setCustomHeader`), replacing a header of that name set at build time or
+    /// before. Instances made with [`with_auth`](Self::with_auth) afterwards start with a copy.
+    /// The credentials (`Authorization`, `Cookie`, `x-api-key` of the auth mode) still win.
+    /// Values are marked sensitive (never shown by `Debug`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHeader`] for a name or value a header cannot carry (the value is never
+    /// shown).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sdk = qelos_sdk::QelosSdk::builder("http://localhost:3000").build()?;
+    /// sdk.set_custom_header("tenant", "42")?;
+    /// assert_eq!(sdk.custom_header("tenant").as_deref(), Some("42"));
+    /// sdk.remove_custom_header("tenant");
+    /// assert_eq!(sdk.custom_header("tenant"), None);
+    /// # Ok::<(), qelos_sdk::Error>(())
+    /// ```
+    pub fn set_custom_header(&self, name: &str, value: &str) -> Result<(), Error> {
+        let (name, value) = header_pair(name, value)?;
+        self.state
+            .custom_headers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name, value);
+        Ok(())
+    }
+
+    /// Stops sending a header set with [`set_custom_header`](Self::set_custom_header) (the
+    /// official SDK's `removeCustomHeader`). Headers given to the builder stay. Unknown or
+    /// invalid names are ignored.
+    pub fn remove_custom_header(&self, name: &str) {
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            self.state
+                .custom_headers
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(name);
+        }
+    }
+
+    /// The value of a header set with [`set_custom_header`](Self::set_custom_header).
+    pub fn custom_header(&self, name: &str) -> Option<String> {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        self.state
+            .custom_headers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The current tokens (OAuth mode: the latest pair, after refreshes; otherwise empty).
@@ -306,21 +400,30 @@ impl QelosSdk {
         url
     }
 
-    /// Sends one request once, with the instance's credentials when `with_auth`.
+    /// Sends one request once, with the instance's credentials when `with_auth`; answers the
+    /// response head and the call's span (the body is read inside it).
     async fn send_once(
         &self,
         call: &Call<'_>,
         tokens: &TokenPair,
         with_auth: bool,
-    ) -> Result<Raw, Error> {
-        let request = self.prepare(call, tokens, with_auth)?;
+    ) -> Result<(reqwest::Response, tracing::Span), Error> {
         let span = tracing::debug_span!(
             "qelos.request",
             method = %call.method,
             path = call.path,
             status = tracing::field::Empty
         );
-        execute(request).instrument(span).await
+        let request = span.in_scope(|| self.prepare(call, tokens, with_auth))?;
+        let head_timeout = if call.streamed && !crate::deadline::bounded_by_caller() {
+            Some(call.timeout.unwrap_or(self.shared.timeout))
+        } else {
+            None
+        };
+        let response = dispatch(request, head_timeout)
+            .instrument(span.clone())
+            .await?;
+        Ok((response, span))
     }
 
     /// Builds one request: URL, query, the instance's headers, credentials, timeout, body.
@@ -336,6 +439,16 @@ impl QelosSdk {
             url.query_pairs_mut().extend_pairs(call.query.iter());
         }
         let mut headers = self.shared.headers.clone();
+        {
+            let custom = self
+                .state
+                .custom_headers
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (name, value) in custom.iter() {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         if let Some(own) = &call.headers {
             for (name, value) in own {
                 headers.insert(name.clone(), value.clone());
@@ -363,11 +476,27 @@ impl QelosSdk {
             .client
             .request(call.method.clone(), url)
             .headers(headers);
-        if !crate::deadline::bounded_by_caller() {
-            request = request.timeout(self.shared.timeout);
+        if !call.streamed && !crate::deadline::bounded_by_caller() {
+            request = request.timeout(call.timeout.unwrap_or(self.shared.timeout));
         }
-        if let Some(body) = &call.body {
-            request = request.json(body);
+        match &call.body {
+            Payload::None => {}
+            Payload::Json(body) => request = request.json(body),
+            Payload::Bytes(bytes, kind) => {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, kind.clone())
+                    .body(bytes.clone());
+            }
+            Payload::Stream(body, kind) => {
+                let body = body
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .ok_or_else(|| Error::Encode("a streamed body can be sent once".into()))?;
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, kind.clone())
+                    .body(body);
+            }
         }
         Ok(request)
     }
@@ -378,6 +507,16 @@ impl QelosSdk {
     /// When the refresh is refused (or there is nothing to refresh with) the call's own 401 is
     /// returned; when Qelos is unavailable during the refresh, that outage is returned.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<Raw, Error> {
+        let (response, span) = self.send_response(&call).await?;
+        read_raw(response).instrument(span).await
+    }
+
+    /// [`send`](Self::send) without reading the body: the answer's head and the call's span.
+    /// A 401 answered to a call whose body was a stream is returned as is (nothing to resend).
+    pub(crate) async fn send_response(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<(reqwest::Response, tracing::Span), Error> {
         let with_auth = call.carries_credentials();
         // `/api/cookie/refresh` is not a refreshable call: an OAuth access token is never valid
         // there, so refreshing would only burn the refresh token.
@@ -392,34 +531,37 @@ impl QelosSdk {
             Box::pin(self.refresh_single_flight(&used)).await?;
             used = self.snapshot();
         }
-        let raw = self.send_once(&call, &used.pair, with_auth).await?;
-        let raw = if raw.status == StatusCode::UNAUTHORIZED && can_refresh {
-            match Box::pin(self.refresh_single_flight(&used)).await {
-                Ok(()) => {
-                    let fresh = self.tokens();
-                    Box::pin(self.send_once(&call, &fresh, true)).await?
+        let first = self.send_once(call, &used.pair, with_auth).await?;
+        let answer =
+            if first.0.status() == StatusCode::UNAUTHORIZED && can_refresh && call.replayable() {
+                match Box::pin(self.refresh_single_flight(&used)).await {
+                    Ok(()) => {
+                        drop(first);
+                        let fresh = self.tokens();
+                        Box::pin(self.send_once(call, &fresh, true)).await?
+                    }
+                    Err(e) if e.is_unavailable() => return Err(e),
+                    Err(_) => first,
                 }
-                Err(e) if e.is_unavailable() => return Err(e),
-                Err(_) => raw,
-            }
-        } else {
-            raw
-        };
+            } else {
+                first
+            };
         if call.relay_cookies {
-            self.relay_cookies(&raw);
+            self.relay_cookies(answer.0.headers());
         }
-        Ok(raw)
+        Ok(answer)
     }
 
     /// Sends without the instance's credentials (only the call's own bearer, if any), without
     /// refresh, and without relaying cookies (the caller returns them).
     pub(crate) async fn send_plain(&self, call: Call<'_>) -> Result<Raw, Error> {
-        self.send_once(&call, &TokenPair::default(), false).await
+        let (response, span) = self.send_once(&call, &TokenPair::default(), false).await?;
+        read_raw(response).instrument(span).await
     }
 
-    fn relay_cookies(&self, raw: &Raw) {
+    fn relay_cookies(&self, headers: &HeaderMap) {
         if let Some(hooks) = &self.state.hooks {
-            let cookies = raw.set_cookies();
+            let cookies = set_cookies(headers);
             if !cookies.is_empty() {
                 hooks.on_set_cookie(&cookies);
             }
@@ -533,21 +675,45 @@ impl QelosSdk {
     }
 }
 
-/// Sends a prepared request and reads the whole answer. Runs inside the call's span.
-async fn execute(request: reqwest::RequestBuilder) -> Result<Raw, Error> {
-    let response = request.send().await.map_err(|e| {
+/// Sends a prepared request and waits for the answer's head (at most `head_timeout` when
+/// given). Runs inside the call's span.
+async fn dispatch(
+    request: reqwest::RequestBuilder,
+    head_timeout: Option<Duration>,
+) -> Result<reqwest::Response, Error> {
+    let sent = request.send();
+    let outcome = match head_timeout {
+        Some(limit) => match tokio::time::timeout(limit, sent).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::debug!("qelos call timed out");
+                return Err(Error::Timeout);
+            }
+        },
+        None => sent.await,
+    };
+    let response = outcome.map_err(|e| {
         let err = Error::from_reqwest(e);
         tracing::debug!(error = %err, "qelos call failed");
         err
     })?;
-    let status = response.status();
-    tracing::Span::current().record("status", status.as_u16());
-    let set_cookie = response
-        .headers()
+    tracing::Span::current().record("status", response.status().as_u16());
+    Ok(response)
+}
+
+/// The `Set-Cookie` values of an answer.
+pub(crate) fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect();
+        .collect()
+}
+
+/// Reads a whole answer. Runs inside the call's span.
+async fn read_raw(response: reqwest::Response) -> Result<Raw, Error> {
+    let status = response.status();
+    let set_cookie = set_cookies(response.headers());
     let body = response.bytes().await.map_err(|e| {
         let err = Error::from_reqwest(e);
         tracing::debug!(error = %err, "qelos body failed");
@@ -559,6 +725,16 @@ async fn execute(request: reqwest::RequestBuilder) -> Result<Raw, Error> {
         set_cookie,
         body,
     })
+}
+
+/// A checked header name and value; the value is marked sensitive and never shown in errors.
+pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidHeader(format!("bad header name {name:?}")))?;
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidHeader(format!("bad value for header {name:?}")))?;
+    v.set_sensitive(true);
+    Ok((n, v))
 }
 
 /// `Authorization: Bearer <token>`, marked sensitive, built without an intermediate `String`.
@@ -617,12 +793,21 @@ fn parse_app_url(raw: &str) -> Result<url::Url, Error> {
 
 impl State {
     fn new(auth: Auth, hooks: Option<Arc<dyn SessionHooks>>) -> Self {
+        Self::with_headers(auth, hooks, HeaderMap::new())
+    }
+
+    fn with_headers(
+        auth: Auth,
+        hooks: Option<Arc<dyn SessionHooks>>,
+        custom_headers: HeaderMap,
+    ) -> Self {
         let pair = match &auth {
             Auth::OAuth(pair) => pair.clone(),
             _ => TokenPair::default(),
         };
         Self {
             auth,
+            custom_headers: RwLock::new(custom_headers),
             tokens: Mutex::new(TokenState {
                 pair,
                 ..TokenState::default()

@@ -134,6 +134,9 @@ pub struct EntityQuery {
     page: Option<u64>,
     sort: Option<String>,
     flat: Option<bool>,
+    skip: Option<u64>,
+    select: Option<String>,
+    populate: Option<String>,
 }
 
 impl EntityQuery {
@@ -171,6 +174,37 @@ impl EntityQuery {
         self.flat = Some(flat);
         self
     }
+    /// `$skip`: leave out the first `n` matches (the official query builder's `skip`).
+    #[must_use]
+    pub fn skip(mut self, n: u64) -> Self {
+        self.skip = Some(n);
+        self
+    }
+    /// `$select`: only these fields (the official builder's `select`, joined with `,`).
+    #[must_use]
+    pub fn select<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined: Vec<String> = fields.into_iter().map(|f| f.as_ref().to_owned()).collect();
+        self.select = Some(joined.join(","));
+        self
+    }
+    /// `$populate`: resolve these relation properties (Qelos's `$populate`, joined with `,`).
+    #[must_use]
+    pub fn populate<I, S>(mut self, properties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let joined: Vec<String> = properties
+            .into_iter()
+            .map(|f| f.as_ref().to_owned())
+            .collect();
+        self.populate = Some(joined.join(","));
+        self
+    }
     /// The query-string pairs of a list call: filters, `$limit`, `$page`, `$sort`, then `$flat`
     /// (`true` unless [`flat`](Self::flat) or a `$flat` filter chose otherwise).
     pub fn pairs(&self) -> Vec<(String, String)> {
@@ -187,9 +221,9 @@ impl EntityQuery {
         out
     }
     /// `/charts/count` takes the raw filters and no `$flat`.
-    fn count_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn count_pairs(&self) -> Vec<(String, String)> {
         let mut out = self.filter_pairs();
-        out.retain(|(k, _)| k != "$flat");
+        out.retain(|(k, _)| !matches!(k.as_str(), "$flat" | "$skip" | "$select" | "$populate"));
         out
     }
     fn filter_pairs(&self) -> Vec<(String, String)> {
@@ -203,16 +237,35 @@ impl EntityQuery {
         if let Some(s) = &self.sort {
             out.push(("$sort".into(), s.clone()));
         }
+        if let Some(n) = self.skip {
+            out.push(("$skip".into(), n.to_string()));
+        }
+        if let Some(s) = &self.select {
+            out.push(("$select".into(), s.clone()));
+        }
+        if let Some(s) = &self.populate {
+            out.push(("$populate".into(), s.clone()));
+        }
         out
     }
 }
 
 /// The entities of one blueprint, typed as `T`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Entities<T = Value> {
     sdk: QelosSdk,
     path: String,
     _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Entities<T> {
+    fn clone(&self) -> Self {
+        Self {
+            sdk: self.sdk.clone(),
+            path: self.path.clone(),
+            _t: PhantomData,
+        }
+    }
 }
 
 impl QelosSdk {

@@ -1,6 +1,7 @@
-//! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces,
-//! blueprint entities, API tokens, and the administrator API ([`QelosSdk::admin`], see the
-//! [`admin`] module).
+//! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces, invites,
+//! blocks, app configuration, lambdas, AI (threads, chat, streamed chat, RAG), blueprint entities,
+//! API tokens, the administrator API ([`QelosSdk::admin`], see the [`admin`] module), and an
+//! escape hatch ([`QelosSdk::request`]) for the rest.
 //!
 //! One [`QelosSdk`] per set of credentials, all sharing one pooled `reqwest::Client`. Cloning an
 //! instance is cheap (an `Arc`) and shares its token state; [`QelosSdk::with_auth`] makes an
@@ -114,13 +115,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
+pub mod ai;
 pub mod auth;
+pub mod blocks;
+pub mod blueprints;
+mod chat_stream;
 mod client;
+pub mod configurations;
 mod deadline;
 pub mod entities;
+pub mod entity_find;
 mod error;
+pub mod invites;
+pub mod lambdas;
 mod models;
+pub mod request;
 mod secret;
+mod sse;
 mod tls;
 pub mod workspaces;
 
@@ -128,11 +139,14 @@ pub use admin::AdminSdk;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};
+pub use entity_find::EntityFind;
 pub use error::Error;
 pub use models::{
     ApiTokenInfo, AuthCallback, CookieRefresh, CreatedApiToken, Credentials, Member, NewApiToken,
     NewWorkspace, OAuthSignin, SigninResponse, Signup, User, UserUpdate, Workspace,
 };
+pub use request::{ApiRequest, ApiResponse};
+pub use reqwest::{Method, StatusCode};
 pub use secret::{Secret, TokenPair};
 pub use workspaces::Workspaces;
 

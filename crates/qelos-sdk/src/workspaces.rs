@@ -9,12 +9,26 @@
 //! ```
 
 use reqwest::Method;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use crate::auth::segment;
 use crate::client::{Call, QelosSdk};
 use crate::error::Error;
+use crate::invites::Invite;
 use crate::models::{Member, NewWorkspace, Workspace};
+
+/// What a member change answers: Qelos's `message` and the change's own fields
+/// (`updatedMember`, `removedMemberId`, `userId`, `workspaceId`) in `extra`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemberChange {
+    /// What happened.
+    #[serde(default)]
+    pub message: String,
+    /// Every other field.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
 
 /// The workspaces API of one [`QelosSdk`].
 #[derive(Clone, Debug)]
@@ -105,5 +119,117 @@ impl Workspaces {
         self.sdk
             .get_json(&format!("/api/workspaces/{}/members", segment(id)))
             .await
+    }
+
+    fn member_path(id: &str, user_id: &str) -> String {
+        format!(
+            "/api/workspaces/{}/members/{}",
+            segment(id),
+            segment(user_id)
+        )
+    }
+
+    /// `DELETE /api/workspaces/:id/members/:userId` (workspace admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403 for non-admins, 404 unknown workspace or member.
+    pub async fn remove_member(&self, id: &str, user_id: &str) -> Result<MemberChange, Error> {
+        let path = Self::member_path(id, user_id);
+        self.sdk
+            .send(Call::new(Method::DELETE, &path))
+            .await?
+            .json()
+    }
+
+    /// `PUT /api/workspaces/:id/members/:userId {roles}` (workspace admins).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 403 for non-admins, 404 unknown workspace or member.
+    pub async fn update_member_roles(
+        &self,
+        id: &str,
+        user_id: &str,
+        roles: &[&str],
+    ) -> Result<MemberChange, Error> {
+        let path = Self::member_path(id, user_id);
+        self.sdk
+            .send(Call::new(Method::PUT, &path).json(json!({ "roles": roles })))
+            .await?
+            .json()
+    }
+
+    /// The workspace's pending invites (from `GET /api/workspaces/:id`; workspace admins see
+    /// them).
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get); [`Error::Decode`] when `invites` is not a list of invites.
+    pub async fn list_invites(&self, id: &str) -> Result<Vec<Invite>, Error> {
+        let ws = self.get(id).await?;
+        invites_of(&ws)
+    }
+
+    /// Invites `email` with `roles` (`["member"]` when empty), replacing an invite of the same
+    /// email (compared trimmed and lower-cased): reads the workspace, then `PUT`s its `invites`,
+    /// as the official SDK does (two calls, not atomic).
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get) and [`update`](Self::update): 403 for non-admins.
+    pub async fn invite_user(
+        &self,
+        id: &str,
+        email: &str,
+        roles: &[&str],
+    ) -> Result<Workspace, Error> {
+        let ws = self.get(id).await?;
+        let mut invites = invites_of(&ws)?;
+        let roles: Vec<String> = if roles.is_empty() {
+            vec!["member".into()]
+        } else {
+            roles.iter().map(|r| (*r).to_owned()).collect()
+        };
+        let wanted = email.trim().to_lowercase();
+        match invites
+            .iter_mut()
+            .find(|i| i.email.trim().to_lowercase() == wanted)
+        {
+            Some(existing) => existing.roles = roles,
+            None => invites.push(Invite {
+                email: email.to_owned(),
+                roles,
+                ..Invite::default()
+            }),
+        }
+        self.update(id, &json!({ "invites": invites })).await
+    }
+
+    /// Removes the invite with this id: reads the workspace, then `PUT`s the other invites.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 404 `Invitation not found` (raised by the SDK, as the official one does)
+    /// when no invite has that id; as [`update`](Self::update).
+    pub async fn revoke_invite(&self, id: &str, invite_id: &str) -> Result<Workspace, Error> {
+        let ws = self.get(id).await?;
+        let mut invites = invites_of(&ws)?;
+        let before = invites.len();
+        invites.retain(|i| i.id != invite_id);
+        if invites.len() == before {
+            return Err(Error::Api {
+                status: 404,
+                message: "Invitation not found".into(),
+            });
+        }
+        self.update(id, &json!({ "invites": invites })).await
+    }
+}
+
+fn invites_of(ws: &Workspace) -> Result<Vec<Invite>, Error> {
+    match ws.extra.get("invites") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| Error::decode(200, &e)),
     }
 }

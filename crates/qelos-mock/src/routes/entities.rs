@@ -244,6 +244,19 @@ fn matches_filters(e: &EntityRec, bp: &BlueprintRec, q: &HashMap<String, String>
         })
 }
 
+/// `$select`: keep the listed fields (top level or under `metadata`) and `identifier`.
+fn select_fields(mut v: Value, select: Option<&[&str]>) -> Value {
+    let Some(fields) = select else { return v };
+    let keep = |k: &str| k == "identifier" || k == "_id" || fields.contains(&k);
+    if let Value::Object(map) = &mut v {
+        map.retain(|k, _| keep(k) || k == "metadata");
+        if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+            meta.retain(|k, _| fields.contains(&k.as_str()));
+        }
+    }
+    v
+}
+
 fn sort_key(e: &EntityRec, field: &str) -> Value {
     match field {
         "created" | "updated" => json!(e.created_ms),
@@ -308,12 +321,16 @@ pub(crate) async fn list(
         .get("$limit")
         .map(|l| l.parse::<usize>().unwrap_or(1000))
         .or(page.map(|_| 1000));
-    let skip = page.map_or(0, |p| (p - 1) * limit.unwrap_or(1000));
+    let skip = page.map_or(0, |p| (p - 1) * limit.unwrap_or(1000))
+        + q.get("$skip")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(0);
+    let select: Option<Vec<&str>> = q.get("$select").map(|s| s.split(',').collect());
     let out: Vec<Value> = found
         .into_iter()
         .skip(skip)
         .take(limit.unwrap_or(usize::MAX))
-        .map(|e| entity_json(e, flat, Shape::List))
+        .map(|e| select_fields(entity_json(e, flat, Shape::List), select.as_deref()))
         .collect();
     drop(db);
     respond(&caller, json!(out), flat)

@@ -95,7 +95,10 @@ pub(crate) async fn get(State(mock): Mock, headers: HeaderMap, Path(id): Path<St
     let db = mock.store.db();
     match db.workspaces.iter().find(|w| w.id == id && visible(&p, w)) {
         Some(ws) => {
-            let v = doc(ws, &p);
+            let mut v = doc(ws, &p);
+            if is_ws_admin(&p, ws) {
+                v["invites"] = json!(mock.user_api.invites.of(&ws.id));
+            }
             drop(db);
             caller.finish(ok(v))
         }
@@ -186,6 +189,14 @@ pub(crate) async fn update(
     if let Some(l) = body.get("logo").and_then(Value::as_str) {
         ws.logo = Some(l.to_owned());
     }
+    if let Some(invites) = body.get("invites") {
+        let Some(list) = invites.as_array() else {
+            return message(StatusCode::BAD_REQUEST, "Invalid data. Must be an array.");
+        };
+        if let Err(e) = mock.user_api.invites.replace(&ws.id, list) {
+            return message(StatusCode::BAD_REQUEST, e);
+        }
+    }
     if p.is_privileged()
         && let Some(labels) = body.get("labels")
     {
@@ -197,7 +208,8 @@ pub(crate) async fn update(
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect();
     }
-    let v = doc(ws, &p);
+    let mut v = doc(ws, &p);
+    v["invites"] = json!(mock.user_api.invites.of(&ws.id));
     drop(db);
     caller.finish(ok(v))
 }

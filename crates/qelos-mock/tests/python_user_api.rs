@@ -1,0 +1,76 @@
+//! The official Python client `qelos-sdk==4.0.0`, unmodified, against the mock's user-API
+//! endpoints: AI (threads, chat, SSE stream, RAG), blocks, app configuration, invites, lambdas.
+//!
+//! Uses the interpreter in `QELOS_PYTHON` when set (the test command prepares one), else
+//! creates or reuses a venv at `<workspace>/target/py-venv` and installs the client there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use qelos_mock::MockServer;
+use qelos_mock::fakes::{AI_INTEGRATION_ID, AI_SOURCE_ID, LAMBDA_INTEGRATION_ID};
+
+const CLIENT: &str = "qelos-sdk==4.0.0";
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("QELOS_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "python3 -m venv failed");
+    }
+    let has_client = Command::new(&python)
+        .args(["-c", "import qelos_sdk"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_client {
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", CLIENT])
+            .status()
+            .expect("pip runs");
+        assert!(status.success(), "pip install {CLIENT} failed");
+    }
+    python
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_client_drives_the_user_api_endpoints() {
+    let mock = MockServer::start().await.expect("mock starts");
+    let url = mock.url();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/user_api_conformance.py");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python())
+            .arg(script)
+            .arg(url)
+            .args([AI_INTEGRATION_ID, AI_SOURCE_ID, LAMBDA_INTEGRATION_ID])
+            .output()
+            .expect("the script runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "user-api conformance failed:\n{stdout}\n{stderr}"
+    );
+    let checks: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("user-api conformance: ok "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the script reports its checks");
+    assert!(checks >= 27, "every check ran (got {checks})");
+    assert!(mock.total_calls() >= 30, "the calls reached this mock");
+}
