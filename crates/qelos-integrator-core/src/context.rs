@@ -111,13 +111,38 @@ impl ResponseCookies {
 }
 
 /// Appends `Set-Cookie` headers to an `http` header map, skipping values that are not valid
-/// header values (they cannot come from this crate, but a custom hook could push one).
+/// header values (they cannot come from this crate, but a custom hook could push one). When at
+/// least one cookie is written, the response also gets `Cache-Control: no-store`
+/// ([`no_store`]): an answer that sets or clears tokens is never stored by a cache.
 pub fn append_set_cookies(headers: &mut http::HeaderMap, set_cookies: Vec<String>) {
+    let mut wrote = false;
     for value in set_cookies {
         if let Ok(v) = http::HeaderValue::try_from(value) {
             headers.append(http::header::SET_COOKIE, v);
+            wrote = true;
         }
     }
+    if wrote {
+        no_store(headers);
+    }
+}
+
+/// Sets `Cache-Control: no-store` (replacing any other `Cache-Control`): the one place the
+/// integrator marks a response as never to be cached. Used for every response that sets or
+/// clears tokens and for the login and callback redirects.
+///
+/// # Examples
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// qelos_integrator_core::no_store(&mut headers);
+/// assert_eq!(headers["cache-control"], "no-store");
+/// ```
+pub fn no_store(headers: &mut http::HeaderMap) {
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
 }
 
 /// Which workspace is active: a reference into the shared identity where possible (the default
