@@ -289,10 +289,19 @@ mod tests {
     #[test]
     fn origin_then_referer_are_compared_with_the_host() {
         let p = CrossSitePolicy::default();
-        assert!(p.check(&h(Some("http://app.test:8080"), None, None)).is_ok());
-        assert!(p.check(&h(Some("https://app.test:8080"), None, None)).is_ok());
+        assert!(
+            p.check(&h(Some("http://app.test:8080"), None, None))
+                .is_ok()
+        );
+        assert!(
+            p.check(&h(Some("https://app.test:8080"), None, None))
+                .is_ok()
+        );
         assert!(p.check(&h(Some("http://app.test"), None, None)).is_err());
-        assert!(p.check(&h(Some("http://evil.test:8080"), None, None)).is_err());
+        assert!(
+            p.check(&h(Some("http://evil.test:8080"), None, None))
+                .is_err()
+        );
         assert!(p.check(&h(Some("null"), None, None)).is_err());
         assert!(
             p.check(&h(None, Some("http://app.test:8080/login"), None))
@@ -333,8 +342,12 @@ mod tests {
             .is_ok()
         );
         assert!(
-            p.check(&h(Some("https://evil.example.com"), None, Some("cross-site")))
-                .is_err()
+            p.check(&h(
+                Some("https://evil.example.com"),
+                None,
+                Some("cross-site")
+            ))
+            .is_err()
         );
     }
 
@@ -369,10 +382,6 @@ mod tests {
                 .check(&p, "PUT", false, &evil)
                 .is_err()
         );
-        assert!(
-            ProxyCrossSite::Allow
-                .check(&p, "POST", true, &evil)
-                .is_ok()
-        );
+        assert!(ProxyCrossSite::Allow.check(&p, "POST", true, &evil).is_ok());
     }
 }

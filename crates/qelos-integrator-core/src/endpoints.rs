@@ -378,10 +378,7 @@ mod tests {
     #[tokio::test]
     async fn login_endpoint_refuses_a_body_without_fields_as_bad_request() {
         let reply = integrator()
-            .login_endpoint(
-                &req("application/json", None, None),
-                b"{\"username\":1}",
-            )
+            .login_endpoint(&req("application/json", None, None), b"{\"username\":1}")
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert!(reply.set_cookies.is_empty());
@@ -394,12 +391,20 @@ mod tests {
 
     #[tokio::test]
     async fn failed_form_login_never_redirects_off_site_even_with_an_encoded_tab() {
-        for next in ["%2F%09%2Fevil.test%2Fx", "%2F%5Cevil.test", "https%3A%2F%2Fevil.test"] {
+        for next in [
+            "%2F%09%2Fevil.test%2Fx",
+            "%2F%5Cevil.test",
+            "https%3A%2F%2Fevil.test",
+        ] {
             let body = format!("username=&password=&next={next}");
             let form = integrator()
                 .login_endpoint(&req(FORM, Some("same-origin"), None), body.as_bytes())
                 .await;
-            assert_eq!(form.location.as_deref(), Some("/?error=BAD_REQUEST"), "{next}");
+            assert_eq!(
+                form.location.as_deref(),
+                Some("/?error=BAD_REQUEST"),
+                "{next}"
+            );
         }
     }
 

@@ -189,12 +189,10 @@ impl Proxy {
             .iter()
             .any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace));
         let site = crate::cross_site::SiteHeaders::from_headers(&parts.headers);
-        if let Err(refusal) = self.cross_site_mode.check(
-            &self.cross_site,
-            parts.method.as_str(),
-            has_cookies,
-            &site,
-        ) {
+        if let Err(refusal) =
+            self.cross_site_mode
+                .check(&self.cross_site, parts.method.as_str(), has_cookies, &site)
+        {
             tracing::info!(
                 reason = refusal.reason(),
                 method = %parts.method,

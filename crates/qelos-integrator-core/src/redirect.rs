@@ -158,3 +158,225 @@ fn is_local(url: &Url, base: &Url) -> bool {
         && url.port() == base.port()
         && !url.path().starts_with("//")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HOST: Option<&str> = Some("app.test:8080");
+
+    fn loc(target: &str) -> String {
+        SafeRedirect::resolve(Some(target), HOST, &[]).location()
+    }
+
+    /// Known open-redirect bypasses (OWASP's unvalidated-redirects cheat sheet and filter
+    /// evasion lists, and the WHATWG URL parser's quirks). Every one lands on `/`.
+    const FOREIGN: &[&str] = &[
+        "//evil.test",
+        "//evil.test/x",
+        "///evil.test",
+        "////evil.test",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "\\/evil.test",
+        "/\\/evil.test",
+        "/\t/evil.test/x",
+        "/\n/evil.test",
+        "/\r\n/evil.test",
+        "\t//evil.test",
+        " //evil.test",
+        "\u{0}//evil.test",
+        "\u{1f}//evil.test",
+        "//evil.test\u{0}",
+        "/\t\\evil.test",
+        "https://evil.test",
+        "http://evil.test",
+        "HTTP://EVIL.TEST",
+        "https:evil.test",
+        "http:\\\\evil.test",
+        "https:/\\evil.test",
+        "//evil.test@app.test:8080",
+        "http://app.test:8080@evil.test",
+        "http://app.test:8080%40evil.test",
+        "//app.test:8080@evil.test",
+        "http://user:pass@app.test:8080/",
+        "http://%65vil.test",
+        "//%65vil.test",
+        "//evil%2Etest",
+        "http://evil.test\\@app.test:8080",
+        "//evil.test\\@app.test:8080",
+        "http://evil.test#@app.test:8080",
+        "http://evil.test?@app.test:8080",
+        "http://app.test:8080.evil.test",
+        "http://app.test:8081/",
+        "http://app.test/",
+        "http://APP.test.evil.test",
+        "http://0x7f.0.0.1/",
+        "http://[::1]/",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "\u{0}javascript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "ftp://evil.test",
+        "ws://app.test:8080/",
+        "//evil。test",
+        "//ｅvil.test",
+        "/.//evil.test",
+        "/./\\evil.test",
+        "/x/..//evil.test",
+        "/..//evil.test",
+    ];
+
+    #[test]
+    fn known_bypasses_fall_back_to_the_root() {
+        let kept: Vec<(&str, String)> = FOREIGN
+            .iter()
+            .map(|t| (*t, loc(t)))
+            .filter(|(_, l)| l != "/")
+            .collect();
+        assert!(kept.is_empty(), "these must not leave the site: {kept:?}");
+    }
+
+    #[test]
+    fn local_targets_are_kept_in_their_normalised_form() {
+        let cases = [
+            ("/dashboard", "/dashboard"),
+            ("/dash?x=1&y=2#top", "/dash?x=1&y=2#top"),
+            ("dashboard", "/dashboard"),
+            ("/a/../b", "/b"),
+            ("/%2F%2Fevil.test", "/%2F%2Fevil.test"),
+            ("/%5Cevil.test", "/%5Cevil.test"),
+            ("/a b", "/a%20b"),
+            ("/ /evil.test", "/%20/evil.test"),
+            // Same scheme as the base: WHATWG reads these as relative paths. What goes out is
+            // the resolved path, so a page served over https cannot read them as absolute.
+            ("http:evil.test", "/evil.test"),
+            ("http:/evil.test", "/evil.test"),
+            ("/a\tb", "/ab"),
+            ("  /padded  ", "/padded"),
+            ("http://app.test:8080/abs?q=1", "/abs?q=1"),
+            ("https://app.test:8080/tls", "/tls"),
+            ("?only=query", "/?only=query"),
+            ("/café", "/caf%C3%A9"),
+            ("", "/"),
+        ];
+        for (target, want) in cases {
+            assert_eq!(loc(target), want, "{target:?}");
+        }
+        assert_eq!(SafeRedirect::resolve(None, HOST, &[]).location(), "/");
+    }
+
+    #[test]
+    fn allow_listed_origins_are_kept_as_full_urls_and_nothing_else_is() {
+        let allowed = [Url::parse("https://shop.example.com")
+            .expect("origin")
+            .origin()];
+        let ok = SafeRedirect::resolve(Some("https://shop.example.com/cart?x=1"), HOST, &allowed);
+        assert!(!ok.is_local());
+        assert_eq!(ok.location(), "https://shop.example.com/cart?x=1");
+        for target in [
+            "http://shop.example.com/",
+            "https://shop.example.com:8443/",
+            "https://user@shop.example.com/",
+            "https://shop.example.com.evil.test/",
+        ] {
+            let r = SafeRedirect::resolve(Some(target), HOST, &allowed);
+            assert_eq!(r.location(), "/", "{target}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_hostile_host_header_keeps_only_relative_targets() {
+        for host in [
+            None,
+            Some(""),
+            Some("evil.test/x"),
+            Some("a@evil.test"),
+            Some("a b"),
+        ] {
+            assert_eq!(
+                SafeRedirect::resolve(Some("/home"), host, &[]).location(),
+                "/home"
+            );
+            assert_eq!(
+                SafeRedirect::resolve(Some("http://evil.test/"), host, &[]).location(),
+                "/"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_targets_fall_back() {
+        let long = format!("/{}", "a".repeat(MAX_TARGET));
+        assert_eq!(loc(&long), "/");
+    }
+
+    /// Text biased towards the characters redirect bypasses are made of.
+    fn hostile_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("/".to_owned()),
+            Just("\\".to_owned()),
+            Just("//".to_owned()),
+            Just(":".to_owned()),
+            Just("@".to_owned()),
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just("%".to_owned()),
+            Just("%2f".to_owned()),
+            Just("%5c".to_owned()),
+            Just("%09".to_owned()),
+            Just("\t".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r".to_owned()),
+            Just(" ".to_owned()),
+            Just("\u{0}".to_owned()),
+            Just("?".to_owned()),
+            Just("#".to_owned()),
+            Just("http".to_owned()),
+            Just("https:".to_owned()),
+            Just("javascript:".to_owned()),
+            Just("evil.test".to_owned()),
+            Just("app.test".to_owned()),
+            Just(":8080".to_owned()),
+            Just("[::1]".to_owned()),
+            Just("。".to_owned()),
+            "[a-z0-9]{1,4}",
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Whatever the target, the `Location` sent, parsed by a browser from any page of the
+        /// application, stays on the application's origin (or the allow-list).
+        #[test]
+        fn no_accepted_target_resolves_to_another_origin(target in hostile_text()) {
+            let allowed = [Url::parse("https://shop.example.com").expect("origin").origin()];
+            let location = SafeRedirect::resolve(Some(&target), HOST, &allowed).location();
+            prop_assert!(location.is_ascii());
+            prop_assert!(!location.bytes().any(|b| b.is_ascii_control() || b == b' '));
+            // A backslash may stay in the query or fragment, where no parser reads it as `/`.
+            let before_query = location.split(['?', '#']).next().unwrap_or_default();
+            prop_assert!(!before_query.contains('\\'), "{location:?}");
+            for page in ["http://app.test:8080/login", "https://app.test:8080/auth/callback?rt=x"] {
+                let base = Url::parse(page).expect("page");
+                let landed = base.join(&location).expect("the location parses");
+                let own = landed.host_str() == Some("app.test") && landed.port_or_known_default() == Some(8080);
+                prop_assert!(
+                    own || allowed.contains(&landed.origin()),
+                    "{target:?} -> {location:?} -> {landed}"
+                );
+            }
+            if !location.starts_with("https://shop.example.com/") {
+                prop_assert!(location.starts_with('/') && !location.starts_with("//"));
+            }
+        }
+    }
+}
