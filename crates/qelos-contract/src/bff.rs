@@ -13,7 +13,7 @@ use crate::scenarios::Setup;
 use crate::upstream;
 
 /// The scenario names, in order (for the CI table).
-pub const BFF_SCENARIOS: [&str; 13] = [
+pub const BFF_SCENARIOS: [&str; 14] = [
     "b01_proxy_streams_large_bodies_both_ways_in_flat_memory",
     "b02_proxy_keeps_query_string_and_method_including_head",
     "b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop",
@@ -27,6 +27,7 @@ pub const BFF_SCENARIOS: [&str; 13] = [
     "b11_cross_site_login_and_logout_are_refused_and_same_site_ones_work",
     "b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies",
     "b13_social_callback_refuses_a_sign_in_started_in_another_browser",
+    "b14_responses_that_rotate_or_expire_tokens_are_never_stored",
 ];
 
 /// Expands to one `#[test]` per same-origin scenario for the adapter type `$app`.
@@ -47,6 +48,7 @@ macro_rules! bff_tests {
             b11_cross_site_login_and_logout_are_refused_and_same_site_ones_work,
             b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies,
             b13_social_callback_refuses_a_sign_in_started_in_another_browser,
+            b14_responses_that_rotate_or_expire_tokens_are_never_stored,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {
@@ -841,4 +843,58 @@ pub async fn b13_social_callback_refuses_a_sign_in_started_in_another_browser<A:
         "the starting browser completes its sign-in"
     );
     assert_eq!(done.headers()["cache-control"], "no-store");
+}
+
+/// The middleware's own token writes carry `Cache-Control: no-store` too: a page answered
+/// after a refresh (new cookies), under `require_auth` and not, and the answer that expires a
+/// dead session's cookies. A page that writes no cookie is left alone.
+pub async fn b14_responses_that_rotate_or_expire_tokens_are_never_stored<A: ContractApp>() {
+    for strict in [false, true] {
+        let s = Setup::start::<A>(|b| b.require_auth(strict)).await;
+        let get_me = |jar: String| {
+            let url = format!("{}/me", s.app.url());
+            async move {
+                no_redirects()
+                    .get(url)
+                    .header("cookie", jar)
+                    .send()
+                    .await
+                    .expect("the app answers")
+            }
+        };
+        let expired = s.admin_tokens(true);
+        let jar = format!(
+            "q_access_token={}; q_refresh_token={}",
+            expired.access, expired.refresh
+        );
+        let rotated = get_me(jar).await;
+        assert_eq!(rotated.status(), 200);
+        assert!(rotated.headers().get_all("set-cookie").iter().count() >= 2);
+        assert_eq!(
+            rotated.headers()["cache-control"],
+            "no-store",
+            "strict={strict}"
+        );
+
+        let fresh = s.admin_tokens(false);
+        let plain = get_me(format!("q_access_token={}", fresh.access)).await;
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers().get_all("set-cookie").iter().count(), 0);
+        assert!(plain.headers().get("cache-control").is_none());
+
+        let dead = s.admin_tokens(true);
+        s.mock.expire_token(&dead.refresh);
+        let ended = get_me(format!(
+            "q_access_token={}; q_refresh_token={}",
+            dead.access, dead.refresh
+        ))
+        .await;
+        assert_eq!(ended.status(), if strict { 401 } else { 200 });
+        assert!(ended.headers().get_all("set-cookie").iter().count() >= 2);
+        assert_eq!(
+            ended.headers()["cache-control"],
+            "no-store",
+            "strict={strict}"
+        );
+    }
 }

@@ -82,6 +82,7 @@ pub use attached::Attached;
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
 pub use context::{
     AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies, no_store,
+    set_cookie_headers,
 };
 pub use deferred::Deferred;
 pub use handoff::{Handoff, HandoffFuture};
