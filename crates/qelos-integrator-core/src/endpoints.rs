@@ -77,11 +77,16 @@ impl<'a> EndpointRequest<'a> {
         }
     }
 
-    /// From an `http` request head (axum, poem, warp).
+    /// From an `http` request head (axum, poem, warp). Without a `Host` header (HTTP/2), the
+    /// URI's authority stands in for it.
     pub fn from_parts(uri: &'a http::Uri, headers: &'a http::HeaderMap) -> Self {
-        Self::from_lookup(uri.query(), |name| {
+        let mut req = Self::from_lookup(uri.query(), |name| {
             headers.get(name).and_then(|v| v.to_str().ok())
-        })
+        });
+        if req.site.host.is_none() {
+            req.site.host = uri.authority().map(http::uri::Authority::as_str);
+        }
+        req
     }
 
     fn query_value(&self, key: &str) -> Option<String> {
@@ -473,6 +478,15 @@ mod tests {
             i.callback_endpoint(&no_cookie).await.status,
             StatusCode::FORBIDDEN
         );
+    }
+
+    #[test]
+    fn an_http2_request_without_host_uses_the_uri_authority() {
+        let uri: http::Uri = "https://app.test:8443/login?next=/x".parse().expect("uri");
+        let headers = http::HeaderMap::new();
+        let req = EndpointRequest::from_parts(&uri, &headers);
+        assert_eq!(req.site.host, Some("app.test:8443"));
+        assert_eq!(req.query, Some("next=/x"));
     }
 
     #[test]
