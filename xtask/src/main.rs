@@ -2,8 +2,10 @@
 //!
 //! * `cargo xtask test`: everything CI runs, on a fresh Debian machine: installs what is
 //!   missing (apt packages, cargo-nextest, a Python venv with the official `qelos-sdk` client),
-//!   checks formatting and lints, runs every test with `cargo nextest`, runs the doctests, and
-//!   prints the contract table (scenario × adapter).
+//!   checks formatting and lints, runs every test with `cargo nextest` and once more with plain
+//!   `cargo test`, runs the doctests, checks the MSRV, builds the docs with warnings denied,
+//!   packages every published crate, and prints the contract table (scenario × adapter).
+//! * `cargo xtask msrv` / `docs` / `package`: one of those publishing checks alone.
 //! * `cargo xtask table`: prints the contract table of the last run.
 
 use std::collections::BTreeMap;
@@ -19,9 +21,12 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("table") => print_contract_table(&root()).map(|_| ()),
         Some("bench") => bench(&args[1..]),
+        Some("msrv") => msrv(&root()),
+        Some("docs") => docs(&root()),
+        Some("package") => package(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|bench|table>\n\n  test   install what is missing, lint, run every test, print the contract table\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
+                "usage: cargo xtask <test|bench|table|msrv|docs|package>\n\n  test   install what is missing, lint, run every test, print the contract table\n  msrv / docs / package   one of test's publishing checks alone\n  bench  load benchmarks in release mode (options: --seconds N --connections N --rounds N --frameworks a,b --cases \"a;b\")\n  table  print the contract table of the last test run"
             );
             Err("unknown command".into())
         }
@@ -118,6 +123,15 @@ fn setup(root: &Path) -> Result<PathBuf> {
     if !have("redis-server") {
         packages.push("redis-server");
     }
+    // The `rediss://` tests generate their certificates with the openssl CLI; the
+    // `native-tls` feature check links OpenSSL (found through pkg-config).
+    if !have("openssl") {
+        packages.push("openssl");
+    }
+    if !have("pkg-config") {
+        packages.push("pkg-config");
+    }
+    packages.push("libssl-dev");
     // The quickstart's browser test drives a real headless Chromium through WebDriver.
     if !have("chromium") {
         packages.push("chromium");
@@ -181,6 +195,15 @@ fn test(args: &[String]) -> Result {
         failures.push(e);
     }
 
+    if let Err(e) = plain_cargo_test(&root, &python) {
+        failures.push(e);
+    }
+
+    step("TLS feature combinations (cargo check; https refused without TLS)");
+    if let Err(e) = tls_features(&root) {
+        failures.push(e);
+    }
+
     step("doctests");
     if let Err(e) =
         run(Command::new("cargo")
@@ -188,6 +211,12 @@ fn test(args: &[String]) -> Result {
             .args(["test", "--workspace", "--doc"]))
     {
         failures.push(e);
+    }
+
+    for check in [msrv, docs, package] {
+        if let Err(e) = check(&root) {
+            failures.push(e);
+        }
     }
 
     step("benchmark smoke run (checks the bench works, not its speed)");
@@ -224,6 +253,212 @@ fn test(args: &[String]) -> Result {
             failures.join("\n  ")
         ))
     }
+}
+
+/// Every test once more under plain `cargo test`, which runs a test binary's tests as threads of
+/// one process (nextest runs one process per test): a test that needs the process to itself
+/// fails here. Doctests run in their own step.
+fn plain_cargo_test(root: &Path, python: &Path) -> Result {
+    step("tests (plain cargo test, many tests per process)");
+    timed("plain cargo test", || {
+        run(Command::new("cargo")
+            .current_dir(root)
+            .args(["test", "--workspace", "--lib", "--bins", "--tests"])
+            .env("QELOS_PYTHON", python))
+    })
+}
+
+/// Runs `f` and prints how long it took (the steps' share of the CI time budget).
+fn timed(what: &str, f: impl FnOnce() -> Result) -> Result {
+    let start = std::time::Instant::now();
+    let result = f();
+    println!("({what}: {:.0} s)", start.elapsed().as_secs_f64());
+    result
+}
+
+/// The published crates, dependencies first (the order `cargo publish` must follow).
+const PUBLISHED: [&str; 9] = [
+    "qelos-mock",
+    "qelos-sdk",
+    "qelos-integrator-core",
+    "qelos-integrator-axum",
+    "qelos-integrator-actix",
+    "qelos-integrator-poem",
+    "qelos-integrator-rocket",
+    "qelos-integrator-warp",
+    "qelos-plugin",
+];
+
+/// MSRV: the workspace's `rust-version` is not below any locked dependency's, and the workspace
+/// builds with that toolchain when rustup has it.
+fn msrv(root: &Path) -> Result {
+    step("MSRV");
+    let output = Command::new("cargo")
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .output()
+        .map_err(|e| format!("could not run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    let version = |p: &serde_json::Value| p["rust_version"].as_str().map(parse_version);
+    let members: Vec<&serde_json::Value> =
+        packages.iter().filter(|p| p["source"].is_null()).collect();
+    let declared = members
+        .iter()
+        .filter_map(|p| version(p))
+        .min()
+        .ok_or("no workspace crate declares rust-version")?;
+    let mut above: Vec<String> = packages
+        .iter()
+        .filter(|p| !p["source"].is_null())
+        .filter(|p| version(p).is_some_and(|v| v > declared))
+        .map(|p| {
+            format!(
+                "{} {} needs {}",
+                p["name"].as_str().unwrap_or("?"),
+                p["version"].as_str().unwrap_or("?"),
+                p["rust_version"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let declared_text = format!("{}.{}", declared.0, declared.1);
+    if !above.is_empty() {
+        above.sort();
+        return Err(format!(
+            "rust-version {declared_text} is below what locked dependencies declare:\n    {}",
+            above.join("\n    ")
+        ));
+    }
+    println!(
+        "rust-version {declared_text}: no locked dependency declares a higher one ({} packages)",
+        packages.len()
+    );
+    let toolchains = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let installed = toolchains
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .find(|t| {
+            t.strip_prefix(&declared_text)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+        });
+    match installed {
+        Some(toolchain) => timed("MSRV build", || {
+            run(Command::new("cargo")
+                .current_dir(root)
+                .arg(format!("+{toolchain}"))
+                .args(["check", "--workspace", "--all-targets", "--locked"])
+                .env("CARGO_TARGET_DIR", target_dir(root).join("msrv")))
+        }),
+        None => {
+            println!(
+                "skipped: the MSRV build needs toolchain {declared_text} (`rustup toolchain install {declared_text}`); installed: {}",
+                toolchains
+                    .split_whitespace()
+                    .filter(|w| w.contains('-') || w.starts_with(char::is_numeric))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `CARGO_TARGET_DIR`, else `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// `1.89`, `1.89.0` → `(1, 89, 0)`.
+fn parse_version(text: &str) -> (u32, u32, u32) {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
+
+/// The API docs build as docs.rs builds them, warnings denied (broken intra-doc links, bare
+/// URLs, unclosed HTML…).
+fn docs(root: &Path) -> Result {
+    step("docs (rustdoc, warnings denied)");
+    timed("docs", || {
+        run(Command::new("cargo")
+            .current_dir(root)
+            .args(["doc", "--workspace", "--all-features", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"))
+    })
+}
+
+/// Every published crate packages and its packaged copy builds on its own (`cargo package`
+/// verifies each tarball against the others through a local overlay registry, dependencies
+/// first). `cargo publish --dry-run` is the same check plus a registry upload rehearsal, which
+/// needs crates.io itself (see the README).
+fn package(root: &Path) -> Result {
+    step("package (cargo package, dependencies first)");
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root)
+        .args(["package", "--locked", "--allow-dirty"]);
+    for krate in PUBLISHED {
+        cmd.args(["-p", krate]);
+    }
+    timed("package", || run(&mut cmd))
+}
+
+/// Every TLS choice compiles for the SDK, core (with `redis-tls`), the adapters and the plugin,
+/// and the SDK built without TLS refuses an `https` URL. `cargo check` only: cheap.
+fn tls_features(root: &Path) -> Result {
+    let crates = [
+        "qelos-integrator-axum",
+        "qelos-integrator-actix",
+        "qelos-integrator-poem",
+        "qelos-integrator-rocket",
+        "qelos-integrator-warp",
+        "qelos-plugin",
+    ];
+    let check = |packages: &[&str], features: &str| {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir(root)
+            .args(["check", "--no-default-features"]);
+        for p in packages {
+            cmd.args(["-p", p]);
+        }
+        if !features.is_empty() {
+            cmd.args(["--features", features]);
+        }
+        run(&mut cmd)
+    };
+    check(&["qelos-sdk"], "")?;
+    check(&["qelos-integrator-core"], "redis")?;
+    for tls in ["rustls-ring", "native-tls"] {
+        check(&["qelos-sdk"], tls)?;
+        check(
+            &["qelos-integrator-core"],
+            &format!("{tls},redis-tls,metrics"),
+        )?;
+        check(&crates, tls)?;
+    }
+    run(Command::new("cargo").current_dir(root).args([
+        "test",
+        "-p",
+        "qelos-sdk",
+        "--no-default-features",
+        "--lib",
+        "tls::",
+    ]))
 }
 
 /// `cargo xtask bench`: release build, then every framework × case against one qelos-mock.

@@ -30,6 +30,7 @@ pub mod app;
 pub mod bff;
 pub mod browser;
 pub mod harness;
+pub mod memory;
 pub mod scenarios;
 pub mod upstream;
 pub mod webdriver;

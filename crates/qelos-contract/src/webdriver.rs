@@ -115,10 +115,10 @@ impl Chromedriver {
                 .await
                 .ok()
                 .map(reqwest::Response::json::<Value>);
-            if let Some(body) = ready {
-                if body.await.ok().and_then(|b| b["value"]["ready"].as_bool()) == Some(true) {
-                    return Ok(this);
-                }
+            if let Some(body) = ready
+                && body.await.ok().and_then(|b| b["value"]["ready"].as_bool()) == Some(true)
+            {
+                return Ok(this);
             }
             if Instant::now() > deadline {
                 return Err(WdError::Timeout("chromedriver to be ready".into()));

@@ -47,10 +47,11 @@
 //! `core::store::redis::RedisStore` to
 //! [`QelosConfigBuilder::shared_store`](qelos_integrator_core::QelosConfigBuilder::shared_store):
 //! two requests carrying the same refresh token on two instances then cause one upstream
-//! refresh. `docs/scaling.md` describes the guarantees and failure modes.
+//! refresh. [`docs/scaling.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/scaling.md) describes the guarantees and failure modes.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bff;
 mod extract;

@@ -496,7 +496,7 @@ impl QelosConfigBuilder {
     /// caches identities) through `store`, shared by every instance of the app: with several
     /// instances behind a load balancer, two requests carrying the same refresh token then
     /// cause one upstream refresh, not a logout. Default: in-process
-    /// ([`MemoryStore`](crate::store::MemoryStore)). See `docs/scaling.md`.
+    /// ([`MemoryStore`](crate::store::MemoryStore)). See [`docs/scaling.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/scaling.md).
     ///
     /// When the store fails or is slow, requests carry on with in-process behaviour and a
     /// `warn!`; they never fail because of it.
@@ -675,6 +675,19 @@ mod tests {
             QelosConfig::builder("not a url").build(),
             Err(ConfigError::Sdk(_))
         ));
+    }
+
+    #[test]
+    #[cfg(not(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))]
+    fn an_https_url_without_tls_is_a_startup_error_naming_the_features() {
+        let err = QelosConfig::builder("https://app.example.com")
+            .build()
+            .expect_err("no TLS in this build");
+        assert!(matches!(
+            err,
+            ConfigError::Sdk(qelos_sdk::Error::TlsNotCompiled)
+        ));
+        assert!(err.to_string().contains("`rustls-ring`"), "{err}");
     }
 
     #[test]

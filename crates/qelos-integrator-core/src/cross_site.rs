@@ -150,10 +150,11 @@ impl CrossSitePolicy {
     /// [`CrossSiteRefusal`] when the request comes from another site's page.
     pub fn check(&self, req: &SiteHeaders<'_>) -> Result<(), CrossSiteRefusal> {
         let origin = req.origin.map(str::trim);
-        if let Some(o) = origin.and_then(|o| Url::parse(o).ok()) {
-            if o.origin().is_tuple() && self.trusted.contains(&o.origin()) {
-                return Ok(());
-            }
+        if let Some(o) = origin.and_then(|o| Url::parse(o).ok())
+            && o.origin().is_tuple()
+            && self.trusted.contains(&o.origin())
+        {
+            return Ok(());
         }
         match req
             .sec_fetch_site

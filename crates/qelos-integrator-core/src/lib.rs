@@ -3,7 +3,7 @@
 //! Before a handler runs, the integrator works out which Qelos user is calling, which workspace
 //! is active, and builds a [`QelosSdk`](qelos_sdk::QelosSdk) bound to that user's tokens, with
 //! expiry, refresh and cookie rotation handled. Framework adapters (axum, actix, rocket, poem,
-//! warp) are thin layers over [`Integrator::resolve`]; see `docs/porting.md` for writing one.
+//! warp) are thin layers over [`Integrator::resolve`]; see [`docs/porting.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/porting.md) for writing one.
 //!
 //! # Example
 //!
@@ -28,7 +28,8 @@
 //!         }
 //!     }
 //!     Outcome::Reject(rejection) => println!("{} {}", rejection.status(), rejection.body()),
-//!     Outcome::Skipped | Outcome::Deferred(_) => {}
+//!     // Skipped, Deferred (the `/api` proxy), and whatever later versions add.
+//!     _ => {}
 //! }
 //! # Ok(()) }
 //! ```
@@ -42,13 +43,28 @@
 //! 5. `/api/me` and `/api/workspaces` concurrently (an access JWT known to be expired is
 //!    refreshed first);
 //! 6. refresh on 401 only, single-flight across the process with a grace window (and across
-//!    instances through a [`SharedStore`] such as Redis: see [`store`] and `docs/scaling.md`);
+//!    instances through a [`SharedStore`] such as Redis: see [`store`] and [`docs/scaling.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/scaling.md));
 //! 7. cookies written after a refresh;
 //! 8. dead sessions expire their cookies;
 //! 9. workspace resolution;
 //! 10. 401 / 503 decisions.
 //!
-//! `docs/architecture.md` walks through each step.
+//! [`docs/architecture.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/architecture.md) walks through each step.
+//!
+//! # Feature flags
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `rustls` | yes | TLS to Qelos: rustls with the aws-lc provider |
+//! | `rustls-ring` | no | rustls with the ring provider (no cmake needed) |
+//! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux) |
+//! | `redis` | no | `store::redis::RedisStore`, for several instances |
+//! | `redis-tls` | no | `rediss://` for the Redis store |
+//! | `metrics` | no | counters and histograms through the `metrics` facade |
+//!
+//! Without a TLS feature an `https` app URL is refused by [`QelosConfigBuilder::build`]. The
+//! `qelos.resolve` span, the log events, the metrics and what to alert on are listed in
+//! [`docs/operations.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/operations.md).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -66,6 +82,7 @@ mod deferred;
 mod endpoints;
 mod handoff;
 pub mod jwt;
+mod observe;
 mod pipeline;
 pub mod proxy;
 pub mod redirect;
@@ -98,7 +115,25 @@ pub use workspace::{ResolveWorkspace, resolve_async};
 #[doc(no_inline)]
 pub use qelos_sdk;
 
+// Crates whose types appear in this crate's public API, re-exported so a caller names the very
+// versions this crate was built with.
+#[doc(no_inline)]
+pub use bytes;
+#[doc(no_inline)]
+pub use http;
+#[doc(no_inline)]
+pub use http_body;
+#[doc(no_inline)]
+pub use http_body_util;
+#[doc(no_inline)]
+pub use qelos_sdk::{reqwest, url};
+
 /// The code blocks of `docs/architecture.md`, compiled by `cargo test --doc`.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/architecture.md")]
 pub struct ArchitectureDoctests;
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

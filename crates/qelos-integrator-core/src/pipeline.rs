@@ -1,8 +1,8 @@
 //! The integrator pipeline: from a request to a [`QelosContext`] or a [`Rejection`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use qelos_sdk::{Auth, QelosSdk, SessionHooks, TokenPair};
@@ -18,6 +18,7 @@ use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
 use crate::deferred::Deferred;
 use crate::jwt;
+use crate::observe::{self, Throttle, outage_warn};
 use crate::refresh::{RefreshCoordinator, RefreshError};
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
@@ -30,6 +31,7 @@ use crate::workspace::{ResolveWorkspace, default_choice};
 /// What the integrator decided for a request.
 #[derive(Debug)]
 #[must_use]
+#[non_exhaustive]
 pub enum Outcome {
     /// The path is under a skip prefix: run the handler with no context.
     Skipped,
@@ -115,6 +117,8 @@ struct Shared {
     resolver: Option<Arc<dyn ResolveWorkspace>>,
     on_refresh: Arc<dyn OnTokenRefresh>,
     cookie_settings: Arc<CookieSettings>,
+    /// One "Qelos unavailable" warning per interval, however many requests see the outage.
+    outages: Arc<Throttle>,
 }
 
 /// The framework-agnostic integrator. Build one per application, share it (cheap `Clone`),
@@ -181,6 +185,7 @@ impl Integrator {
                 resolver: None,
                 on_refresh: Arc::new(DefaultOnRefresh),
                 cookie_settings,
+                outages: Arc::new(Throttle::new(observe::OUTAGE_WARN_INTERVAL)),
                 config,
             }),
         }
@@ -224,24 +229,32 @@ impl Integrator {
     where
         R: RequestView + ?Sized,
     {
+        let span = resolve_span(request.path());
+        let started = observe::wants_clock(&span).then(Instant::now);
         match self.start(request, true) {
-            Start::Done(outcome) => Resolving::ready(outcome),
-            Start::Identify(job) => {
-                let span = tracing::debug_span!("qelos.resolve", path = %job.path);
-                // Boxed (inside `Resolving`): the upstream calls make this future several KiB;
-                // requests decided in `start` carry a few bytes instead.
-                Resolving::upstream(identify(Arc::clone(&self.shared), job).instrument(span))
+            Start::Done(outcome) => {
+                observe::finish(&span, &outcome, ready_source(&outcome), false, started);
+                Resolving::ready(outcome)
             }
+            // Boxed (inside `Resolving`): the upstream calls make this future several KiB;
+            // requests decided in `start` carry a few bytes instead.
+            Start::Identify(job) => Resolving::upstream(
+                identify(Arc::clone(&self.shared), job, started).instrument(span),
+            ),
         }
     }
 
     /// Resolves now, even on deferred paths; the `Deferred` context's resolution.
     pub(crate) async fn resolve_now(&self, head: &RequestHead) -> Result<QelosContext, Rejection> {
+        let span = resolve_span(&head.path);
+        let started = observe::wants_clock(&span).then(Instant::now);
         let outcome = match self.start(head, false) {
-            Start::Done(outcome) => outcome,
+            Start::Done(outcome) => {
+                observe::finish(&span, &outcome, ready_source(&outcome), false, started);
+                outcome
+            }
             Start::Identify(job) => {
-                let span = tracing::debug_span!("qelos.resolve", path = %job.path);
-                identify(Arc::clone(&self.shared), job)
+                identify(Arc::clone(&self.shared), job, started)
                     .instrument(span)
                     .await
             }
@@ -326,11 +339,11 @@ impl Integrator {
                     };
                     return Start::Done(anonymous(shared, reason));
                 }
-                if shared.resolver.is_none() {
-                    if let Some(identity) = cached_identity(shared, &creds) {
-                        let domain = credentials::inbound_cookie_domain(&headers);
-                        return Start::Done(from_cache(shared, creds, domain, identity));
-                    }
+                if shared.resolver.is_none()
+                    && let Some(identity) = cached_identity(shared, &creds)
+                {
+                    let domain = credentials::inbound_cookie_domain(&headers);
+                    return Start::Done(from_cache(shared, creds, domain, identity));
                 }
                 (creds, Mode::Caller)
             }
@@ -340,12 +353,34 @@ impl Integrator {
             headers: headers.clone().into_owned(),
         });
         Start::Identify(Job {
-            path: path.to_owned(),
             creds,
             mode,
             domain: credentials::inbound_cookie_domain(&headers),
             head,
         })
+    }
+}
+
+/// The `qelos.resolve` span: the path now, the outcome fields when the request is decided
+/// (see `docs/operations.md`). Free when no subscriber listens at `debug`.
+fn resolve_span(path: &str) -> tracing::Span {
+    tracing::debug_span!(
+        "qelos.resolve",
+        path = %path,
+        outcome = tracing::field::Empty,
+        reason = tracing::field::Empty,
+        cache = tracing::field::Empty,
+        refreshed = tracing::field::Empty,
+        elapsed_us = tracing::field::Empty,
+    )
+}
+
+/// Where the identity of a request decided without an upstream call came from: a signed-in
+/// request decided early was answered by the in-memory cache.
+fn ready_source(outcome: &Outcome) -> observe::CacheLabel {
+    match outcome {
+        Outcome::Continue(ctx) if ctx.is_authenticated() => "memory",
+        _ => "none",
     }
 }
 
@@ -361,7 +396,6 @@ enum Mode {
 }
 
 struct Job {
-    path: String,
     creds: RequestCredentials,
     mode: Mode,
     domain: Option<String>,
@@ -448,6 +482,31 @@ struct RequestHooks {
     cookies: ResponseCookies,
     domain: Option<String>,
     session_dead: AtomicBool,
+    /// A refresh ran for this request (before or during the identifying calls).
+    refreshed: AtomicBool,
+    /// Where the identity came from ([`Source`]).
+    source: AtomicU8,
+}
+
+/// Where a request's identity came from, for the span and the metrics.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Source {
+    None = 0,
+    Memory = 1,
+    Shared = 2,
+    Upstream = 3,
+}
+
+impl Source {
+    fn label(raw: u8) -> observe::CacheLabel {
+        match raw {
+            1 => "memory",
+            2 => "shared",
+            3 => "upstream",
+            _ => "none",
+        }
+    }
 }
 
 impl SessionHooks for RequestHooks {
@@ -457,6 +516,7 @@ impl SessionHooks for RequestHooks {
         current: &'a TokenPair,
     ) -> BoxFuture<'a, Result<TokenPair, qelos_sdk::Error>> {
         Box::pin(async move {
+            self.refreshed.store(true, Ordering::Relaxed);
             match self.shared.coordinator.refresh(sdk, current).await {
                 Ok(pair) => Ok(pair),
                 Err(RefreshError::Unavailable(message)) => Err(qelos_sdk::Error::Network(message)),
@@ -493,7 +553,13 @@ impl RequestHooks {
             cookies: cookies.clone(),
             domain,
             session_dead: AtomicBool::new(false),
+            refreshed: AtomicBool::new(false),
+            source: AtomicU8::new(Source::None as u8),
         })
+    }
+
+    fn set_source(&self, source: Source) {
+        self.source.store(source as u8, Ordering::Relaxed);
     }
 
     fn mark_dead(&self) {
@@ -503,14 +569,33 @@ impl RequestHooks {
     }
 }
 
-async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
+async fn identify(shared: Arc<Shared>, job: Job, started: Option<Instant>) -> Outcome {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone());
+    let outcome = decide(&shared, &job, &hooks, cookies).await;
+    observe::finish(
+        &tracing::Span::current(),
+        &outcome,
+        Source::label(hooks.source.load(Ordering::Relaxed)),
+        hooks.refreshed.load(Ordering::Relaxed),
+        started,
+    );
+    outcome
+}
+
+/// The identification of a request with credentials: the upstream calls, the workspace, and
+/// the decision.
+async fn decide(
+    shared: &Arc<Shared>,
+    job: &Job,
+    hooks: &Arc<RequestHooks>,
+    cookies: ResponseCookies,
+) -> Outcome {
     let deadline = shared.config.timeout();
     // One timer for the whole identification (both calls, a refresh, the retry): the SDK calls
     // inside skip their own per-call timeouts. Timers are a measurable cost per request under
     // load (docs/benchmarks.md).
-    let attempt = qelos_sdk::with_deadline(deadline, authenticate(&shared, &job, &hooks)).await;
+    let attempt = qelos_sdk::with_deadline(deadline, authenticate(shared, job, hooks)).await;
     let (reason, sdk) = match attempt {
         Some(Authenticated::User(identified)) => {
             let Identified { sdk, identity } = *identified;
@@ -527,7 +612,7 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
         }
         Some(Authenticated::Anonymous(reason, sdk)) => (reason, sdk),
         None => {
-            tracing::warn!(timeout = ?deadline, "Qelos did not answer in time; request continues anonymous");
+            outage_warn!(shared.outages, timeout = ?deadline, "Qelos did not answer in time; request continues anonymous");
             (AnonymousReason::Unavailable, None)
         }
     };
@@ -536,7 +621,7 @@ async fn identify(shared: Arc<Shared>, job: Job) -> Outcome {
     } else {
         reason
     };
-    finish_anonymous(&shared, reason, cookies, sdk)
+    finish_anonymous(shared, reason, cookies, sdk)
 }
 
 enum Authenticated {
@@ -572,6 +657,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                     } else {
                         // Boxed: refreshing is rare, and inline it would enlarge every
                         // request's future.
+                        hooks.refreshed.store(true, Ordering::Relaxed);
                         match Box::pin(shared.refresh(&tokens, &hooks.cookies)).await {
                             Ok(pair) => tokens = pair,
                             Err(RefreshError::Unavailable(_)) => {
@@ -606,40 +692,47 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
     let cache_key = before
         .as_ref()
         .map(|(kind, token)| TokenKey::new(kind, token.expose()));
-    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key) {
-        if let Some(identity) = cache.get(key, now_s()) {
-            return Authenticated::User(Box::new(Identified { sdk, identity }));
-        }
+    if let (Some(cache), Some(key)) = (&shared.cache, &cache_key)
+        && let Some(identity) = cache.get(key, now_s())
+    {
+        hooks.set_source(Source::Memory);
+        return Authenticated::User(Box::new(Identified { sdk, identity }));
     }
     let exp_before = before.as_ref().and_then(credential_exp);
     let shared_entry = match (&shared.shared_cache, before, &cache_key) {
         (Some((store, ttl)), Some((kind, token)), Some(key)) => Some(SharedIdentity {
             store: store.as_ref(),
+            outages: &shared.outages,
             ttl: *ttl,
             key: format!("identity:{}", key.to_hex()),
             sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
         }),
         _ => None,
     };
-    if let Some(entry) = &shared_entry {
-        if let Some(identity) = Box::pin(entry.get()).await {
-            let identity = Arc::new(identity);
-            if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
-                cache.insert(key, Arc::clone(&identity), exp_before);
-            }
-            return Authenticated::User(Box::new(Identified { sdk, identity }));
+    if let Some(entry) = &shared_entry
+        && let Some(identity) = Box::pin(entry.get()).await
+    {
+        hooks.set_source(Source::Shared);
+        let identity = Arc::new(identity);
+        if let (Some(cache), Some(key)) = (&shared.cache, cache_key) {
+            cache.insert(key, Arc::clone(&identity), exp_before);
         }
+        return Authenticated::User(Box::new(Identified { sdk, identity }));
     }
 
     let workspaces_api = sdk.workspaces();
-    let (me, workspaces) =
-        futures_util::future::join(sdk.get_logged_in_user(), workspaces_api.list()).await;
+    hooks.set_source(Source::Upstream);
+    let (me, workspaces) = futures_util::future::join(
+        observe::metrics::timed("me", sdk.get_logged_in_user()),
+        observe::metrics::timed("workspaces", workspaces_api.list()),
+    )
+    .await;
     match me {
         Ok(user) => {
             let workspaces = match workspaces {
                 Ok(list) => list,
                 Err(err) => {
-                    tracing::warn!(error = %err, "could not list workspaces; continuing with none");
+                    outage_warn!(shared.outages, error = %err, "could not list workspaces; continuing with none");
                     Vec::new()
                 }
             };
@@ -655,6 +748,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                 if let Some((store, ttl)) = &shared.shared_cache {
                     let entry = SharedIdentity {
                         store: store.as_ref(),
+                        outages: &shared.outages,
                         ttl: *ttl,
                         key: format!("identity:{}", key.to_hex()),
                         sealer: Sealer::new(&format!("{kind}-identity"), token.expose()),
@@ -665,7 +759,7 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
             Authenticated::User(Box::new(Identified { sdk, identity }))
         }
         Err(err) if err.is_unavailable() => {
-            tracing::warn!(error = %err, "Qelos unavailable while resolving the user; request continues anonymous");
+            outage_warn!(shared.outages, error = %err, "Qelos unavailable while resolving the user; request continues anonymous");
             Authenticated::Anonymous(AnonymousReason::Unavailable, Some(sdk))
         }
         Err(err) => {
@@ -707,6 +801,7 @@ fn credential(sdk: &QelosSdk, job: &Job) -> Option<(&'static str, qelos_sdk::Sec
 /// One identity in the shared store: sealed under a key derived from its credential.
 struct SharedIdentity<'a> {
     store: &'a dyn SharedStore,
+    outages: &'a Throttle,
     ttl: Duration,
     key: String,
     sealer: Sealer,
@@ -730,7 +825,7 @@ impl SharedIdentity<'_> {
             }
             Ok(None) => None,
             Err(err) => {
-                tracing::warn!(error = %err, "shared identity cache unavailable; asking Qelos");
+                outage_warn!(self.outages, error = %err, "shared identity cache unavailable; asking Qelos");
                 None
             }
         }
@@ -750,7 +845,7 @@ impl SharedIdentity<'_> {
         .await
         .unwrap_or(Err(crate::store::StoreError::Timeout));
         if let Err(err) = stored {
-            tracing::warn!(error = %err, "could not write the shared identity cache");
+            outage_warn!(self.outages, error = %err, "could not write the shared identity cache");
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct Proxy {
     timeout: Duration,
     cross_site: crate::cross_site::CrossSitePolicy,
     cross_site_mode: crate::cross_site::ProxyCrossSite,
+    /// One "proxy upstream error" warning per interval during an outage.
+    outages: std::sync::Arc<crate::observe::Throttle>,
 }
 
 /// What the proxy knows about the inbound connection, for `X-Forwarded-*`.
@@ -111,6 +113,9 @@ impl Proxy {
             timeout: settings.timeout.unwrap_or(DEFAULT_PROXY_TIMEOUT),
             cross_site: config.cross_site_policy().clone(),
             cross_site_mode: config.proxy_cross_site(),
+            outages: std::sync::Arc::new(crate::observe::Throttle::new(
+                crate::observe::OUTAGE_WARN_INTERVAL,
+            )),
         }
     }
 
@@ -205,15 +210,16 @@ impl Proxy {
             });
         }
         let mut set_cookies = Vec::new();
-        if let Some(integrator) = &self.integrator {
-            if let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await {
-                if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
-                    parts.headers.insert(header::AUTHORIZATION, value);
-                }
-                set_cookies = cookies;
+        if let Some(integrator) = &self.integrator
+            && let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await
+        {
+            if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
+                parts.headers.insert(header::AUTHORIZATION, value);
             }
+            set_cookies = cookies;
         }
         let mut response = self.send(parts, body, inbound).await;
+        crate::observe::metrics::proxy_request(response.status());
         crate::context::append_set_cookies(response.headers_mut(), set_cookies);
         response
     }
@@ -281,6 +287,7 @@ impl Proxy {
             let limited = body.map(move |chunk| {
                 let chunk = chunk?;
                 seen += chunk.len() as u64;
+                crate::observe::metrics::proxy_bytes("request", chunk.len());
                 if seen > limit {
                     Err(std::io::Error::other(BodyTooLarge))
                 } else {
@@ -304,7 +311,7 @@ impl Proxy {
             }
             Ok(Err(err)) if source_is_too_large(&err) => return too_large(self.body_limit),
             Ok(Err(err)) => {
-                tracing::warn!(error = %err.without_url(), "proxy upstream error");
+                crate::observe::outage_warn!(self.outages, error = %err.without_url(), "proxy upstream error");
                 return error(
                     StatusCode::BAD_GATEWAY,
                     "QELOS_PROXY_UPSTREAM_ERROR",
@@ -320,6 +327,7 @@ impl Proxy {
         }
         let stream = upstream
             .bytes_stream()
+            .inspect_ok(|chunk| crate::observe::metrics::proxy_bytes("response", chunk.len()))
             .map_err(|e| std::io::Error::other(e.without_url()));
         let body = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data));
         response

@@ -17,6 +17,7 @@ use qelos_sdk::{QelosSdk, Secret, TokenPair};
 use tokio::sync::OnceCell;
 use tracing::Instrument as _;
 
+use crate::observe::{self, Throttle, outage_warn};
 use crate::seal::{Sealer, random_id};
 use crate::store::{MemoryStore, SharedStore, StoreError};
 use crate::token_key::TokenKey;
@@ -76,6 +77,8 @@ pub struct RefreshCoordinator {
     grace: Duration,
     store: Arc<dyn SharedStore>,
     lock_ttl: Duration,
+    /// One "refresh failed: Qelos unavailable" warning per interval.
+    outages: Throttle,
 }
 
 impl std::fmt::Debug for RefreshCoordinator {
@@ -98,6 +101,7 @@ impl RefreshCoordinator {
             grace,
             store: Arc::new(MemoryStore::new()),
             lock_ttl: DEFAULT_REFRESH_LOCK_TTL,
+            outages: Throttle::new(observe::OUTAGE_WARN_INTERVAL),
         }
     }
 
@@ -201,8 +205,8 @@ impl RefreshCoordinator {
         match self.through_store(&shared, sdk, current).await {
             Ok(result) => result,
             Err(err) => {
-                tracing::warn!(error = %err, "shared store unavailable; refreshing in-process");
-                exchange(sdk, current).await
+                outage_warn!(self.outages, error = %err, "shared store unavailable; refreshing in-process");
+                exchange(sdk, current, &self.outages).await
             }
         }
     }
@@ -221,6 +225,7 @@ impl RefreshCoordinator {
         loop {
             if let Some(result) = shared.published().await? {
                 tracing::debug!("using the pair another instance published");
+                observe::metrics::refresh("shared");
                 return Ok(result);
             }
             if shared.try_lock(&owner, self.lock_ttl).await? {
@@ -229,7 +234,7 @@ impl RefreshCoordinator {
                     shared.unlock(&owner).await;
                     return Ok(result);
                 }
-                let mut result = exchange(sdk, current).await;
+                let mut result = exchange(sdk, current, &self.outages).await;
                 if result == Err(RefreshError::Rejected) {
                     // A lock that expired under a slow winner: its pair may be there now.
                     if let Ok(Some(Ok(pair))) = shared.published().await {
@@ -242,7 +247,7 @@ impl RefreshCoordinator {
             }
             if Instant::now() >= give_up {
                 tracing::warn!("another instance holds the refresh lock too long; refreshing here");
-                return Ok(exchange(sdk, current).await);
+                return Ok(exchange(sdk, current, &self.outages).await);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(POLL_MAX);
@@ -342,18 +347,25 @@ impl Shared<'_> {
 }
 
 /// The upstream refresh itself.
-async fn exchange(sdk: &QelosSdk, current: &TokenPair) -> Result<TokenPair, RefreshError> {
-    match sdk.exchange_tokens(current).await {
+async fn exchange(
+    sdk: &QelosSdk,
+    current: &TokenPair,
+    outages: &Throttle,
+) -> Result<TokenPair, RefreshError> {
+    match observe::metrics::timed("refresh", sdk.exchange_tokens(current)).await {
         Ok(pair) => {
             tracing::debug!("token refresh succeeded");
+            observe::metrics::refresh("ok");
             Ok(pair)
         }
         Err(err) if err.is_unavailable() => {
-            tracing::warn!(error = %err, "token refresh failed: Qelos unavailable");
+            outage_warn!(outages, error = %err, "token refresh failed: Qelos unavailable");
+            observe::metrics::refresh("unavailable");
             Err(RefreshError::Unavailable(err.to_string()))
         }
         Err(err) => {
             tracing::debug!(error = %err, "token refresh rejected");
+            observe::metrics::refresh("rejected");
             Err(RefreshError::Rejected)
         }
     }

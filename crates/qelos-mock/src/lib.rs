@@ -27,9 +27,16 @@
 //! assert_eq!(mock.calls("GET /api/me"), 0);
 //! # Ok(()) }
 //! ```
+//!
+//! # Feature flags
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `bin` | yes | the `qelos-mock` binary (`cargo install qelos-mock`) and its log output (`tracing-subscriber`); a test that only uses the library can turn it off with `default-features = false` |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Route helpers return finished error responses in `Err`; the size does not matter for a fake server.
 #![allow(clippy::result_large_err)]
 
@@ -436,3 +443,8 @@ impl Drop for MockServer {
         }
     }
 }
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -692,10 +692,12 @@ impl QelosSdkBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUrl`] unless the URL is `http(s)` with a host; [`Error::InvalidHeader`];
-    /// [`Error::Network`] if the HTTP client cannot be built.
+    /// [`Error::InvalidUrl`] unless the URL is `http(s)` with a host;
+    /// [`Error::TlsNotCompiled`] for an `https` URL in a build without a TLS feature;
+    /// [`Error::InvalidHeader`]; [`Error::Network`] if the HTTP client cannot be built.
     pub fn build(self) -> Result<QelosSdk, Error> {
         let app_url = parse_app_url(&self.app_url)?;
+        crate::tls::check(&app_url)?;
         let credential = match &self.auth {
             Auth::None | Auth::OAuth(_) => None,
             Auth::CookieSession(c) => Some(("cookie", c)),
@@ -714,6 +716,7 @@ impl QelosSdkBuilder {
                 .map_err(|_| Error::InvalidHeader(format!("bad value for header {name:?}")))?;
             headers.append(n, v);
         }
+        crate::tls::prepare_provider();
         let client = match self.client {
             Some(c) => c,
             // Redirects are not followed: Qelos API calls never redirect, and a redirect to

@@ -35,6 +35,13 @@ pub enum Error {
     /// The Qelos URL is not usable.
     #[error("invalid Qelos URL: {0}")]
     InvalidUrl(String),
+    /// The Qelos URL is `https` but this build has no TLS stack: enable one of qelos-sdk's
+    /// features `rustls` (default), `rustls-ring` or `native-tls` (or the same feature of the
+    /// integrator crate you use, which forwards it).
+    #[error(
+        "the Qelos URL is https but qelos-sdk was built without TLS: enable its `rustls` (default), `rustls-ring` or `native-tls` feature"
+    )]
+    TlsNotCompiled,
     /// A header name or value is not valid (the value is never shown).
     #[error("invalid header: {0}")]
     InvalidHeader(String),

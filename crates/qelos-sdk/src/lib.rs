@@ -101,10 +101,16 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `rustls` | yes | TLS for `https://` Qelos URLs |
+//! | `rustls` | yes | TLS for `https://` Qelos URLs: rustls with the aws-lc provider (builds aws-lc: needs cmake and a C compiler) |
+//! | `rustls-ring` | no | rustls with the ring provider, for platforms where aws-lc does not build; installs ring as the process's rustls provider when none is installed |
+//! | `native-tls` | no | the platform's TLS library (OpenSSL on Linux: `libssl-dev` and `pkg-config`) |
+//!
+//! Without any of the three, an `https://` URL is refused by [`QelosSdkBuilder::build`] with
+//! [`Error::TlsNotCompiled`] (plain `http://` works).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 mod client;
@@ -113,6 +119,7 @@ pub mod entities;
 mod error;
 mod models;
 mod secret;
+mod tls;
 pub mod workspaces;
 
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
@@ -126,8 +133,21 @@ pub use models::{
 pub use secret::{Secret, TokenPair};
 pub use workspaces::Workspaces;
 
+// Crates whose types appear in this crate's public API (`QelosSdkBuilder::client`,
+// `QelosSdk::http_client`, `QelosSdk::app_url`), re-exported so a caller names the very
+// versions this crate was built with.
+#[doc(no_inline)]
+pub use reqwest;
+#[doc(no_inline)]
+pub use url;
+
 /// The code blocks of `docs/sdk.md`, compiled (and run where they make no network call) by
 /// `cargo test --doc`.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/sdk.md")]
 pub struct SdkGuideDoctests;
+
+/// The code blocks of this crate's `README.md`, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -171,6 +171,33 @@ impl Write for Captured {
     }
 }
 
+/// A subscriber that is this thread's default for as long as the guard lives, and sees every
+/// callsite even when other tests of the same process ran them first.
+///
+/// `tracing-core` caches each callsite's interest. While exactly one dispatcher is registered it
+/// treats that one as global and asks the *current thread's* default instead, so a callsite that
+/// another test thread (without a subscriber) hits first, or one rebuilt while our dispatcher
+/// registers, is cached as "never" and our subscriber misses it. A second, silent dispatcher kept
+/// alive beside ours makes the cache consult every registered dispatcher, ours included.
+struct ScopedCapture {
+    _default: tracing::subscriber::DefaultGuard,
+    _witness: tracing::Dispatch,
+}
+
+impl ScopedCapture {
+    fn install(subscriber: impl tracing::Subscriber + Send + Sync + 'static) -> Self {
+        let witness = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let default = tracing::subscriber::set_default(subscriber);
+        tracing::callsite::rebuild_interest_cache();
+        ScopedCapture {
+            _default: default,
+            _witness: witness,
+        }
+    }
+}
+
+// Current-thread runtime: the SDK's calls run on this thread, under the scoped subscriber (no
+// process-wide subscriber, so the test holds when other tests share the process).
 #[tokio::test(flavor = "current_thread")]
 async fn the_trace_names_calls_without_tokens_or_queries() {
     let mock = mock().await;
@@ -182,7 +209,7 @@ async fn the_trace_names_calls_without_tokens_or_queries() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _capture = ScopedCapture::install(subscriber);
 
     let pair = minted(&mock, true);
     let sdk = anonymous(&mock).with_auth(Auth::OAuth(pair.clone()), None);

@@ -10,6 +10,9 @@ use tracing::Instrument as _;
 
 use super::{SharedStore, StoreError};
 
+mod tls;
+pub use tls::RedisTls;
+
 /// Default bound on connecting to Redis and on each command's answer.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(200);
 /// After a failed command, Redis is skipped for this long (commands fail at once and the
@@ -66,24 +69,58 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// A store for the Redis at `url` (`redis://[:password@]host:port[/db]` or
-    /// `redis+unix:///path`; this build has no TLS, so no `rediss://`). Nothing is connected yet: the connection
-    /// opens on first use, so an app starts even while Redis is down. Keys get the prefix
-    /// `qelos:`.
+    /// A store for the Redis at `url` (`redis://[:password@]host:port[/db]`,
+    /// `redis+unix:///path`, or with the `redis-tls` feature `rediss://…`, verified against the
+    /// system's root certificates). Nothing is connected yet: the connection opens on first
+    /// use, so an app starts even while Redis is down. Keys get the prefix `qelos:`.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Config`] for a URL the client cannot use.
+    /// [`StoreError::Config`] for a URL the client cannot use, or a `rediss://` URL in a build
+    /// without the `redis-tls` feature (the message names it).
     pub fn new(url: &str) -> Result<Self, StoreError> {
+        if is_tls_url(url) {
+            return Self::with_tls(url, RedisTls::default());
+        }
         let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
-        Ok(Self {
+        Ok(Self::from_client(client))
+    }
+
+    /// A store for the Redis at a `rediss://` URL, verified with `tls` (a private CA, a client
+    /// certificate for mutual TLS). Needs the `redis-tls` feature.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Config`] for a URL that is not `rediss://`, unreadable PEM, or a build
+    /// without `redis-tls`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use qelos_integrator_core::store::redis::{RedisStore, RedisTls};
+    ///
+    /// let ca = std::fs::read("/etc/redis/ca.pem")?;
+    /// let store = RedisStore::with_tls("rediss://redis.internal:6380/0", RedisTls::new().root_certificate(ca))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_tls(url: &str, tls: RedisTls) -> Result<Self, StoreError> {
+        if !is_tls_url(url) {
+            return Err(StoreError::Config(
+                "RedisStore::with_tls needs a rediss:// URL".into(),
+            ));
+        }
+        tls::client(url, tls).map(Self::from_client)
+    }
+
+    fn from_client(client: redis::Client) -> Self {
+        Self {
             client,
             prefix: "qelos:".into(),
             timeout: DEFAULT_REDIS_TIMEOUT,
             connection: OnceCell::new(),
             down_until: AtomicU64::new(0),
             epoch: Instant::now(),
-        })
+        }
     }
 
     /// Prefixes every key with `prefix` (default `qelos:`), to share a Redis between apps.
@@ -151,6 +188,12 @@ impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
+}
+
+fn is_tls_url(url: &str) -> bool {
+    url.trim_start()
+        .get(..9)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"))
 }
 
 fn millis(ttl: Duration) -> u64 {
