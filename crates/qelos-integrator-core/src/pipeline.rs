@@ -191,7 +191,7 @@ impl Integrator {
         }
     }
 
-    /// Uses `resolver` to choose each request's workspace (default: [`active_or_first`]).
+    /// Uses `resolver` to choose each request's workspace (default: [`active_or_first`](crate::workspace::active_or_first)).
     #[must_use]
     pub fn resolve_workspace(mut self, resolver: impl ResolveWorkspace) -> Self {
         Arc::make_mut(&mut self.shared).resolver = Some(Arc::new(resolver));

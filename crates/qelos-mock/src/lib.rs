@@ -13,7 +13,20 @@
 //! `user` header, `Authorization: Bearer <plugin token>`, no cookie, `tenant` and `tenanthost`,
 //! the prefix stripped; the token is static or acquired through the plugin's `registerUrl` and
 //! `authAcquire.refreshTokenUrl`, and dropped when the plugin answers `407` or
-//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback.
+//! `x-q-auth: unauthorized`. `GET /api/plugins/{id}/callback` runs the micro-frontend callback
+//! (tried once more after a refusal; then a `302` to the plugin's or the decoded `returnUrl`).
+//!
+//! It serves the administrator API too (`/api/users`, `/api/roles`, `/api/workspaces/all`,
+//! encrypted data, `/api/blueprints`, `/api/configurations`, `/api/plugins`, `/api/lambdas`,
+//! `/api/drafts`, `/api/events`, `/api/integration-sources`, `/api/integrations`,
+//! `/api/components`, plans, coupons, subscriptions, invoices, checkout and
+//! `/api/payments/configuration`) with Qelos's role checks, refusal bodies and
+//! `x-impersonate-user` for admins. A plugin created with `POST /api/plugins` (a `proxyUrl` and
+//! a `token` or `registerUrl`) joins the gateway. Third parties are faked, deterministically:
+//! lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or Cloudflare),
+//! integration-source status checks answer `{"ok": true}` when `kind` and `metadata` are there,
+//! components are not compiled (`compiledContent.js` echoes the source), and checkout answers a
+//! `checkoutUrl` on the mock itself without a payment provider (no invoice is ever issued).
 //!
 //! # Example
 //!
@@ -167,6 +180,8 @@ pub(crate) struct MockInner {
     pub(crate) http: reqwest::Client,
     /// `http://<addr>`: the `appUrl` plugins sign in back to.
     pub(crate) url: String,
+    /// The documents of the administrator API.
+    pub(crate) admin: routes::admin::Docs,
 }
 
 impl MockInner {
@@ -274,6 +289,7 @@ fn router(inner: Arc<MockInner>) -> Router {
         )
         .route("/api/blueprints/{key}/charts/count", get(entities::count))
         .route("/api/plugins/{id}/callback", get(plugins::callback))
+        .merge(routes::admin::router())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&inner),
             controls::observe,
@@ -325,6 +341,7 @@ impl MockServer {
             plugins: routes::plugins::Registry::default(),
             http,
             url: format!("http://{addr}"),
+            admin: routes::admin::Docs::default(),
         });
         let app = router(Arc::clone(&inner));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

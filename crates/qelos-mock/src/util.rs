@@ -105,10 +105,10 @@ pub(crate) fn parse_iso(s: &str) -> Option<u64> {
 pub(crate) fn encode_if_needed(v: &str) -> String {
     const SET: &percent_set::AsciiSet = &percent_set::SET;
     let decoded = percent_set::decode(v);
-    if let Some(d) = decoded {
-        if percent_set::encode(&d, SET) == v {
-            return v.to_owned();
-        }
+    if let Some(d) = decoded
+        && percent_set::encode(&d, SET) == v
+    {
+        return v.to_owned();
     }
     percent_set::encode(v, SET)
 }

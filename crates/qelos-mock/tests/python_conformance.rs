@@ -74,3 +74,37 @@ async fn official_python_client_passes_against_the_mock() {
         "refresh and the refused reuse reached the mock"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_administrator_client_passes_against_the_mock() {
+    let mock = MockServer::start().await.expect("mock starts");
+    let url = mock.url();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/qelos_admin_conformance.py");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python())
+            .arg(script)
+            .arg(url)
+            .output()
+            .expect("the script runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "admin conformance failed:\n{stdout}\n{stderr}"
+    );
+    let checks: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("admin conformance: ok "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the script reports its checks");
+    assert!(checks >= 79, "every check ran (got {checks})");
+    assert!(
+        mock.calls("POST /api/plugins") >= 1,
+        "the admin routes were driven"
+    );
+}

@@ -185,6 +185,8 @@ pub(crate) struct Call<'a> {
     pub(crate) bearer: Option<&'a Secret>,
     /// Hand the answer's `Set-Cookie` values to the hooks (off where the result returns them).
     pub(crate) relay_cookies: bool,
+    /// Headers of this call only (after the instance's, before the credentials).
+    pub(crate) headers: Option<HeaderMap>,
 }
 
 impl<'a> Call<'a> {
@@ -196,6 +198,7 @@ impl<'a> Call<'a> {
             body: None,
             bearer: None,
             relay_cookies: true,
+            headers: None,
         }
     }
     pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
@@ -333,6 +336,11 @@ impl QelosSdk {
             url.query_pairs_mut().extend_pairs(call.query.iter());
         }
         let mut headers = self.shared.headers.clone();
+        if let Some(own) = &call.headers {
+            for (name, value) in own {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         if with_auth {
             match &self.state.auth {
                 Auth::None => {}

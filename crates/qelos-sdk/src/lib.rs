@@ -1,5 +1,6 @@
 //! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces,
-//! blueprint entities and API tokens.
+//! blueprint entities, API tokens, and the administrator API ([`QelosSdk::admin`], see the
+//! [`admin`] module).
 //!
 //! One [`QelosSdk`] per set of credentials, all sharing one pooled `reqwest::Client`. Cloning an
 //! instance is cheap (an `Arc`) and shares its token state; [`QelosSdk::with_auth`] makes an
@@ -112,6 +113,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod admin;
 pub mod auth;
 mod client;
 mod deadline;
@@ -122,6 +124,7 @@ mod secret;
 mod tls;
 pub mod workspaces;
 
+pub use admin::AdminSdk;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};

@@ -436,10 +436,10 @@ pub(crate) fn me_json(store: &Store, p: &Principal) -> Value {
     if let Some(img) = user.and_then(|u| u.profile_image.clone()) {
         v.insert("profileImage".into(), json!(img));
     }
-    if p.kind == CredentialKind::ApiToken {
-        if let Some(b) = user.and_then(|u| u.birth_date.clone()) {
-            v.insert("birthDate".into(), json!(b));
-        }
+    if p.kind == CredentialKind::ApiToken
+        && let Some(b) = user.and_then(|u| u.birth_date.clone())
+    {
+        v.insert("birthDate".into(), json!(b));
     }
     v.insert("roles".into(), json!(p.roles));
     v.insert("metadata".into(), json!({}));

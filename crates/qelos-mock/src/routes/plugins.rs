@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -161,6 +161,10 @@ impl Registry {
                 f(r);
             }
         });
+    }
+    /// Unregisters a plugin (the admin API removed it).
+    pub(crate) fn remove(&self, id: &str) {
+        self.with(|p| p.retain(|r| r.id != id));
     }
     /// Drops the cached access token (the plugin answered `407` / `x-q-auth: unauthorized`).
     pub(crate) fn clear_token(&self, id: &str) {
@@ -531,6 +535,55 @@ pub(crate) struct CallbackQuery {
     return_url: String,
 }
 
+/// What Qelos answers after the callback attempts: no answer at all → `200` with no body (its
+/// handler fails reading it and just ends the response); a body that is not JSON → `500`
+/// `<h1>Try Again</h1>`; else `{code, token}` for `Accept: application/json`, or a `302` to
+/// the plugin's `returnUrl` or the decoded parameter (`200` with no body when that is not
+/// base64).
+async fn callback_answer(
+    last: Option<reqwest::Response>,
+    return_url: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(answer) = last else {
+        return StatusCode::OK.into_response();
+    };
+    let Ok(data) = answer.json::<Value>().await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<h1>Try Again</h1>",
+        )
+            .into_response();
+    };
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "application/json");
+    let target = data
+        .get("returnUrl")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            base64::engine::general_purpose::STANDARD
+                .decode(return_url.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        });
+    match target {
+        _ if wants_json => {
+            axum::Json(json!({"code": data.get("code"), "token": data.get("token")}))
+                .into_response()
+        }
+        Some(url) => match HeaderValue::from_str(&url) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => StatusCode::OK.into_response(),
+        },
+        None => StatusCode::OK.into_response(),
+    }
+}
+
 /// §7.5 `GET /api/plugins/{id}/callback?returnUrl=<base64 URL>`.
 pub(crate) async fn callback(
     State(mock): State<Arc<MockInner>>,
@@ -551,8 +604,11 @@ pub(crate) async fn callback(
     };
     let (user, set_cookie) = caller(&mock, &headers);
     let user_header = user.map_or_else(|| "undefined".to_owned(), |u| u.to_string());
-    let mut answer = None;
-    for _attempt in 0..2 {
+    // Qelos tries once, drops the plugin token after a failure or a status >= 400, tries
+    // again, and then reads the last answer whatever its status (an anonymous user usually
+    // gets a 4xx from the plugin): its `returnUrl`, else the decoded `returnUrl` parameter.
+    let mut last = None;
+    for attempt in 0..2 {
         let token = match token(&mock, &rec.id).await {
             Ok(t) => t,
             Err(r) => return with_set_cookie(r, set_cookie),
@@ -567,40 +623,15 @@ pub(crate) async fn callback(
             .header("user", &user_header)
             .bearer_auth(&token)
             .send()
-            .await;
-        match sent {
-            Ok(r) if r.status().as_u16() < 400 => {
-                answer = Some(r.json::<Value>().await.unwrap_or(Value::Null));
-                break;
-            }
-            _ => mock.plugins.clear_token(&rec.id),
+            .await
+            .ok();
+        let good = sent.as_ref().is_some_and(|r| r.status().as_u16() < 400);
+        if good || attempt == 1 {
+            last = sent;
+            break;
         }
+        mock.plugins.clear_token(&rec.id);
     }
-    let Some(body) = answer else {
-        return with_set_cookie(
-            message(StatusCode::BAD_GATEWAY, "plugin callback failed"),
-            set_cookie,
-        );
-    };
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    let response = if wants_json {
-        axum::Json(json!({"code": body.get("code"), "token": body.get("token")})).into_response()
-    } else {
-        let target = body
-            .get("returnUrl")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(q.return_url.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-            })
-            .unwrap_or_else(|| "/".into());
-        Redirect::to(&target).into_response()
-    };
+    let response = callback_answer(last, &q.return_url, &headers).await;
     with_set_cookie(response, set_cookie)
 }

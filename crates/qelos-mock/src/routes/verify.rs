@@ -15,10 +15,10 @@ pub(crate) struct Caller {
 impl Caller {
     /// Adds the rotation cookie (if any) to a response.
     pub(crate) fn finish(&self, mut response: Response) -> Response {
-        if let Some(c) = &self.set_cookie {
-            if let Ok(v) = HeaderValue::from_str(c) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
+        if let Some(c) = &self.set_cookie
+            && let Ok(v) = HeaderValue::from_str(c)
+        {
+            response.headers_mut().append(header::SET_COOKIE, v);
         }
         response
     }

@@ -186,16 +186,16 @@ pub(crate) async fn update(
     if let Some(l) = body.get("logo").and_then(Value::as_str) {
         ws.logo = Some(l.to_owned());
     }
-    if p.is_privileged() {
-        if let Some(labels) = body.get("labels") {
-            let Some(a) = labels.as_array() else {
-                return message(StatusCode::BAD_REQUEST, "Invalid data. Must be an array.");
-            };
-            ws.labels = a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-        }
+    if p.is_privileged()
+        && let Some(labels) = body.get("labels")
+    {
+        let Some(a) = labels.as_array() else {
+            return message(StatusCode::BAD_REQUEST, "Invalid data. Must be an array.");
+        };
+        ws.labels = a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
     }
     let v = doc(ws, &p);
     drop(db);
