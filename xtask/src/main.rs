@@ -590,11 +590,12 @@ fn attr(head: &str, key: &str) -> Option<String> {
     Some(head[start..start + len].to_owned())
 }
 
-/// `qelos-integrator-axum::contract` + `s01_…` (or a same-origin `b01_…`) → `axum`.
+/// `qelos-integrator-axum::contract` + `s01_…` (or a same-origin `b01_…`, or a browser
+/// `w01_…`) → `axum`.
 fn contract_adapter(class: &str, name: &str) -> Option<String> {
     let scenario = name.rsplit("::").next()?;
     let is_scenario = scenario.len() > 4
-        && (scenario.starts_with('s') || scenario.starts_with('b'))
+        && (scenario.starts_with('s') || scenario.starts_with('b') || scenario.starts_with('w'))
         && scenario[1..3].bytes().all(|b| b.is_ascii_digit())
         && scenario.as_bytes()[3] == b'_';
     if !is_scenario || !class.ends_with("::contract") {

@@ -14,7 +14,7 @@ use crate::scenarios::Setup;
 use crate::upstream;
 
 /// The scenario names, in order (for the CI table).
-pub const BFF_SCENARIOS: [&str; 9] = [
+pub const BFF_SCENARIOS: [&str; 14] = [
     "b01_proxy_streams_large_bodies_both_ways_in_flat_memory",
     "b02_proxy_keeps_query_string_and_method_including_head",
     "b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop",
@@ -24,6 +24,11 @@ pub const BFF_SCENARIOS: [&str; 9] = [
     "b07_login_then_protected_route_then_logout",
     "b08_social_login_redirect_and_callback_forward_the_session_cookie",
     "b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them",
+    "b10_form_login_redirects_never_leave_the_site_with_or_without_a_valid_password",
+    "b11_cross_site_login_and_logout_are_refused_and_same_site_ones_work",
+    "b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies",
+    "b13_social_callback_refuses_a_sign_in_started_in_another_browser",
+    "b14_responses_that_rotate_or_expire_tokens_are_never_stored",
 ];
 
 /// Expands to one `#[test]` per same-origin scenario for the adapter type `$app`.
@@ -40,6 +45,11 @@ macro_rules! bff_tests {
             b07_login_then_protected_route_then_logout,
             b08_social_login_redirect_and_callback_forward_the_session_cookie,
             b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them,
+            b10_form_login_redirects_never_leave_the_site_with_or_without_a_valid_password,
+            b11_cross_site_login_and_logout_are_refused_and_same_site_ones_work,
+            b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies,
+            b13_social_callback_refuses_a_sign_in_started_in_another_browser,
+            b14_responses_that_rotate_or_expire_tokens_are_never_stored,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {
@@ -441,6 +451,9 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
         .await
         .expect("redirect answers");
     assert_eq!(start.status(), 302);
+    assert_eq!(start.headers()["cache-control"], "no-store");
+    let state_jar = set_cookie_jar(start.headers());
+    assert!(state_jar.starts_with("q_auth_state="), "{state_jar}");
     let to_qelos = start.headers()["location"]
         .to_str()
         .expect("location")
@@ -473,11 +486,13 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
     let done = no_redirects
         .get(format!("{}{back_to}", s.app.url()))
         .header("host", "shop.example.com:8443")
+        .header("cookie", &state_jar)
         .send()
         .await
         .expect("callback answers");
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"], "/");
+    assert_eq!(done.headers()["cache-control"], "no-store");
     let session: Vec<String> = done
         .headers()
         .get_all("set-cookie")
@@ -490,7 +505,7 @@ pub async fn b08_social_login_redirect_and_callback_forward_the_session_cookie<A
             .any(|c| c.starts_with("qlt_") && c.contains("Domain=shop.example.com;")),
         "{session:?}"
     );
-    let reused = s.get(&back_to, &[]).await;
+    let reused = s.get(&back_to, &[("cookie", &state_jar)]).await;
     assert_eq!(reused.status, 401, "a used rt is refused: {reused:?}");
 }
 
@@ -530,4 +545,377 @@ pub async fn b09_proxy_signs_in_with_the_integrator_cookies_and_rotates_them<A: 
         .expect("rotated refresh cookie");
     assert_ne!(access, expired.access);
     assert_ne!(refresh, expired.refresh);
+}
+
+/// The `name=value` pairs of every `Set-Cookie` in `headers`, as a `Cookie` header.
+fn set_cookie_jar(headers: &reqwest::header::HeaderMap) -> String {
+    let all: Vec<String> = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    cookie_header(&all)
+}
+
+/// A form post to the app with extra headers, not following redirects.
+async fn post_form(
+    s: &Setup,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = no_redirects()
+        .post(format!("{}{path}", s.app.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("the app answers")
+}
+
+/// The headers a browser sends with a form posted from this application's own page.
+const SAME_ORIGIN: [(&str, &str); 1] = [("sec-fetch-site", "same-origin")];
+
+/// Form login with a `next` made to leave the site (a tab or newline inside `//`, backslashes,
+/// percent-encoded forms, scheme-relative and absolute URLs, `javascript:`): with the right
+/// password and with a wrong one, the `Location` is always on the application itself, and the
+/// redirect is `Cache-Control: no-store`. A local `next` is kept.
+pub async fn b10_form_login_redirects_never_leave_the_site_with_or_without_a_valid_password<
+    A: ContractApp,
+>() {
+    let s = Setup::start::<A>(|b| b).await;
+    let admin = s.mock.seed().admin.clone();
+    let payloads = [
+        "/\t/evil.test/x",
+        "/\n/evil.test/x",
+        "/\r\n/evil.test",
+        "//evil.test/x",
+        "///evil.test",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "/\t\\evil.test",
+        "https://evil.test/x",
+        "https:evil.test",
+        "HTTPS://EVIL.TEST",
+        "//%65vil.test",
+        "http://app.test@evil.test/",
+        " //evil.test",
+        "javascript:alert(document.domain)",
+    ];
+    for payload in payloads {
+        let next: String = payload.bytes().map(|b| format!("%{b:02X}")).collect();
+        for (password, want) in [
+            (admin.password.as_str(), "/"),
+            ("wrong-password", "/?error=INVALID_CREDENTIALS"),
+        ] {
+            let body = format!(
+                "username={}&password={password}&next={next}",
+                admin.username
+            );
+            let resp = post_form(&s, "/login", &body, &SAME_ORIGIN).await;
+            assert_eq!(resp.status(), 303, "{payload:?}");
+            assert_eq!(resp.headers()["location"], want, "next={payload:?}");
+            assert_eq!(resp.headers()["cache-control"], "no-store");
+        }
+    }
+    let body = format!(
+        "username={}&password={}&next=%2Forders%3Fpage%3D2",
+        admin.username, admin.password
+    );
+    let kept = post_form(&s, "/login", &body, &SAME_ORIGIN).await;
+    assert_eq!(kept.headers()["location"], "/orders?page=2");
+    assert_eq!(kept.headers().get_all("set-cookie").iter().count(), 2);
+}
+
+/// A page on another site that posts to `/login` or `/logout` (a form with `Sec-Fetch-Site:
+/// cross-site`, or an older browser's `Origin` / `Referer` naming another host) gets
+/// `403 {"code":"CROSS_SITE_REQUEST"}`: no cookie is set or cleared and Qelos is never called.
+/// The same posts from the application's own page (and from non-browser clients) still work.
+pub async fn b11_cross_site_login_and_logout_are_refused_and_same_site_ones_work<A: ContractApp>() {
+    let s = Setup::start::<A>(|b| b).await;
+    let admin = s.mock.seed().admin.clone();
+    let creds = format!("username={}&password={}", admin.username, admin.password);
+    let host = s.app.url().trim_start_matches("http://").to_owned();
+    let own_origin = format!("http://{host}");
+    let hostile: [&[(&str, &str)]; 4] = [
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.test"),
+        ],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://evil.app.test"),
+        ],
+        &[("origin", "http://evil.test")],
+        &[("referer", "http://evil.test/page")],
+    ];
+    for headers in hostile {
+        s.mock.reset_calls();
+        let resp = post_form(&s, "/login", &creds, headers).await;
+        assert_eq!(resp.status(), 403, "{headers:?}");
+        assert_eq!(resp.headers().get_all("set-cookie").iter().count(), 0);
+        let body: Value = resp.json().await.expect("JSON refusal");
+        assert_eq!(body["code"], "CROSS_SITE_REQUEST", "{headers:?}");
+        assert_eq!(s.mock.total_calls(), 0, "Qelos is not called: {headers:?}");
+    }
+
+    let signed_in = post_form(&s, "/login", &creds, &SAME_ORIGIN).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/");
+    let jar = set_cookie_jar(signed_in.headers());
+    assert!(jar.contains("q_access_token="), "{jar}");
+    let by_origin = post_form(&s, "/login", &creds, &[("origin", &own_origin)]).await;
+    assert_eq!(
+        by_origin.status(),
+        303,
+        "an Origin naming this host is ours"
+    );
+    let json = login(&s, &admin.username, &admin.password).await;
+    assert_eq!(
+        json.status, 200,
+        "a client without browser headers: {json:?}"
+    );
+
+    for headers in hostile {
+        s.mock.reset_calls();
+        let mut with_cookies = headers.to_vec();
+        with_cookies.push(("cookie", &jar));
+        let resp = post_form(&s, "/logout", "", &with_cookies).await;
+        assert_eq!(resp.status(), 403, "{headers:?}");
+        assert_eq!(resp.headers().get_all("set-cookie").iter().count(), 0);
+        assert_eq!(s.mock.calls("POST /api/logout"), 0);
+    }
+    let still = s.get("/secret", &[("cookie", &jar)]).await;
+    assert_eq!(still.status, 200, "still signed in: {still:?}");
+
+    let mut own = SAME_ORIGIN.to_vec();
+    own.push(("cookie", &jar));
+    let out = post_form(&s, "/logout", "", &own).await;
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers()["cache-control"], "no-store");
+    assert_eq!(s.mock.calls("POST /api/logout"), 1);
+    let expired: Vec<String> = out
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    assert!(
+        expired
+            .iter()
+            .any(|c| c.starts_with("q_access_token=;") && c.contains("Max-Age=0")),
+        "{expired:?}"
+    );
+}
+
+/// Through the `/api/**` proxy, a cross-site `POST`, `PUT`, `PATCH` or `DELETE` that carries
+/// cookies is refused with `403 {"code":"CROSS_SITE_REQUEST"}` and never reaches Qelos. The same
+/// call from the application's own page, a cross-site call without cookies, and a cross-site
+/// `GET` are forwarded unchanged.
+pub async fn b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies<A: ContractApp>() {
+    let s = Setup::start::<A>(|b| b).await;
+    let admin = s.mock.seed().admin.clone();
+    let jar = cookie_header(
+        &login(&s, &admin.username, &admin.password)
+            .await
+            .set_cookies,
+    );
+    let proxied = |method: Method, headers: Vec<(&'static str, String)>| {
+        let url = format!("{}/api/logout", s.app.url());
+        async move {
+            let mut req = no_redirects().request(method, url);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.send().await.expect("the proxy answers")
+        }
+    };
+    for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+        s.mock.reset_calls();
+        let resp = proxied(
+            method.clone(),
+            vec![
+                ("sec-fetch-site", "cross-site".into()),
+                ("origin", "http://evil.test".into()),
+                ("cookie", jar.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 403, "{method}");
+        let body: Value = resp.json().await.expect("JSON refusal");
+        assert_eq!(body["code"], "CROSS_SITE_REQUEST");
+        assert_eq!(s.mock.total_calls(), 0, "{method} never reaches Qelos");
+        s.mock.reset_calls();
+        let resp = proxied(
+            method.clone(),
+            vec![
+                ("origin", "http://evil.test".into()),
+                ("cookie", jar.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 403, "{method} by Origin alone");
+        assert_eq!(s.mock.total_calls(), 0);
+    }
+
+    s.mock.reset_calls();
+    let cookieless = proxied(
+        Method::POST,
+        vec![
+            ("sec-fetch-site", "cross-site".into()),
+            ("origin", "http://evil.test".into()),
+        ],
+    )
+    .await;
+    assert_ne!(cookieless.status(), 403, "a cookie-less call passes");
+    assert_eq!(s.mock.calls("POST /api/logout"), 1);
+
+    let read = no_redirects()
+        .get(format!("{}/api/me", s.app.url()))
+        .header("sec-fetch-site", "cross-site")
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("proxy answers");
+    assert_eq!(read.status(), 200, "a cross-site GET is forwarded");
+
+    s.mock.reset_calls();
+    let own = proxied(
+        Method::POST,
+        vec![
+            ("sec-fetch-site", "same-origin".into()),
+            ("cookie", jar.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(own.status(), 200, "the application's own page may post");
+    assert_eq!(s.mock.calls("POST /api/logout"), 1);
+}
+
+/// Login CSRF through social login: an `rt` obtained in one browser (the attacker's) and
+/// delivered to another browser's `/auth/callback` is refused (`403 CROSS_SITE_REQUEST`),
+/// without spending it; the browser that started the sign-in completes it.
+pub async fn b13_social_callback_refuses_a_sign_in_started_in_another_browser<A: ContractApp>() {
+    let s = Setup::start::<A>(|b| b).await;
+    let client = no_redirects();
+    let location = |r: &reqwest::Response| {
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    };
+    let start = client
+        .get(format!(
+            "{}/auth/github?returnUrl=%2Fauth%2Fcallback",
+            s.app.url()
+        ))
+        .send()
+        .await
+        .expect("start answers");
+    let attacker_jar = set_cookie_jar(start.headers());
+    let provider = client.get(location(&start)).send().await.expect("qelos");
+    let back = client
+        .get(location(&provider))
+        .send()
+        .await
+        .expect("provider");
+    let back_to = location(&back);
+    assert!(back_to.starts_with("/auth/callback?rt="), "{back_to}");
+
+    // The victim's browser: no state cookie, then a state cookie of its own.
+    let victim_start = client
+        .get(format!("{}/auth/github", s.app.url()))
+        .send()
+        .await
+        .expect("start answers");
+    let victim_jar = set_cookie_jar(victim_start.headers());
+    assert_ne!(victim_jar, attacker_jar);
+    s.mock.reset_calls();
+    for jar in [None, Some(victim_jar.as_str())] {
+        let mut req = client.get(format!("{}{back_to}", s.app.url()));
+        if let Some(jar) = jar {
+            req = req.header("cookie", jar);
+        }
+        let refused = req.send().await.expect("callback answers");
+        assert_eq!(refused.status(), 403, "{jar:?}");
+        assert!(
+            refused
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap_or_default().starts_with("qlt_")),
+            "no session cookie"
+        );
+        let body: Value = refused.json().await.expect("JSON");
+        assert_eq!(body["code"], "CROSS_SITE_REQUEST");
+    }
+    assert_eq!(s.mock.total_calls(), 0, "the rt was not spent");
+
+    let done = client
+        .get(format!("{}{back_to}", s.app.url()))
+        .header("cookie", &attacker_jar)
+        .send()
+        .await
+        .expect("callback answers");
+    assert_eq!(
+        done.status(),
+        303,
+        "the starting browser completes its sign-in"
+    );
+    assert_eq!(done.headers()["cache-control"], "no-store");
+}
+
+/// The middleware's own token writes carry `Cache-Control: no-store` too: a page answered
+/// after a refresh (new cookies), under `require_auth` and not, and the answer that expires a
+/// dead session's cookies. A page that writes no cookie is left alone.
+pub async fn b14_responses_that_rotate_or_expire_tokens_are_never_stored<A: ContractApp>() {
+    for strict in [false, true] {
+        let s = Setup::start::<A>(|b| b.require_auth(strict)).await;
+        let get_me = |jar: String| {
+            let url = format!("{}/me", s.app.url());
+            async move {
+                no_redirects()
+                    .get(url)
+                    .header("cookie", jar)
+                    .send()
+                    .await
+                    .expect("the app answers")
+            }
+        };
+        let expired = s.admin_tokens(true);
+        let jar = format!(
+            "q_access_token={}; q_refresh_token={}",
+            expired.access, expired.refresh
+        );
+        let rotated = get_me(jar).await;
+        assert_eq!(rotated.status(), 200);
+        assert!(rotated.headers().get_all("set-cookie").iter().count() >= 2);
+        assert_eq!(
+            rotated.headers()["cache-control"],
+            "no-store",
+            "strict={strict}"
+        );
+
+        let fresh = s.admin_tokens(false);
+        let plain = get_me(format!("q_access_token={}", fresh.access)).await;
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers().get_all("set-cookie").iter().count(), 0);
+        assert!(plain.headers().get("cache-control").is_none());
+
+        let dead = s.admin_tokens(true);
+        s.mock.expire_token(&dead.refresh);
+        let ended = get_me(format!(
+            "q_access_token={}; q_refresh_token={}",
+            dead.access, dead.refresh
+        ))
+        .await;
+        assert_eq!(ended.status(), if strict { 401 } else { 200 });
+        assert!(ended.headers().get_all("set-cookie").iter().count() >= 2);
+        assert_eq!(
+            ended.headers()["cache-control"],
+            "no-store",
+            "strict={strict}"
+        );
+    }
 }

@@ -28,10 +28,12 @@
 
 pub mod app;
 pub mod bff;
+pub mod browser;
 pub mod harness;
 pub mod memory;
 pub mod scenarios;
 pub mod upstream;
+pub mod webdriver;
 
 pub use harness::{CapturedLogs, ContractApp, RunningApp, capture_logs};
 pub use qelos_integrator_core::QelosConfig;

@@ -5,7 +5,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::StreamExt;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
 use qelos_integrator_core::proxy::{Inbound, Proxy, body_channel, body_stream};
 
 use crate::{Qelos, QelosMiddleware};
@@ -34,8 +34,10 @@ fn respond(reply: AuthReply) -> HttpResponse {
     builder(&head).body(body)
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+fn endpoint(req: &HttpRequest) -> EndpointRequest<'_> {
+    EndpointRequest::from_lookup(req.uri().query(), |name| {
+        req.headers().get(name).and_then(|v| v.to_str().ok())
+    })
 }
 
 async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
@@ -131,43 +133,21 @@ impl QelosMiddleware {
                 "/login",
                 web::post().to(move |req: HttpRequest, body: web::Bytes| {
                     let integrator: Integrator = login.clone();
-                    async move {
-                        respond(
-                            integrator
-                                .login_endpoint(header(&req, "content-type"), &body)
-                                .await,
-                        )
-                    }
+                    async move { respond(integrator.login_endpoint(&endpoint(&req), &body).await) }
                 }),
             )
             .route(
                 "/logout",
                 web::post().to(move |req: HttpRequest, q: Qelos| {
                     let integrator = logout.clone();
-                    async move {
-                        respond(
-                            integrator
-                                .logout_endpoint(
-                                    &q,
-                                    header(&req, "content-type"),
-                                    header(&req, "host"),
-                                )
-                                .await,
-                        )
-                    }
+                    async move { respond(integrator.logout_endpoint(&q, &endpoint(&req)).await) }
                 }),
             )
             .route(
                 "/auth/callback",
                 web::get().to(move |req: HttpRequest| {
                     let integrator = callback.clone();
-                    async move {
-                        respond(
-                            integrator
-                                .callback_endpoint(req.uri().query(), header(&req, "host"))
-                                .await,
-                        )
-                    }
+                    async move { respond(integrator.callback_endpoint(&endpoint(&req)).await) }
                 }),
             )
             .route(
@@ -175,7 +155,7 @@ impl QelosMiddleware {
                 web::get().to(move |req: HttpRequest, provider: web::Path<String>| {
                     let integrator = social.clone();
                     async move {
-                        respond(integrator.social_redirect_endpoint(&provider, req.uri().query()))
+                        respond(integrator.social_redirect_endpoint(&provider, &endpoint(&req)))
                     }
                 }),
             );

@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::http::header::{HeaderName, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use qelos_integrator_core::{
     Attached, Handoff, HandoffFuture, Integrator, OnTokenRefresh, QelosConfig, Rejection,
-    RequestView, ResolveWorkspace, header_map,
+    RequestView, ResolveWorkspace, header_map, set_cookie_headers,
 };
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
@@ -100,8 +100,12 @@ pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
     );
     response.content_type("application/json");
-    for cookie in rejection.set_cookies() {
-        response.append_header((SET_COOKIE, cookie.as_str()));
+    for (name, value) in set_cookie_headers(rejection.set_cookies().to_vec()) {
+        if name == "set-cookie" {
+            response.append_header((name, value));
+        } else {
+            response.insert_header((name, value));
+        }
     }
     response.body(rejection.body())
 }
@@ -183,9 +187,14 @@ where
         set_cookies: Vec<String>,
     ) -> Self::Output {
         let mut response = answer?;
-        for cookie in set_cookies {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().append(SET_COOKIE, value);
+        for (name, value) in set_cookie_headers(set_cookies) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                let name = HeaderName::from_static(name);
+                if name == SET_COOKIE {
+                    response.headers_mut().append(name, value);
+                } else {
+                    response.headers_mut().insert(name, value);
+                }
             }
         }
         Ok(response.map_into_left_body())

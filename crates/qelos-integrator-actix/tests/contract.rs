@@ -31,3 +31,4 @@ impl ContractApp for Actix {
 
 qelos_contract::contract_tests!(Actix);
 qelos_contract::bff_tests!(Actix);
+qelos_contract::browser_tests!(Actix);

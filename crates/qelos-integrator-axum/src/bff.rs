@@ -6,8 +6,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request};
 use axum::routing::{any, get, post};
-use http::header::{CONTENT_TYPE, HOST};
 use qelos_integrator_core::Integrator;
+use qelos_integrator_core::auth::EndpointRequest;
 use qelos_integrator_core::proxy::{Inbound, Proxy};
 
 use crate::Qelos;
@@ -15,8 +15,8 @@ use crate::Qelos;
 /// Largest login body read (a form or JSON with a username and password).
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-fn header(request: &Request, name: http::HeaderName) -> Option<&str> {
-    request.headers().get(name).and_then(|v| v.to_str().ok())
+fn endpoint_request(request: &Request) -> EndpointRequest<'_> {
+    EndpointRequest::from_parts(request.uri(), request.headers())
 }
 
 /// `POST /login`, `POST /logout`, `GET /auth/{provider}` and `GET /auth/callback`, answered by
@@ -31,11 +31,12 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
         .route(
             "/login",
             post(move |request: Request| async move {
-                let content_type = header(&request, CONTENT_TYPE).map(str::to_owned);
-                let body = axum::body::to_bytes(request.into_body(), LOGIN_BODY_LIMIT)
+                let (head, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, LOGIN_BODY_LIMIT)
                     .await
                     .unwrap_or_default();
-                let reply = login.login_endpoint(content_type.as_deref(), &body).await;
+                let req = EndpointRequest::from_parts(&head.uri, &head.headers);
+                let reply = login.login_endpoint(&req, &body).await;
                 reply.into_response::<Body>()
             }),
         )
@@ -43,11 +44,7 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
             "/logout",
             post(move |qelos: Qelos, request: Request| async move {
                 let reply = logout
-                    .logout_endpoint(
-                        &qelos,
-                        header(&request, CONTENT_TYPE),
-                        header(&request, HOST),
-                    )
+                    .logout_endpoint(&qelos, &endpoint_request(&request))
                     .await;
                 reply.into_response::<Body>()
             }),
@@ -56,7 +53,7 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
             "/auth/callback",
             get(move |request: Request| async move {
                 let reply = callback
-                    .callback_endpoint(request.uri().query(), header(&request, HOST))
+                    .callback_endpoint(&endpoint_request(&request))
                     .await;
                 reply.into_response::<Body>()
             }),
@@ -66,7 +63,7 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
             get(
                 move |Path(provider): Path<String>, request: Request| async move {
                     social
-                        .social_redirect_endpoint(&provider, request.uri().query())
+                        .social_redirect_endpoint(&provider, &endpoint_request(&request))
                         .into_response::<Body>()
                 },
             ),

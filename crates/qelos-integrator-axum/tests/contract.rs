@@ -20,3 +20,4 @@ impl ContractApp for Axum {
 
 qelos_contract::contract_tests!(Axum);
 qelos_contract::bff_tests!(Axum);
+qelos_contract::browser_tests!(Axum);

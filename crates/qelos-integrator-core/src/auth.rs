@@ -201,6 +201,17 @@ impl Integrator {
         provider: &str,
         return_url: Option<&str>,
     ) -> Result<String, AuthError> {
+        self.social_login_url_with_state(provider, "", return_url)
+    }
+
+    /// [`social_login_redirect`](Self::social_login_redirect) with a `state` Qelos hands back
+    /// to the callback (empty: none).
+    pub(crate) fn social_login_url_with_state(
+        &self,
+        provider: &str,
+        state: &str,
+        return_url: Option<&str>,
+    ) -> Result<String, AuthError> {
         let valid = !provider.is_empty()
             && provider.len() <= 64
             && provider
@@ -209,10 +220,11 @@ impl Integrator {
         if !valid {
             return Err(AuthError::BadRequest("unknown social login provider"));
         }
+        let state = (!state.is_empty()).then_some(state);
         Ok(self
             .config()
             .base_sdk()
-            .social_login_url(provider, None, return_url)
+            .social_login_url(provider, state, return_url)
             .to_string())
     }
 
@@ -267,204 +279,9 @@ impl Integrator {
     }
 }
 
-/// A framework-neutral HTTP answer from the ready-made auth endpoints: status, optional
-/// redirect, cookies and JSON body. Adapters turn it into their response type.
-#[derive(Clone)]
-pub struct AuthReply {
-    /// Status code.
-    pub status: StatusCode,
-    /// `Location` for redirects.
-    pub location: Option<String>,
-    /// `Set-Cookie` values, appended after any already on the response.
-    pub set_cookies: Vec<String>,
-    /// JSON body (empty for redirects).
-    pub body: String,
-}
+pub use crate::endpoints::{AuthReply, EndpointRequest, SOCIAL_STATE_COOKIE};
 
-impl std::fmt::Debug for AuthReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthReply")
-            .field("status", &self.status)
-            .field("location", &self.location)
-            .field("set_cookies", &self.set_cookies.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AuthReply {
-    fn json(status: StatusCode, body: String, set_cookies: Vec<String>) -> Self {
-        Self {
-            status,
-            location: None,
-            set_cookies,
-            body,
-        }
-    }
-
-    fn redirect(location: String, set_cookies: Vec<String>) -> Self {
-        Self {
-            status: StatusCode::SEE_OTHER,
-            location: Some(location),
-            set_cookies,
-            body: String::new(),
-        }
-    }
-
-    fn error(err: &AuthError) -> Self {
-        Self::json(err.status(), err.body(), Vec::new())
-    }
-
-    /// An `http` response (adapters on `http` 1.x use this directly).
-    pub fn into_response<B: From<String>>(self) -> http::Response<B> {
-        let mut response =
-            crate::rejection::json_response(self.status, self.body, &self.set_cookies);
-        if let Some(location) = self
-            .location
-            .and_then(|l| http::HeaderValue::try_from(l).ok())
-        {
-            response
-                .headers_mut()
-                .insert(http::header::LOCATION, location);
-        }
-        response
-    }
-}
-
-/// Where to go after a browser form: `next` if it is a local path, else `/`. Never an
-/// absolute or protocol-relative URL (no open redirect).
-fn local_target(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
-fn with_query(target: &str, key: &str, value: &str) -> String {
-    let sep = if target.contains('?') { '&' } else { '?' };
-    format!("{target}{sep}{key}={value}")
-}
-
-fn is_form(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|c| {
-        c.trim_start()
-            .to_ascii_lowercase()
-            .starts_with("application/x-www-form-urlencoded")
-    })
-}
-
-fn query_value(query: Option<&str>, key: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The ready-made endpoints every adapter mounts: `POST /login`, `POST /logout`,
-/// `GET /auth/{provider}`, `GET /auth/callback`. Each takes what the framework already parsed
-/// (content type, body bytes, query string, host) and returns an [`AuthReply`].
-impl Integrator {
-    /// `POST /login`: a JSON (`{"username","password"}`) or form body. JSON callers get
-    /// `200 {"user": …}` or the error's status and JSON; form posts (a plain HTML form) are
-    /// redirected (`303`) to the form's local `next` field (default `/`), with `?error=CODE`
-    /// on failure. Both set the integrator cookies on success.
-    pub async fn login_endpoint(&self, content_type: Option<&str>, body: &[u8]) -> AuthReply {
-        let form = is_form(content_type);
-        let fields: Result<(String, String, Option<String>), AuthError> = if form {
-            let mut username = String::new();
-            let mut password = String::new();
-            let mut next = None;
-            for (k, v) in url::form_urlencoded::parse(body) {
-                match &*k {
-                    "username" => username = v.into_owned(),
-                    "password" => password = v.into_owned(),
-                    "next" => next = Some(v.into_owned()),
-                    _ => {}
-                }
-            }
-            Ok((username, password, next))
-        } else {
-            serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| {
-                    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-                    Some((field("username")?, field("password")?, None))
-                })
-                .ok_or(AuthError::BadRequest(
-                    "expected a JSON body {\"username\", \"password\"}",
-                ))
-        };
-        let result = match fields {
-            Ok((username, password, next)) => (
-                self.sign_in(&Credentials::new(username, password)).await,
-                next,
-            ),
-            Err(e) => (Err(e), None),
-        };
-        match (form, result) {
-            (true, (Ok(done), next)) => {
-                AuthReply::redirect(local_target(next.as_deref()), done.set_cookies)
-            }
-            (true, (Err(e), next)) => AuthReply::redirect(
-                with_query(&local_target(next.as_deref()), "error", e.code()),
-                Vec::new(),
-            ),
-            (false, (Ok(done), _)) => AuthReply::json(
-                StatusCode::OK,
-                serde_json::json!({ "user": done.user }).to_string(),
-                done.set_cookies,
-            ),
-            (false, (Err(e), _)) => AuthReply::error(&e),
-        }
-    }
-
-    /// `POST /logout`: signs the caller out (see [`sign_out`](Self::sign_out)). Form posts are
-    /// redirected to `/`; other callers get `200 {"signedOut": true}`.
-    pub async fn logout_endpoint(
-        &self,
-        ctx: &QelosContext,
-        content_type: Option<&str>,
-        inbound_host: Option<&str>,
-    ) -> AuthReply {
-        let set_cookies = self.sign_out(ctx, inbound_host).await;
-        if is_form(content_type) {
-            AuthReply::redirect("/".into(), set_cookies)
-        } else {
-            AuthReply::json(StatusCode::OK, r#"{"signedOut":true}"#.into(), set_cookies)
-        }
-    }
-
-    /// `GET /auth/{provider}?returnUrl=…`: `302` to Qelos's social login, or `400` for a bad
-    /// provider name.
-    pub fn social_redirect_endpoint(&self, provider: &str, query: Option<&str>) -> AuthReply {
-        let return_url = query_value(query, "returnUrl");
-        match self.social_login_redirect(provider, return_url.as_deref()) {
-            Ok(url) => AuthReply {
-                status: StatusCode::FOUND,
-                ..AuthReply::redirect(url, Vec::new())
-            },
-            Err(e) => AuthReply::error(&e),
-        }
-    }
-
-    /// `GET /auth/callback?rt=…&next=/…`: exchanges `rt` for Qelos's session cookie (with
-    /// `Domain` rewritten to `inbound_host`) and redirects to the local `next` (default `/`);
-    /// the error's status and JSON when Qelos refuses.
-    pub async fn callback_endpoint(
-        &self,
-        query: Option<&str>,
-        inbound_host: Option<&str>,
-    ) -> AuthReply {
-        let rt = query_value(query, "rt").unwrap_or_default();
-        match self.complete_social_callback(&rt, inbound_host).await {
-            Ok(done) => AuthReply::redirect(
-                local_target(query_value(query, "next").as_deref()),
-                done.set_cookies,
-            ),
-            Err(e) => AuthReply::error(&e),
-        }
-    }
-}
-
-fn rewrite_all(set_cookies: &[String], inbound_host: Option<&str>) -> Vec<String> {
+pub(crate) fn rewrite_all(set_cookies: &[String], inbound_host: Option<&str>) -> Vec<String> {
     let domain = inbound_host.and_then(cookies::cookie_domain);
     set_cookies
         .iter()
@@ -529,32 +346,6 @@ mod tests {
             Some("app.example.com:8080"),
         );
         assert_eq!(out, ["a=1; Domain=app.example.com; Path=/", "b=2; Path=/"]);
-    }
-
-    #[test]
-    fn form_redirects_stay_on_this_site() {
-        assert_eq!(local_target(Some("/dash?x=1")), "/dash?x=1");
-        for evil in ["https://evil.com", "//evil.com", "/\\evil.com", "evil"] {
-            assert_eq!(local_target(Some(evil)), "/");
-        }
-        assert_eq!(with_query("/a?b=1", "error", "X"), "/a?b=1&error=X");
-    }
-
-    #[tokio::test]
-    async fn login_endpoint_refuses_a_body_without_fields_as_bad_request() {
-        let reply = integrator()
-            .login_endpoint(Some("application/json"), b"{\"username\":1}")
-            .await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-        assert!(reply.set_cookies.is_empty());
-        let form = integrator()
-            .login_endpoint(
-                Some("application/x-www-form-urlencoded"),
-                b"username=&next=%2Fhome",
-            )
-            .await;
-        assert_eq!(form.status, StatusCode::SEE_OTHER);
-        assert_eq!(form.location.as_deref(), Some("/home?error=BAD_REQUEST"));
     }
 
     #[tokio::test]

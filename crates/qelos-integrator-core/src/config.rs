@@ -34,6 +34,10 @@ pub enum ConfigError {
     /// A skip path is not an absolute path.
     #[error("invalid skip path {0:?}: skip paths start with '/'")]
     InvalidSkipPath(String),
+    /// A trusted or redirect origin is not an absolute `http(s)` origin
+    /// (`scheme://host[:port]`, nothing after it).
+    #[error("invalid origin {0:?}: use scheme://host[:port]")]
+    InvalidOrigin(String),
     /// An environment variable has a value that cannot be used.
     #[error("environment variable {var} has an invalid value: {reason}")]
     InvalidEnv {
@@ -80,6 +84,15 @@ pub struct QelosConfig {
     pub(crate) secure_cookies: bool,
     pub(crate) api_proxy: bool,
     pub(crate) proxy: ProxySettings,
+    pub(crate) site: SiteSettings,
+}
+
+/// The cross-site and redirect rules' settings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SiteSettings {
+    pub(crate) cross_site: crate::cross_site::CrossSitePolicy,
+    pub(crate) proxy: crate::cross_site::ProxyCrossSite,
+    pub(crate) redirect_origins: Vec<url::Origin>,
 }
 
 /// The `/api/**` proxy's settings, read by [`Proxy::new`](crate::proxy::Proxy::new).
@@ -107,6 +120,7 @@ impl std::fmt::Debug for QelosConfig {
             .field("shared_identity_ttl", &self.shared_identity_ttl)
             .field("refresh_lock_ttl", &self.refresh_lock_ttl)
             .field("api_proxy", &self.api_proxy)
+            .field("site", &self.site)
             .finish()
     }
 }
@@ -240,6 +254,21 @@ impl QelosConfig {
         &self.sdk
     }
 
+    /// The cross-site rule for the login, logout and callback routes (and the proxy).
+    pub fn cross_site_policy(&self) -> &crate::cross_site::CrossSitePolicy {
+        &self.site.cross_site
+    }
+
+    /// What the `/api/**` proxy does with cross-site requests.
+    pub fn proxy_cross_site(&self) -> crate::cross_site::ProxyCrossSite {
+        self.site.proxy
+    }
+
+    /// The origins, besides the request's own, a `next` redirect may go to.
+    pub fn redirect_origins(&self) -> &[url::Origin] {
+        &self.site.redirect_origins
+    }
+
     /// `true` when `path` is under a skip prefix. Prefixes match whole segments:
     /// `/health` skips `/health` and `/health/db`, not `/healthz`.
     pub fn is_skipped(&self, path: &str) -> bool {
@@ -305,6 +334,10 @@ pub struct QelosConfigBuilder {
     proxy: ProxySettings,
     client: Option<reqwest::Client>,
     headers: Vec<(String, String)>,
+    trusted_origins: Vec<String>,
+    redirect_origins: Vec<String>,
+    allow_same_site: bool,
+    proxy_cross_site: crate::cross_site::ProxyCrossSite,
 }
 
 impl std::fmt::Debug for QelosConfigBuilder {
@@ -337,6 +370,10 @@ impl QelosConfigBuilder {
             proxy: ProxySettings::default(),
             client: None,
             headers: Vec::new(),
+            trusted_origins: Vec::new(),
+            redirect_origins: Vec::new(),
+            allow_same_site: false,
+            proxy_cross_site: crate::cross_site::ProxyCrossSite::default(),
         }
     }
 
@@ -357,6 +394,36 @@ impl QelosConfigBuilder {
     /// Largest request body the proxy forwards (default 64 MiB); larger ones get `413`.
     pub fn proxy_body_limit(mut self, bytes: u64) -> Self {
         self.proxy.body_limit = Some(bytes);
+        self
+    }
+
+    /// Trusts `origin` (`https://admin.example.com`) for state-changing requests: a login,
+    /// logout or proxied call whose `Origin` is this is allowed even from another site. Checked
+    /// by [`build`](Self::build).
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.trusted_origins.push(origin.into());
+        self
+    }
+
+    /// Lets a `next` redirect go to `origin` (`https://shop.example.com`) besides the
+    /// request's own host. Checked by [`build`](Self::build).
+    pub fn redirect_origin(mut self, origin: impl Into<String>) -> Self {
+        self.redirect_origins.push(origin.into());
+        self
+    }
+
+    /// Counts same-site requests (`Sec-Fetch-Site: same-site`: a sibling subdomain of the same
+    /// registrable domain) as the application's own. Off by default: a sibling subdomain is
+    /// often run by someone else.
+    pub fn allow_same_site(mut self, on: bool) -> Self {
+        self.allow_same_site = on;
+        self
+    }
+
+    /// What the `/api/**` proxy does with cross-site requests (default
+    /// [`RefuseUnsafeWithCookies`](crate::cross_site::ProxyCrossSite::RefuseUnsafeWithCookies)).
+    pub fn proxy_cross_site(mut self, policy: crate::cross_site::ProxyCrossSite) -> Self {
+        self.proxy_cross_site = policy;
         self
     }
 
@@ -530,6 +597,8 @@ impl QelosConfigBuilder {
                 trimmed.to_owned()
             });
         }
+        let trusted = parse_origins(&self.trusted_origins)?;
+        let redirect_origins = parse_origins(&self.redirect_origins)?;
         let mut sdk = QelosSdk::builder(self.app_url.trim()).timeout(self.timeout);
         if let Some(client) = self.client {
             sdk = sdk.client(client);
@@ -554,8 +623,33 @@ impl QelosConfigBuilder {
             secure_cookies,
             api_proxy: self.api_proxy,
             proxy: self.proxy,
+            site: SiteSettings {
+                cross_site: crate::cross_site::CrossSitePolicy::new(trusted, self.allow_same_site),
+                proxy: self.proxy_cross_site,
+                redirect_origins,
+            },
         })
     }
+}
+
+/// Origins given as `scheme://host[:port]` (a trailing `/` tolerated).
+fn parse_origins(raw: &[String]) -> Result<Vec<url::Origin>, ConfigError> {
+    raw.iter()
+        .map(|o| {
+            url::Url::parse(o.trim())
+                .ok()
+                .filter(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.username().is_empty()
+                        && u.password().is_none()
+                        && u.path() == "/"
+                        && u.query().is_none()
+                        && u.fragment().is_none()
+                })
+                .map(|u| u.origin())
+                .ok_or_else(|| ConfigError::InvalidOrigin(o.clone()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

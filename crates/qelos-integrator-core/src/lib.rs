@@ -77,12 +77,15 @@ pub mod config;
 pub mod context;
 pub mod cookies;
 pub mod credentials;
+pub mod cross_site;
 mod deferred;
+mod endpoints;
 mod handoff;
 pub mod jwt;
 mod observe;
 mod pipeline;
 pub mod proxy;
+pub mod redirect;
 pub mod refresh;
 mod rejection;
 mod request;
@@ -94,7 +97,10 @@ pub mod workspace;
 
 pub use attached::Attached;
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
-pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies};
+pub use context::{
+    AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies, no_store,
+    set_cookie_headers,
+};
 pub use deferred::Deferred;
 pub use handoff::{Handoff, HandoffFuture};
 pub use pipeline::{Integrator, OnTokenRefresh, Outcome};

@@ -140,7 +140,7 @@ struct Shared {
 ///     }
 ///     Outcome::Deferred(_deferred) => { /* under /api with the proxy: resolved on first use */ }
 ///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
-///     Outcome::Deferred(_) => { /* under the api proxy: resolved when a handler asks */ }
+///     _ => { /* `Outcome` is non-exhaustive: later kinds */ }
 /// }
 /// # Ok(()) }
 /// ```

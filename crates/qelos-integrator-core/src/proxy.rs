@@ -67,6 +67,8 @@ pub struct Proxy {
     target: Target,
     body_limit: u64,
     timeout: Duration,
+    cross_site: crate::cross_site::CrossSitePolicy,
+    cross_site_mode: crate::cross_site::ProxyCrossSite,
     /// One "proxy upstream error" warning per interval during an outage.
     outages: std::sync::Arc<crate::observe::Throttle>,
 }
@@ -109,6 +111,8 @@ impl Proxy {
             target,
             body_limit: settings.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
             timeout: settings.timeout.unwrap_or(DEFAULT_PROXY_TIMEOUT),
+            cross_site: config.cross_site_policy().clone(),
+            cross_site_mode: config.proxy_cross_site(),
             outages: std::sync::Arc::new(crate::observe::Throttle::new(
                 crate::observe::OUTAGE_WARN_INTERVAL,
             )),
@@ -142,6 +146,15 @@ impl Proxy {
         self
     }
 
+    /// What to do with cross-site requests (default: the config's
+    /// [`proxy_cross_site`](crate::QelosConfigBuilder::proxy_cross_site), itself by default
+    /// refusing cross-site non-safe methods that carry cookies).
+    #[must_use]
+    pub fn cross_site(mut self, mode: crate::cross_site::ProxyCrossSite) -> Self {
+        self.cross_site_mode = mode;
+        self
+    }
+
     /// Time allowed until the upstream's response headers arrive (default 30 s); then `504`.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -152,7 +165,9 @@ impl Proxy {
     /// Forwards one request and returns the upstream's response, or a JSON error response:
     /// `503 QELOS_PROXY_NOT_CONFIGURED`, `502 QELOS_PROXY_BAD_TARGET`,
     /// `502 QELOS_PROXY_UPSTREAM_ERROR`, `504 QELOS_PROXY_TIMEOUT`, `413 QELOS_PROXY_BODY_TOO_LARGE`,
-    /// `501 QELOS_PROXY_WEBSOCKET_UNSUPPORTED`.
+    /// `501 QELOS_PROXY_WEBSOCKET_UNSUPPORTED`, `403 CROSS_SITE_REQUEST` (a cross-site
+    /// state-changing call the [cross-site policy](crate::cross_site::ProxyCrossSite) refuses;
+    /// nothing is forwarded).
     pub async fn forward<B>(&self, request: Request<B>, inbound: Inbound) -> Response<ProxyBody>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -173,6 +188,27 @@ impl Proxy {
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     {
+        let has_cookies = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace));
+        let site = crate::cross_site::SiteHeaders::from_headers(&parts.headers);
+        if let Err(refusal) =
+            self.cross_site_mode
+                .check(&self.cross_site, parts.method.as_str(), has_cookies, &site)
+        {
+            tracing::info!(
+                reason = refusal.reason(),
+                method = %parts.method,
+                "cross-site proxy call refused"
+            );
+            return refusal.into_response::<String>().map(|body| {
+                http_body_util::Full::new(Bytes::from(body))
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
+            });
+        }
         let mut set_cookies = Vec::new();
         if let Some(integrator) = &self.integrator
             && let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await

@@ -1,11 +1,10 @@
 //! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
 
-use poem::http::header::{CONTENT_TYPE, HOST};
 use poem::http::uri::Scheme;
 use poem::web::Path;
 use poem::{Body, Endpoint, Request, Response, Route, get, handler, post};
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
 use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
 
 use crate::{Qelos, QelosMiddleware};
@@ -13,8 +12,8 @@ use crate::{Qelos, QelosMiddleware};
 /// Largest login body read (a form or JSON with a username and password).
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
-fn header<'a>(req: &'a Request, name: &poem::http::HeaderName) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+fn endpoint_request(req: &Request) -> EndpointRequest<'_> {
+    EndpointRequest::from_parts(req.uri(), req.headers())
 }
 
 fn reply(reply: AuthReply) -> Response {
@@ -85,18 +84,14 @@ async fn login(req: &Request, body: Body, integrator: poem::web::Data<&Integrato
         .unwrap_or_default();
     reply(
         integrator
-            .login_endpoint(header(req, &CONTENT_TYPE), &body)
+            .login_endpoint(&endpoint_request(req), &body)
             .await,
     )
 }
 
 #[handler]
 async fn logout(req: &Request, q: Qelos, integrator: poem::web::Data<&Integrator>) -> Response {
-    reply(
-        integrator
-            .logout_endpoint(&q, header(req, &CONTENT_TYPE), header(req, &HOST))
-            .await,
-    )
+    reply(integrator.logout_endpoint(&q, &endpoint_request(req)).await)
 }
 
 #[handler]
@@ -105,16 +100,12 @@ async fn social(
     Path(provider): Path<String>,
     integrator: poem::web::Data<&Integrator>,
 ) -> Response {
-    reply(integrator.social_redirect_endpoint(&provider, req.uri().query()))
+    reply(integrator.social_redirect_endpoint(&provider, &endpoint_request(req)))
 }
 
 #[handler]
 async fn callback(req: &Request, integrator: poem::web::Data<&Integrator>) -> Response {
-    reply(
-        integrator
-            .callback_endpoint(req.uri().query(), header(req, &HOST))
-            .await,
-    )
+    reply(integrator.callback_endpoint(&endpoint_request(req)).await)
 }
 
 impl QelosMiddleware {

@@ -23,3 +23,4 @@ impl ContractApp for Poem {
 
 qelos_contract::contract_tests!(Poem);
 qelos_contract::bff_tests!(Poem);
+qelos_contract::browser_tests!(Poem);

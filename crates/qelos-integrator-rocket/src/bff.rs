@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use bytes::BytesMut;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
 use qelos_integrator_core::proxy::{Inbound, Proxy, ProxyBody, body_channel, body_stream};
 use rocket::data::{ByteUnit, ToByteUnit};
 use rocket::http::{Method, Status};
@@ -121,8 +121,10 @@ enum AuthHandler {
     Social(Integrator),
 }
 
-fn header<'a>(req: &'a Request<'_>, name: &str) -> Option<&'a str> {
-    req.headers().get_one(name)
+fn endpoint<'a>(req: &'a Request<'_>) -> EndpointRequest<'a> {
+    EndpointRequest::from_lookup(req.uri().query().map(|q| q.as_str()), |name| {
+        req.headers().get_one(name)
+    })
 }
 
 #[rocket::async_trait]
@@ -134,37 +136,21 @@ impl Handler for AuthHandler {
                     Ok(body) if body.is_complete() => body.into_inner(),
                     _ => Vec::new(),
                 };
-                let content_type = req.content_type().map(ToString::to_string);
-                respond(
-                    integrator
-                        .login_endpoint(content_type.as_deref(), &body)
-                        .await,
-                )
+                respond(integrator.login_endpoint(&endpoint(req), &body).await)
             }
             Self::Logout(integrator) => match req.guard::<&Qelos>().await {
-                rocket::outcome::Outcome::Success(q) => respond(
-                    integrator
-                        .logout_endpoint(
-                            q,
-                            req.content_type().map(ToString::to_string).as_deref(),
-                            header(req, "host"),
-                        )
-                        .await,
-                ),
+                rocket::outcome::Outcome::Success(q) => {
+                    respond(integrator.logout_endpoint(q, &endpoint(req)).await)
+                }
                 rocket::outcome::Outcome::Error((status, _)) => Outcome::Error(status),
                 rocket::outcome::Outcome::Forward(status) => Outcome::Error(status),
             },
-            Self::Callback(integrator) => respond(
-                integrator
-                    .callback_endpoint(req.uri().query().map(|q| q.as_str()), header(req, "host"))
-                    .await,
-            ),
+            Self::Callback(integrator) => {
+                respond(integrator.callback_endpoint(&endpoint(req)).await)
+            }
             Self::Social(integrator) => {
                 let provider = req.param::<&str>(1).and_then(Result::ok).unwrap_or("");
-                respond(
-                    integrator
-                        .social_redirect_endpoint(provider, req.uri().query().map(|q| q.as_str())),
-                )
+                respond(integrator.social_redirect_endpoint(provider, &endpoint(req)))
             }
         }
     }

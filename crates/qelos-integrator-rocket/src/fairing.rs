@@ -203,9 +203,7 @@ impl Fairing for QelosFairing {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let state = state(req);
         let cookies = state.attached.as_ref().map(Attached::take_response_cookies);
-        for cookie in cookies.into_iter().flatten() {
-            res.adjoin_raw_header("Set-Cookie", cookie);
-        }
+        write_cookies(res, cookies.unwrap_or_default());
         if let Some(rejection) = state.take_refusal() {
             let code = rejection.status().as_u16();
             // A refusal wrapped in `Option<…>` by the handler let the handler run: only a
@@ -215,10 +213,19 @@ impl Fairing for QelosFairing {
                 res.set_status(Status::new(code));
                 res.set_header(ContentType::JSON);
                 res.set_sized_body(body.len(), Cursor::new(body));
-                for cookie in rejection.set_cookies() {
-                    res.adjoin_raw_header("Set-Cookie", cookie.clone());
-                }
+                write_cookies(res, rejection.set_cookies().to_vec());
             }
+        }
+    }
+}
+
+/// Writes cookies the way core says (`Set-Cookie` appended, `Cache-Control: no-store` set).
+fn write_cookies(res: &mut Response<'_>, set_cookies: Vec<String>) {
+    for (name, value) in qelos_integrator_core::set_cookie_headers(set_cookies) {
+        if name == "set-cookie" {
+            res.adjoin_raw_header(name, value);
+        } else {
+            res.set_raw_header(name, value);
         }
     }
 }

@@ -46,3 +46,4 @@ impl ContractApp for Rocket {
 
 qelos_contract::contract_tests!(Rocket);
 qelos_contract::bff_tests!(Rocket);
+qelos_contract::browser_tests!(Rocket);

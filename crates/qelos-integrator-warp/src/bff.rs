@@ -6,7 +6,7 @@ use bytes::{Buf, Bytes};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::AuthReply;
+use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
 use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
 use warp::filters::path::FullPath;
 use warp::http::HeaderMap;
@@ -134,16 +134,13 @@ impl QelosFilters {
         let login = warp::path!("login")
             .and(warp::post())
             .and(with())
-            .and(warp::header::optional::<String>("content-type"))
+            .and(warp::header::headers_cloned())
             .and(warp::body::content_length_limit(LOGIN_BODY_LIMIT))
             .and(warp::body::bytes())
             .then(
-                |integrator: Integrator, content_type: Option<String>, body: Bytes| async move {
-                    respond(
-                        integrator
-                            .login_endpoint(content_type.as_deref(), &body)
-                            .await,
-                    )
+                |integrator: Integrator, headers: HeaderMap, body: Bytes| async move {
+                    let req = EndpointRequest::from_lookup(None, |n| header(&headers, n));
+                    respond(integrator.login_endpoint(&req, &body).await)
                 },
             );
         let logout = warp::path!("logout")
@@ -153,38 +150,32 @@ impl QelosFilters {
             .and(warp::header::headers_cloned())
             .then(
                 |integrator: Integrator, q: Qelos, headers: HeaderMap| async move {
-                    respond(
-                        integrator
-                            .logout_endpoint(
-                                &q,
-                                header(&headers, "content-type"),
-                                header(&headers, "host"),
-                            )
-                            .await,
-                    )
+                    let req = EndpointRequest::from_lookup(None, |n| header(&headers, n));
+                    respond(integrator.logout_endpoint(&q, &req).await)
                 },
             );
         let callback = warp::path!("auth" / "callback")
             .and(warp::get())
             .and(with())
             .and(query())
-            .and(warp::header::optional::<String>("host"))
+            .and(warp::header::headers_cloned())
             .then(
-                |integrator: Integrator, query: String, host: Option<String>| async move {
-                    respond(
-                        integrator
-                            .callback_endpoint(Some(&query), host.as_deref())
-                            .await,
-                    )
+                |integrator: Integrator, query: String, headers: HeaderMap| async move {
+                    let req = EndpointRequest::from_lookup(Some(&query), |n| header(&headers, n));
+                    respond(integrator.callback_endpoint(&req).await)
                 },
             );
         let social = warp::path!("auth" / String)
             .and(warp::get())
             .and(with())
             .and(query())
-            .map(|provider: String, integrator: Integrator, query: String| {
-                respond(integrator.social_redirect_endpoint(&provider, Some(&query)))
-            });
+            .and(warp::header::headers_cloned())
+            .map(
+                |provider: String, integrator: Integrator, query: String, headers: HeaderMap| {
+                    let req = EndpointRequest::from_lookup(Some(&query), |n| header(&headers, n));
+                    respond(integrator.social_redirect_endpoint(&provider, &req))
+                },
+            );
         login
             .or(logout)
             .unify()

@@ -25,3 +25,4 @@ impl ContractApp for Warp {
 
 qelos_contract::contract_tests!(Warp);
 qelos_contract::bff_tests!(Warp);
+qelos_contract::browser_tests!(Warp);

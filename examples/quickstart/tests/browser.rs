@@ -4,12 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod webdriver;
-
 use std::time::{Duration, Instant};
 
+use qelos_contract::webdriver::{Browser, Chromedriver, WAIT};
 use quickstart::MockServer;
-use webdriver::{Browser, Chromedriver, WAIT};
 
 /// The quickstart on a free port with its embedded mock, a chromedriver and a browser session.
 struct Harness {

@@ -1,5 +1,6 @@
 //! A small WebDriver (W3C, JSON over HTTP) client on `reqwest`, for a chromedriver started here
-//! and a headless Chromium.
+//! and a headless Chromium. Used by the quickstart's browser test and the [`browser`](crate::browser)
+//! scenarios. Needs `chromium` and `chromium-driver` (`cargo xtask test` installs them).
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -15,19 +16,23 @@ use serde_json::{Value, json};
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// How long a `wait_*` polls before failing.
-pub(crate) const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(15);
 
 /// What went wrong talking to the driver.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum WdError {
+#[non_exhaustive]
+pub enum WdError {
     /// The HTTP call to chromedriver failed.
     #[error("chromedriver HTTP: {0}")]
     Http(#[from] reqwest::Error),
     /// chromedriver answered a WebDriver error.
     #[error("WebDriver {status} {error}: {message}")]
     WebDriver {
+        /// HTTP status of the answer.
         status: u16,
+        /// The WebDriver error code (`no such element`, …).
         error: String,
+        /// The driver's message.
         message: String,
     },
     /// An answer without the expected shape.
@@ -52,7 +57,7 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// The Chromium and chromedriver binaries (`CHROME_BIN` / `CHROMEDRIVER` override), or a clear
 /// failure telling how to install them.
 #[allow(clippy::panic)]
-pub(crate) fn binaries() -> (PathBuf, PathBuf) {
+pub fn binaries() -> (PathBuf, PathBuf) {
     let pick = |var: &str, names: &[&str]| {
         std::env::var_os(var)
             .map(PathBuf::from)
@@ -73,7 +78,7 @@ pub(crate) fn binaries() -> (PathBuf, PathBuf) {
 
 /// A chromedriver process on a free local port. Dropping it ends its sessions (closing their
 /// browsers) and kills it.
-pub(crate) struct Chromedriver {
+pub struct Chromedriver {
     child: Child,
     addr: SocketAddr,
     chromium: PathBuf,
@@ -83,7 +88,7 @@ pub(crate) struct Chromedriver {
 
 impl Chromedriver {
     /// Starts chromedriver and waits (with a deadline) until it reports ready.
-    pub(crate) async fn start() -> Result<Self, WdError> {
+    pub async fn start() -> Result<Self, WdError> {
         let (chromium, driver) = binaries();
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&driver)
@@ -110,10 +115,10 @@ impl Chromedriver {
                 .await
                 .ok()
                 .map(reqwest::Response::json::<Value>);
-            if let Some(body) = ready {
-                if body.await.ok().and_then(|b| b["value"]["ready"].as_bool()) == Some(true) {
-                    return Ok(this);
-                }
+            if let Some(body) = ready
+                && body.await.ok().and_then(|b| b["value"]["ready"].as_bool()) == Some(true)
+            {
+                return Ok(this);
             }
             if Instant::now() > deadline {
                 return Err(WdError::Timeout("chromedriver to be ready".into()));
@@ -127,16 +132,27 @@ impl Chromedriver {
     }
 
     /// A new headless Chromium session.
-    pub(crate) async fn new_session(&self) -> Result<Browser, WdError> {
+    pub async fn new_session(&self) -> Result<Browser, WdError> {
+        self.new_session_with(&[]).await
+    }
+
+    /// A new headless Chromium session with extra command-line flags (for example
+    /// `--host-resolver-rules=MAP app.test 127.0.0.1`).
+    pub async fn new_session_with(&self, extra_args: &[&str]) -> Result<Browser, WdError> {
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1024,900",
+        ];
+        args.extend_from_slice(extra_args);
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
                 "goog:chromeOptions": {
                     "binary": self.chromium,
-                    "args": [
-                        "--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--window-size=1024,900",
-                    ],
+                    "args": args,
                 },
             }}
         });
@@ -219,19 +235,19 @@ async fn call(
 
 /// An element reference of a session.
 #[derive(Clone, Debug)]
-pub(crate) struct Element(String);
+pub struct Element(String);
 
 /// A cookie as WebDriver reports it (HttpOnly ones included).
 #[derive(Clone, Debug)]
-pub(crate) struct Cookie {
+pub struct Cookie {
     /// Name.
-    pub(crate) name: String,
+    pub name: String,
     /// Value.
-    pub(crate) value: String,
+    pub value: String,
 }
 
 /// One browser session.
-pub(crate) struct Browser {
+pub struct Browser {
     http: reqwest::Client,
     base: String,
     id: String,
@@ -260,17 +276,52 @@ impl Browser {
     }
 
     /// Navigates to `url` (waits for the page load).
-    pub(crate) async fn goto(&self, url: &str) -> Result<(), WdError> {
+    pub async fn goto(&self, url: &str) -> Result<(), WdError> {
         self.post("/url", json!({ "url": url })).await.map(drop)
     }
 
+    /// Runs `script` (a function body; `arguments[i]` are `args`) in the current page and
+    /// returns what it returns.
+    pub async fn execute(&self, script: &str, args: Value) -> Result<Value, WdError> {
+        self.post("/execute/sync", json!({ "script": script, "args": args }))
+            .await
+    }
+
+    /// Polls the current URL until `done` accepts it (deadline [`WAIT`]) and returns it.
+    pub async fn wait_for_url(&self, done: impl Fn(&str) -> bool) -> Result<String, WdError> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.current_url().await?;
+            if done(&url) {
+                return Ok(url);
+            }
+            if Instant::now() > deadline {
+                return Err(WdError::Timeout(format!("a navigation away from {url}")));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The page's text: the first `<pre>`'s (how Chromium shows a JSON or text answer), else
+    /// `document.body.innerText`.
+    pub async fn body_text(&self) -> Result<String, WdError> {
+        let v = self
+            .execute(
+                "const pre = document.querySelector('pre');
+                 return pre ? pre.innerText : (document.body ? document.body.innerText : '');",
+                json!([]),
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
     /// Reloads the page.
-    pub(crate) async fn refresh(&self) -> Result<(), WdError> {
+    pub async fn refresh(&self) -> Result<(), WdError> {
         self.post("/refresh", json!({})).await.map(drop)
     }
 
     /// The current URL.
-    pub(crate) async fn current_url(&self) -> Result<String, WdError> {
+    pub async fn current_url(&self) -> Result<String, WdError> {
         let v = self.get("/url").await?;
         v.as_str()
             .map(str::to_owned)
@@ -278,7 +329,7 @@ impl Browser {
     }
 
     /// The element matching `css` now, if any.
-    pub(crate) async fn find(&self, css: &str) -> Result<Option<Element>, WdError> {
+    pub async fn find(&self, css: &str) -> Result<Option<Element>, WdError> {
         match self
             .post("/element", json!({ "using": "css selector", "value": css }))
             .await
@@ -293,7 +344,7 @@ impl Browser {
     }
 
     /// Polls until an element matches `css` (deadline [`WAIT`]).
-    pub(crate) async fn wait_for(&self, css: &str) -> Result<Element, WdError> {
+    pub async fn wait_for(&self, css: &str) -> Result<Element, WdError> {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(el) = self.find(css).await? {
@@ -307,21 +358,21 @@ impl Browser {
     }
 
     /// Types `text` into `el`.
-    pub(crate) async fn send_keys(&self, el: &Element, text: &str) -> Result<(), WdError> {
+    pub async fn send_keys(&self, el: &Element, text: &str) -> Result<(), WdError> {
         self.post(&format!("/element/{}/value", el.0), json!({ "text": text }))
             .await
             .map(drop)
     }
 
     /// Clicks `el`.
-    pub(crate) async fn click(&self, el: &Element) -> Result<(), WdError> {
+    pub async fn click(&self, el: &Element) -> Result<(), WdError> {
         self.post(&format!("/element/{}/click", el.0), json!({}))
             .await
             .map(drop)
     }
 
     /// The rendered text of `el`.
-    pub(crate) async fn text(&self, el: &Element) -> Result<String, WdError> {
+    pub async fn text(&self, el: &Element) -> Result<String, WdError> {
         let v = self.get(&format!("/element/{}/text", el.0)).await?;
         v.as_str()
             .map(str::to_owned)
@@ -329,13 +380,13 @@ impl Browser {
     }
 
     /// Waits for `css` and returns its text.
-    pub(crate) async fn text_of(&self, css: &str) -> Result<String, WdError> {
+    pub async fn text_of(&self, css: &str) -> Result<String, WdError> {
         let el = self.wait_for(css).await?;
         self.text(&el).await
     }
 
     /// All cookies of the current page, HttpOnly ones included.
-    pub(crate) async fn cookies(&self) -> Result<Vec<Cookie>, WdError> {
+    pub async fn cookies(&self) -> Result<Vec<Cookie>, WdError> {
         let v = self.get("/cookie").await?;
         let list = v
             .as_array()
@@ -350,7 +401,7 @@ impl Browser {
     }
 
     /// The value of cookie `name`, if set.
-    pub(crate) async fn cookie(&self, name: &str) -> Result<Option<String>, WdError> {
+    pub async fn cookie(&self, name: &str) -> Result<Option<String>, WdError> {
         Ok(self
             .cookies()
             .await?
@@ -360,7 +411,7 @@ impl Browser {
     }
 
     /// A PNG screenshot of the viewport.
-    pub(crate) async fn screenshot(&self) -> Result<Vec<u8>, WdError> {
+    pub async fn screenshot(&self) -> Result<Vec<u8>, WdError> {
         let v = self.get("/screenshot").await?;
         let b64 = v
             .as_str()
@@ -371,7 +422,7 @@ impl Browser {
     }
 
     /// Saves a screenshot as `<artifacts>/<name>.png` and returns its path.
-    pub(crate) async fn save_screenshot(&self, name: &str) -> Result<PathBuf, WdError> {
+    pub async fn save_screenshot(&self, name: &str) -> Result<PathBuf, WdError> {
         let png = self.screenshot().await?;
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir)?;
@@ -381,7 +432,7 @@ impl Browser {
     }
 
     /// Ends the session (its browser closes).
-    pub(crate) async fn quit(self) -> Result<(), WdError> {
+    pub async fn quit(self) -> Result<(), WdError> {
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.retain(|s| s != &self.id);
         }
@@ -393,7 +444,7 @@ impl Browser {
 
 /// `<target>/browser-artifacts`, where `<target>` is `CARGO_TARGET_DIR` (relative to the
 /// workspace root when relative) or the workspace's `target`.
-pub(crate) fn artifacts_dir() -> PathBuf {
+pub fn artifacts_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
