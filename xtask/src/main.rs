@@ -442,6 +442,7 @@ fn docs(root: &Path) -> Result {
 /// needs crates.io itself (see the README).
 fn package(root: &Path) -> Result {
     step("package (cargo package, dependencies first)");
+    forget_unpacked_packages()?;
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root)
         .args(["package", "--locked", "--allow-dirty"]);
@@ -449,6 +450,31 @@ fn package(root: &Path) -> Result {
         cmd.args(["-p", krate]);
     }
     timed("package", || run(&mut cmd))
+}
+
+/// Removes what an earlier `cargo package` unpacked of our own crates under
+/// `$CARGO_HOME/registry/src`. Cargo unpacks the overlay registry's tarballs there and never
+/// unpacks the same name and version again, so a second run would verify the adapters against the
+/// first run's core. Our crates' names are ours, so nothing else is removed.
+fn forget_unpacked_packages() -> Result {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for registry in registries.flatten() {
+        for krate in PUBLISHED {
+            let unpacked = registry.path().join(format!("{krate}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .map_err(|e| format!("could not remove {}: {e}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every TLS choice compiles for the SDK, core (with `redis-tls`), the adapters and the plugin,
