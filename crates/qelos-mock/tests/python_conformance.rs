@@ -1,4 +1,6 @@
-//! The official Python client `qelos-sdk==4.0.0`, unmodified, against qelos-mock.
+//! The official Python client `qelos-sdk==4.0.0`, unmodified, against qelos-mock: the
+//! authentication and entity conformance script, the administrator SDK, and the user-API
+//! endpoints (AI with its SSE stream and RAG, blocks, app configuration, invites, lambdas).
 //!
 //! Uses the interpreter in `QELOS_PYTHON` when set (the test command prepares one), else
 //! creates or reuses a venv at `<workspace>/target/py-venv` and installs the client there.
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use qelos_mock::MockServer;
+use qelos_mock::fakes::{AI_INTEGRATION_ID, AI_SOURCE_ID, LAMBDA_INTEGRATION_ID};
 
 const CLIENT: &str = "qelos-sdk==4.0.0";
 
@@ -41,16 +44,18 @@ fn python() -> PathBuf {
     python
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn official_python_client_passes_against_the_mock() {
-    let mock = MockServer::start().await.expect("mock starts");
-    let url = mock.url();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/qelos_sdk_conformance.py");
+/// Runs `tests/conformance/<script>` with the mock's URL and `args`, asserts it succeeded and
+/// returns the number of checks it reports on its `<label>: ok N` line.
+async fn run_script(url: String, script: &str, args: &[&str], label: &str) -> u32 {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(script);
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python())
             .arg(script)
             .arg(url)
+            .args(args)
             .output()
             .expect("the script runs")
     })
@@ -60,14 +65,21 @@ async fn official_python_client_passes_against_the_mock() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "conformance failed:\n{stdout}\n{stderr}"
+        "{label} failed:\n{stdout}\n{stderr}"
     );
-    let checks: u32 = stdout
+    let prefix = format!("{label}: ok ");
+    stdout
         .lines()
-        .find_map(|l| l.strip_prefix("conformance: ok "))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-        .expect("the script reports its checks");
+        .expect("the script reports its checks")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_client_passes_against_the_mock() {
+    let mock = MockServer::start().await.expect("mock starts");
+    let checks = run_script(mock.url(), "qelos_sdk_conformance.py", &[], "conformance").await;
     assert!(checks >= 27, "every check ran (got {checks})");
     assert!(
         mock.calls("POST /api/token/refresh") >= 2,
@@ -78,33 +90,30 @@ async fn official_python_client_passes_against_the_mock() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_administrator_client_passes_against_the_mock() {
     let mock = MockServer::start().await.expect("mock starts");
-    let url = mock.url();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/qelos_admin_conformance.py");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .arg(script)
-            .arg(url)
-            .output()
-            .expect("the script runs")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "admin conformance failed:\n{stdout}\n{stderr}"
-    );
-    let checks: u32 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("admin conformance: ok "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("the script reports its checks");
+    let checks = run_script(
+        mock.url(),
+        "qelos_admin_conformance.py",
+        &[],
+        "admin conformance",
+    )
+    .await;
     assert!(checks >= 79, "every check ran (got {checks})");
     assert!(
         mock.calls("POST /api/plugins") >= 1,
         "the admin routes were driven"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_client_drives_the_user_api_endpoints() {
+    let mock = MockServer::start().await.expect("mock starts");
+    let checks = run_script(
+        mock.url(),
+        "user_api_conformance.py",
+        &[AI_INTEGRATION_ID, AI_SOURCE_ID, LAMBDA_INTEGRATION_ID],
+        "user-api conformance",
+    )
+    .await;
+    assert!(checks >= 27, "every check ran (got {checks})");
+    assert!(mock.total_calls() >= 30, "the calls reached this mock");
 }
