@@ -277,7 +277,7 @@ fn poem_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
 }
 
 fn warp_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std::error::Error>> {
-    use qelos_integrator_warp::{Qelos, QelosFilters, recover, reply};
+    use qelos_integrator_warp::{Layer, Qelos, QelosLayer, recover};
     use warp::{Filter, Reply};
     let json = |body: String| {
         warp::reply::with_header(body, "content-type", "application/json").into_response()
@@ -297,13 +297,24 @@ fn warp_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
                 .boxed()
         }
         Mode::Adapter | Mode::Cached => {
-            let q = QelosFilters::new(config(qelos, mode)?);
-            warp::path!("me")
-                .and(q.context())
-                .map(move |q: Qelos| reply(&q, json(me_body(&q))).into_response())
+            let layer = QelosLayer::new(config(qelos, mode)?);
+            let routes = warp::path!("me")
+                .and(qelos_integrator_warp::qelos())
+                .map(move |q: Qelos| json(me_body(&q)))
                 .recover(recover)
                 .unify()
-                .boxed()
+                .recover(|_| async {
+                    Ok::<_, std::convert::Infallible>(
+                        warp::http::StatusCode::NOT_FOUND.into_response(),
+                    )
+                })
+                .unify();
+            let service = layer.layer(warp::service(routes));
+            runtime()?.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                qelos_integrator_warp::serve(listener, service).await
+            })?;
+            return Ok(());
         }
     };
     runtime()?.block_on(async move {

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use qelos_integrator_core::qelos_sdk::{QelosSdk, TokenPair};
-use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
 
 use crate::apps::{Lower, me_body};
 
@@ -52,8 +52,8 @@ pub(crate) fn run(qelos: &str, bearer: &str, requests: usize, only: Option<&str>
             Box::new(|| {
                 rt.block_on(async {
                     match integrator.resolve(&head).await {
-                        Outcome::Continue(ctx) => me_body(&ctx).len(),
-                        _ => 0,
+                        Ok(ctx) => me_body(&ctx).len(),
+                        Err(_) => 0,
                     }
                 })
             }),

@@ -5,8 +5,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::StreamExt;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
-use qelos_integrator_core::proxy::{Inbound, Proxy, body_channel, body_stream};
+use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use qelos_integrator_core::adapter::{Inbound, Proxy, body_channel, body_stream};
 
 use crate::{Qelos, QelosMiddleware};
 
@@ -88,7 +88,7 @@ async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> 
 ///
 /// ```
 /// use actix_web::{App, web};
-/// use qelos_integrator_actix::{QelosConfig, QelosMiddleware, api_proxy, core::proxy::Proxy};
+/// use qelos_integrator_actix::{QelosConfig, QelosMiddleware, api_proxy, core::adapter::Proxy};
 ///
 /// # fn app() -> Result<(), qelos_integrator_actix::ConfigError> {
 /// let config = QelosConfig::builder("http://localhost:3000").api_proxy(true).build()?;

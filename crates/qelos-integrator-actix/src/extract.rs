@@ -4,8 +4,9 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
-use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
+use futures_util::future::LocalBoxFuture;
+use qelos_integrator_core::adapter::require_state;
+use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
 
 use crate::middleware::rejection_response;
 
@@ -32,28 +33,19 @@ impl ResponseError for QelosError {
     }
 }
 
-/// The future of the Qelos extractors: ready at once, unless the context is deferred (`/api/**`
-/// with the proxy mounted) and this is the first extractor to ask for it.
-pub type ExtractFuture<T> =
-    Either<Ready<Result<T, QelosError>>, LocalBoxFuture<'static, Result<T, QelosError>>>;
-
-/// The context the middleware attached (resolving a deferred one now), as an extractor future.
-fn context<T: 'static>(
-    req: &HttpRequest,
-    then: fn(QelosContext) -> Result<T, Rejection>,
-) -> ExtractFuture<T> {
-    let extensions = req.extensions();
-    let attached = extensions.get::<Attached>();
-    if let Some(answer) = Attached::context_now(attached, HINT) {
-        return Either::Left(ready(answer.and_then(then).map_err(QelosError)));
+impl From<Rejection> for QelosError {
+    fn from(rejection: Rejection) -> Self {
+        Self(rejection)
     }
-    let attached = attached.cloned();
-    Either::Right(Box::pin(async move {
-        Attached::context(attached.as_ref(), HINT)
-            .await
-            .and_then(then)
-            .map_err(QelosError)
-    }))
+}
+
+/// The future of the Qelos extractors.
+pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, QelosError>>;
+
+/// The state the middleware left in the request.
+fn state(req: &HttpRequest) -> Result<RequestState, QelosError> {
+    let extensions = req.extensions();
+    Ok(require_state(extensions.get::<RequestState>(), HINT)?.clone())
 }
 
 /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -87,7 +79,8 @@ impl FromRequest for Qelos {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        context(req, |c| Ok(Qelos(c)))
+        let state = state(req);
+        Box::pin(async move { Ok(Qelos(state?.context().await?)) })
     }
 }
 
@@ -117,7 +110,8 @@ impl FromRequest for RequireUser {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        context(req, |c| c.signed_in().map(RequireUser))
+        let state = state(req);
+        Box::pin(async move { Ok(RequireUser(state?.signed_in().await?)) })
     }
 }
 
@@ -150,6 +144,7 @@ impl FromRequest for QelosSdk {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        context(req, |c| Ok(QelosSdk(c.sdk().clone())))
+        let state = state(req);
+        Box::pin(async move { Ok(QelosSdk(state?.context().await?.sdk().clone())) })
     }
 }

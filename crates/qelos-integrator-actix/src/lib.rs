@@ -9,7 +9,7 @@ mod middleware;
 
 pub use bff::api_proxy;
 pub use extract::{ExtractFuture, Qelos, QelosError, QelosSdk, RequireUser};
-pub use middleware::{ActixHandoff, QelosMiddleware, QelosService, ResponseFuture};
+pub use middleware::{QelosMiddleware, QelosService, ResponseFuture};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

@@ -2,17 +2,15 @@
 
 use std::borrow::Cow;
 use std::future::{Ready, ready};
-use std::marker::PhantomData;
 use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderName, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
-use qelos_integrator_core::{
-    Attached, Handoff, HandoffFuture, Integrator, OnTokenRefresh, QelosConfig, Rejection,
-    RequestView, ResolveWorkspace, header_map, set_cookie_headers,
-};
+use futures_util::future::LocalBoxFuture;
+use qelos_integrator_core::adapter::{RequestView, header_map, set_cookie_headers};
+use qelos_integrator_core::{Integrator, OnTokenRefresh, QelosConfig, Rejection, ResolveWorkspace};
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
 ///
@@ -134,73 +132,36 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = ResponseFuture<S, B>;
+    type Future = ResponseFuture<B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        // The request is read now; the resolution owns its data, so `!Send` actix types never
-        // cross an await inside the core. Decided without Qelos: the handler is called now.
-        let resolving = self.integrator.resolve(&View(&req));
-        let mut service = Rc::clone(&self.service);
-        HandoffFuture::new(resolving, &mut service, req, |service: &mut Rc<S>| {
-            Rc::clone(service)
+        // The request is read now; the state owns its data, so `!Send` actix types never
+        // cross an await inside the core.
+        let state = self.integrator.attach(&View(&req));
+        let service = Rc::clone(&self.service);
+        Box::pin(async move {
+            if let Err(rejection) = state.admit().await {
+                let response = req.into_response(rejection_response(&rejection));
+                return Ok(response.map_into_right_body());
+            }
+            req.extensions_mut().insert(state.clone());
+            let mut response = service.call(req).await?;
+            for (name, value) in set_cookie_headers(state.take_response_cookies()) {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    let name = HeaderName::from_static(name);
+                    if name == SET_COOKIE {
+                        response.headers_mut().append(name, value);
+                    } else {
+                        response.headers_mut().insert(name, value);
+                    }
+                }
+            }
+            Ok(response.map_into_left_body())
         })
     }
 }
 
 /// The response future of [`QelosService`].
-pub type ResponseFuture<S, B> = HandoffFuture<ActixHandoff<S, B>>;
-
-/// How [`QelosService`] hands a request to the service it wraps (the actix half of the core's
-/// [`HandoffFuture`]).
-pub struct ActixHandoff<S, B>(PhantomData<fn() -> (S, B)>);
-
-impl<S, B> std::fmt::Debug for ActixHandoff<S, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ActixHandoff")
-    }
-}
-
-impl<S, B> Handoff for ActixHandoff<S, B>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-{
-    type Service = Rc<S>;
-    type Request = ServiceRequest;
-    type Future = S::Future;
-    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
-
-    fn call(service: &mut Rc<S>, req: ServiceRequest, attached: &Attached) -> S::Future {
-        req.extensions_mut().insert(attached.clone());
-        service.call(req)
-    }
-
-    fn refuse(req: ServiceRequest, rejection: Rejection) -> Self::Output {
-        Ok(req
-            .into_response(rejection_response(&rejection))
-            .map_into_right_body())
-    }
-
-    fn respond(
-        answer: Result<ServiceResponse<B>, Error>,
-        set_cookies: Vec<String>,
-    ) -> Self::Output {
-        let mut response = answer?;
-        for (name, value) in set_cookie_headers(set_cookies) {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                let name = HeaderName::from_static(name);
-                if name == SET_COOKIE {
-                    response.headers_mut().append(name, value);
-                } else {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-        }
-        Ok(response.map_into_left_body())
-    }
-
-    fn misused(message: &'static str) -> Self::Output {
-        Err(actix_web::error::ErrorInternalServerError(message))
-    }
-}
+pub type ResponseFuture<B> = LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>>;

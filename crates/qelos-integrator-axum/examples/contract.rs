@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use qelos_contract::app::{self, EntityOp};
-use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, RequireUser};
+use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, QelosRoutes, RequireUser};
 use serde_json::Value;
 
 /// The contract app for `config`.

@@ -7,8 +7,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request};
 use axum::routing::{any, get, post};
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::EndpointRequest;
-use qelos_integrator_core::proxy::{Inbound, Proxy};
+use qelos_integrator_core::adapter::{EndpointRequest, Inbound, Proxy};
 
 use crate::Qelos;
 
@@ -78,7 +77,7 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
-/// use qelos_integrator_axum::{QelosConfig, QelosLayer, api_proxy, core::proxy::Proxy};
+/// use qelos_integrator_axum::{QelosConfig, QelosLayer, api_proxy, core::adapter::Proxy};
 /// # fn app() -> Result<Router, qelos_integrator_axum::ConfigError> {
 /// let config = QelosConfig::builder("http://localhost:3000").api_proxy(true).build()?;
 /// let proxy = Proxy::new(&config).body_limit(8 << 20);
@@ -108,7 +107,18 @@ pub fn api_proxy<S: Clone + Send + Sync + 'static>(proxy: Proxy) -> Router<S> {
         .route("/api/{*rest}", handler)
 }
 
-impl crate::QelosLayer {
+/// The same-origin routes of a [`QelosLayer`](crate::QelosLayer), as axum routers (import
+/// this trait to call them on the layer).
+pub trait QelosRoutes {
+    /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
+    /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`.
+    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
+    /// [`api_proxy`] to this layer's Qelos, signed in as the caller when the request carries
+    /// the integrator's cookies. Merge it after `.layer(..)`.
+    fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
+}
+
+impl QelosRoutes for crate::QelosLayer {
     /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
     /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`.
     ///
@@ -116,20 +126,20 @@ impl crate::QelosLayer {
     ///
     /// ```no_run
     /// use axum::Router;
-    /// use qelos_integrator_axum::{QelosConfig, QelosLayer};
+    /// use qelos_integrator_axum::{QelosConfig, QelosLayer, QelosRoutes};
     /// # fn app() -> Result<Router, qelos_integrator_axum::ConfigError> {
     /// let qelos = QelosLayer::new(QelosConfig::from_env()?);
     /// let app = Router::new().merge(qelos.auth_routes()).layer(qelos);
     /// # Ok(app) }
     /// ```
-    pub fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         auth_routes(self.integrator())
     }
 
     /// [`api_proxy`] to this layer's Qelos (or the `QELOS_PROXY_TARGET` environment override),
     /// with the config's body limit and timeout, signed in as the caller when the request
     /// carries the integrator's cookies ([`Proxy::for_integrator`]).
-    pub fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+    fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         api_proxy(Proxy::for_integrator(self.integrator()))
     }
 }

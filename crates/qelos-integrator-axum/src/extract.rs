@@ -5,7 +5,8 @@ use std::ops::Deref;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::adapter::require_state;
+use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
 
 const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that serves this route";
 
@@ -45,10 +46,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Qelos {
     type Rejection = QelosRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Attached::context(parts.extensions.get::<Attached>(), HINT)
-            .await
-            .map(Qelos)
-            .map_err(QelosRejection)
+        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
+        Ok(Qelos(state.context().await?))
     }
 }
 
@@ -59,10 +58,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Attached::signed_in_context(parts.extensions.get::<Attached>(), HINT)
-            .await
-            .map(|ctx| ctx.map(Qelos))
-            .map_err(QelosRejection)
+        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
+        Ok(state.signed_in_context().await?.map(Qelos))
     }
 }
 
@@ -94,9 +91,9 @@ impl Deref for RequireUser {
 impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
     type Rejection = QelosRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Qelos(ctx) = <Qelos as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        ctx.signed_in().map(RequireUser).map_err(QelosRejection)
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
+        Ok(RequireUser(state.signed_in().await?))
     }
 }
 
@@ -136,6 +133,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QelosSdk {
 /// The refusal of a Qelos extractor, answered as the contract's JSON.
 #[derive(Debug)]
 pub struct QelosRejection(pub Rejection);
+
+impl From<Rejection> for QelosRejection {
+    fn from(rejection: Rejection) -> Self {
+        Self(rejection)
+    }
+}
 
 impl IntoResponse for QelosRejection {
     fn into_response(self) -> Response {

@@ -55,11 +55,10 @@
 
 mod bff;
 mod extract;
-mod layer;
 
-pub use bff::api_proxy;
+pub use bff::{QelosRoutes, api_proxy};
 pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
-pub use layer::{QelosLayer, QelosService, ResponseFuture, TowerHandoff};
+pub use qelos_integrator_tower::{QelosLayer, QelosService, ResponseFuture};
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

@@ -279,8 +279,6 @@ impl Integrator {
     }
 }
 
-pub use crate::endpoints::{AuthReply, EndpointRequest, SOCIAL_STATE_COOKIE};
-
 pub(crate) fn rewrite_all(set_cookies: &[String], inbound_host: Option<&str>) -> Vec<String> {
     let domain = inbound_host.and_then(cookies::cookie_domain);
     set_cookies

@@ -110,7 +110,7 @@ impl CrossSiteRefusal {
     pub fn into_response<B: From<String>>(self) -> http::Response<B> {
         let mut response =
             crate::rejection::json_response(http::StatusCode::FORBIDDEN, self.body(), &[]);
-        crate::no_store(response.headers_mut());
+        crate::headers::no_store(response.headers_mut());
         response
     }
 }

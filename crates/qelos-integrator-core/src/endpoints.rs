@@ -33,7 +33,7 @@ const SOCIAL_STATE_MAX_AGE: u32 = 600;
 /// # Examples
 ///
 /// ```
-/// use qelos_integrator_core::auth::EndpointRequest;
+/// use qelos_integrator_core::adapter::EndpointRequest;
 ///
 /// let headers = [("host", "app.test"), ("content-type", "application/json")];
 /// let req = EndpointRequest::from_lookup(Some("next=/home"), |name| {
@@ -162,7 +162,7 @@ impl AuthReply {
                 .headers_mut()
                 .insert(http::header::LOCATION, location);
         }
-        crate::no_store(response.headers_mut());
+        crate::headers::no_store(response.headers_mut());
         response
     }
 }
@@ -425,7 +425,7 @@ mod tests {
         assert_eq!(response.headers()["cache-control"], "no-store");
 
         let ctx = match i.resolve(&crate::RequestHead::new("/logout")).await {
-            crate::Outcome::Continue(ctx) => ctx,
+            Ok(ctx) => ctx,
             _ => panic!("an anonymous context was expected"),
         };
         let reply = i.logout_endpoint(&ctx, &evil).await;

@@ -3,12 +3,12 @@
 //! Before a handler runs, the integrator works out which Qelos user is calling, which workspace
 //! is active, and builds a [`QelosSdk`](qelos_sdk::QelosSdk) bound to that user's tokens, with
 //! expiry, refresh and cookie rotation handled. Framework adapters (axum, actix, rocket, poem,
-//! warp) are thin layers over [`Integrator::resolve`]; see [`docs/porting.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/porting.md) for writing one.
+//! warp) are thin layers over [`Integrator::attach`] and the [`adapter`] module; see [`docs/porting.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/porting.md) for writing one.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+//! use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = QelosConfig::builder("https://app.example.com")
@@ -18,7 +18,7 @@
 //!
 //! let request = RequestHead::new("/dashboard").header("cookie", "q_access_token=…");
 //! match integrator.resolve(&request).await {
-//!     Outcome::Continue(ctx) => {
+//!     Ok(ctx) => {
 //!         if let Some(user) = ctx.user() {
 //!             let products = ctx.sdk().entities::<serde_json::Value>("products").list(&Default::default()).await?;
 //!             println!("{} sees {} products", user.username, products.len());
@@ -27,9 +27,7 @@
 //!             println!("Set-Cookie: {set_cookie}");
 //!         }
 //!     }
-//!     Outcome::Reject(rejection) => println!("{} {}", rejection.status(), rejection.body()),
-//!     // Skipped, Deferred (the `/api` proxy), and whatever later versions add.
-//!     _ => {}
+//!     Err(rejection) => println!("{} {}", rejection.status(), rejection.body()),
 //! }
 //! # Ok(()) }
 //! ```
@@ -70,7 +68,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod attached;
+pub mod adapter;
 pub mod auth;
 pub mod cache;
 pub mod config;
@@ -78,9 +76,8 @@ pub mod context;
 pub mod cookies;
 pub mod credentials;
 pub mod cross_site;
-mod deferred;
 mod endpoints;
-mod handoff;
+mod headers;
 pub mod jwt;
 mod observe;
 mod pipeline;
@@ -89,25 +86,19 @@ pub mod redirect;
 pub mod refresh;
 mod rejection;
 mod request;
-mod resolving;
 mod seal;
+mod state;
 pub mod store;
 mod token_key;
 pub mod workspace;
 
-pub use attached::Attached;
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
-pub use context::{
-    AnonymousReason, QelosContext, ResponseCookies, SignedIn, append_set_cookies, no_store,
-    set_cookie_headers,
-};
-pub use deferred::Deferred;
-pub use handoff::{Handoff, HandoffFuture};
-pub use pipeline::{Integrator, OnTokenRefresh, Outcome};
+pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn};
+pub use pipeline::{Integrator, OnTokenRefresh};
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};
-pub use request::{RequestHead, RequestView, header_map};
-pub use resolving::Resolving;
+pub use request::RequestHead;
+pub use state::RequestState;
 pub use store::{MemoryStore, SharedStore, StoreError};
 pub use token_key::TokenKey;
 pub use workspace::{ResolveWorkspace, resolve_async};

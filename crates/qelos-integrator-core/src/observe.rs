@@ -8,23 +8,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::context::AnonymousReason;
-use crate::pipeline::Outcome;
 use crate::rejection::RejectionKind;
+use crate::state::Decision;
 
 /// At most one outage warning per this interval; the others go to `debug` and are counted in
 /// the next warning's `suppressed` field.
 pub(crate) const OUTAGE_WARN_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The `outcome` and `reason` labels of a request on a skip path.
+pub(crate) const SKIPPED: Labels = ("skipped", "none");
+/// The `outcome` and `reason` labels of a request resolved on demand (`/api/**`).
+pub(crate) const DEFERRED: Labels = ("deferred", "none");
+
+/// The `outcome` and `reason` labels of a request.
+pub(crate) type Labels = (&'static str, &'static str);
+
 /// The `outcome` and `reason` labels of a decided request.
-pub(crate) fn labels(outcome: &Outcome) -> (&'static str, &'static str) {
-    match outcome {
-        Outcome::Skipped => ("skipped", "none"),
-        Outcome::Deferred(_) => ("deferred", "none"),
-        Outcome::Continue(ctx) => match ctx.anonymous_reason() {
+pub(crate) fn labels(decision: &Decision) -> Labels {
+    match decision {
+        Ok(ctx) => match ctx.anonymous_reason() {
             None => ("signed_in", "none"),
             Some(reason) => ("anonymous", reason_label(reason)),
         },
-        Outcome::Reject(rejection) => (
+        Err(rejection) => (
             "refused",
             match rejection.kind() {
                 RejectionKind::Unauthorized => "unauthorized",
@@ -55,12 +61,11 @@ pub(crate) type CacheLabel = &'static str;
 /// when someone listens.
 pub(crate) fn finish(
     span: &tracing::Span,
-    outcome: &Outcome,
+    (outcome_label, reason): Labels,
     cache: CacheLabel,
     refreshed: bool,
     started: Option<Instant>,
 ) {
-    let (outcome_label, reason) = labels(outcome);
     let elapsed = started.map(|t| t.elapsed());
     if !span.is_disabled() {
         span.record("outcome", outcome_label);

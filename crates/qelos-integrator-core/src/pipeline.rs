@@ -16,35 +16,16 @@ use crate::context::{
 };
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
-use crate::deferred::Deferred;
 use crate::jwt;
 use crate::observe::{self, Throttle, outage_warn};
 use crate::refresh::{RefreshCoordinator, RefreshError};
 use crate::rejection::Rejection;
 use crate::request::{RequestHead, RequestView};
-use crate::resolving::Resolving;
 use crate::seal::Sealer;
+use crate::state::{Decision, RequestState};
 use crate::store::{MemoryStore, SharedStore};
 use crate::token_key::TokenKey;
 use crate::workspace::{ResolveWorkspace, default_choice};
-
-/// What the integrator decided for a request.
-#[derive(Debug)]
-#[must_use]
-#[non_exhaustive]
-pub enum Outcome {
-    /// The path is under a skip prefix: run the handler with no context.
-    Skipped,
-    /// Run the handler with this context; afterwards write
-    /// [`QelosContext::take_response_cookies`] onto the response.
-    Continue(QelosContext),
-    /// Answer this refusal instead of running the handler.
-    Reject(Rejection),
-    /// The path is under `/api/` and the app mounts the proxy: run the handler with this
-    /// on-demand context (extractors resolve it when asked); afterwards write
-    /// [`Deferred::take_response_cookies`].
-    Deferred(Deferred),
-}
 
 /// Runs after every successful refresh with the new tokens and the response's cookie queue.
 ///
@@ -122,25 +103,24 @@ struct Shared {
 }
 
 /// The framework-agnostic integrator. Build one per application, share it (cheap `Clone`),
-/// and call [`resolve`](Self::resolve) once per request.
+/// and call [`attach`](Self::attach) once per request.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+/// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?);
 /// let request = RequestHead::new("/me").header("authorization", "Bearer …");
-/// match integrator.resolve(&request).await {
-///     Outcome::Skipped => { /* run the handler without context */ }
-///     Outcome::Continue(ctx) => {
+/// let state = integrator.attach(&request);
+/// match state.admit().await {
+///     Ok(()) => {
+///         let ctx = state.context().await?;
 ///         println!("user: {:?}", ctx.user().map(|u| &u.username));
-///         let _cookies = ctx.take_response_cookies(); // after the handler: write these
+///         let _cookies = state.take_response_cookies(); // after the handler: write these
 ///     }
-///     Outcome::Deferred(_deferred) => { /* under /api with the proxy: resolved on first use */ }
-///     Outcome::Reject(rejection) => println!("answer {}", rejection.status()),
-///     _ => { /* `Outcome` is non-exhaustive: later kinds */ }
+///     Err(rejection) => println!("answer {}", rejection.status()),
 /// }
 /// # Ok(()) }
 /// ```
@@ -218,57 +198,97 @@ impl Integrator {
         &self.shared.config
     }
 
-    /// Decides what to do with a request. The request is read synchronously, before this
-    /// returns, so the resolution owns everything it needs: it is `Send + 'static` even when
-    /// the request type is not (actix).
+    /// The request's [`RequestState`], for the adapter to leave in the request. The request is
+    /// read synchronously, before this returns, so the state owns everything it needs: it is
+    /// `Send + Sync + 'static` even when the request type is not (actix).
     ///
     /// Requests under a skip path, requests without credentials and identities the cache knows
-    /// are decided here, without any upstream call: [`Resolving::into_ready`] hands their
-    /// outcome over without a poll. Awaiting works for every request.
-    pub fn resolve<R>(&self, request: &R) -> Resolving
+    /// are decided here, without any upstream call ([`RequestState::is_settled`]); the others
+    /// are identified when the middleware awaits [`RequestState::admit`] (or, under `/api/`
+    /// with the proxy on, when an extractor first asks).
+    pub fn attach<R>(&self, request: &R) -> RequestState
     where
         R: RequestView + ?Sized,
     {
         let span = resolve_span(request.path());
         let started = observe::wants_clock(&span).then(Instant::now);
         match self.start(request, true) {
-            Start::Done(outcome) => {
-                observe::finish(&span, &outcome, ready_source(&outcome), false, started);
-                Resolving::ready(outcome)
+            Start::Skipped => {
+                observe::finish(&span, observe::SKIPPED, "none", false, started);
+                RequestState::skipped()
             }
-            // Boxed (inside `Resolving`): the upstream calls make this future several KiB;
-            // requests decided in `start` carry a few bytes instead.
-            Start::Identify(job) => Resolving::upstream(
-                identify(Arc::clone(&self.shared), job, started).instrument(span),
-            ),
+            Start::Defer(head) => {
+                observe::finish(&span, observe::DEFERRED, "none", false, started);
+                let integrator = self.clone();
+                let head = Arc::new(head);
+                RequestState::on_demand(Box::new(move || {
+                    let (integrator, head) = (integrator.clone(), Arc::clone(&head));
+                    Box::pin(async move { integrator.resolve_now(&head).await })
+                }))
+            }
+            Start::Done(decision) => {
+                let labels = observe::labels(&decision);
+                observe::finish(&span, labels, ready_source(&decision), false, started);
+                RequestState::decided(decision)
+            }
+            Start::Identify(job) => {
+                let shared = Arc::clone(&self.shared);
+                let job = Arc::new(job);
+                RequestState::pending(Box::new(move || {
+                    let future = identify(Arc::clone(&shared), Arc::clone(&job), started);
+                    Box::pin(future.instrument(span.clone()))
+                }))
+            }
         }
     }
 
-    /// Resolves now, even on deferred paths; the `Deferred` context's resolution.
-    pub(crate) async fn resolve_now(&self, head: &RequestHead) -> Result<QelosContext, Rejection> {
+    /// The request's context, or the refusal to answer instead of the handler: [`attach`](Self::attach)
+    /// and [`RequestState::context`] in one call, for code that serves a request from start to
+    /// end itself (a custom framework, a test, a job).
+    ///
+    /// # Errors
+    ///
+    /// The request's refusal; `500 QELOS_MIDDLEWARE_MISSING` on a skip path.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?);
+    /// let ctx = integrator.resolve(&RequestHead::new("/").header("authorization", "Bearer …")).await?;
+    /// println!("{:?}", ctx.user().map(|u| &u.username));
+    /// # Ok(()) }
+    /// ```
+    pub fn resolve<R>(
+        &self,
+        request: &R,
+    ) -> impl std::future::Future<Output = Decision> + Send + 'static
+    where
+        R: RequestView + ?Sized,
+    {
+        let state = self.attach(request);
+        async move { state.context().await }
+    }
+
+    /// Resolves now, even on deferred paths: an on-demand state's resolution.
+    async fn resolve_now(&self, head: &RequestHead) -> Decision {
         let span = resolve_span(&head.path);
         let started = observe::wants_clock(&span).then(Instant::now);
-        let outcome = match self.start(head, false) {
-            Start::Done(outcome) => {
-                observe::finish(&span, &outcome, ready_source(&outcome), false, started);
-                outcome
+        match self.start(head, false) {
+            Start::Done(decision) => {
+                let labels = observe::labels(&decision);
+                observe::finish(&span, labels, ready_source(&decision), false, started);
+                decision
             }
             Start::Identify(job) => {
-                identify(Arc::clone(&self.shared), job, started)
+                identify(Arc::clone(&self.shared), Arc::new(job), started)
                     .instrument(span)
                     .await
             }
-        };
-        match outcome {
-            Outcome::Continue(ctx) => Ok(ctx),
-            Outcome::Reject(rejection) => Err(rejection),
             // A skipped path never defers; answer as for a request without credentials.
-            Outcome::Skipped | Outcome::Deferred(_) => {
-                match anonymous(&self.shared, AnonymousReason::NoCredentials) {
-                    Outcome::Continue(ctx) => Ok(ctx),
-                    Outcome::Reject(rejection) => Err(rejection),
-                    Outcome::Skipped | Outcome::Deferred(_) => Err(Rejection::unauthorized()),
-                }
+            Start::Skipped | Start::Defer(_) => {
+                anonymous(&self.shared, AnonymousReason::NoCredentials)
             }
         }
     }
@@ -308,14 +328,14 @@ impl Integrator {
         let config = &shared.config;
         let path = request.path();
         if config.is_skipped(path) {
-            return Start::Done(Outcome::Skipped);
+            return Start::Skipped;
         }
         if defer && config.is_deferred(path) {
             let head = RequestHead {
                 path: path.to_owned(),
                 headers: request.headers().into_owned(),
             };
-            return Start::Done(Outcome::Deferred(Deferred::new(self.clone(), head)));
+            return Start::Defer(head);
         }
         let caller = config.api_token.is_none();
         if caller
@@ -377,15 +397,15 @@ fn resolve_span(path: &str) -> tracing::Span {
 
 /// Where the identity of a request decided without an upstream call came from: a signed-in
 /// request decided early was answered by the in-memory cache.
-fn ready_source(outcome: &Outcome) -> observe::CacheLabel {
-    match outcome {
-        Outcome::Continue(ctx) if ctx.is_authenticated() => "memory",
+fn ready_source(decision: &Decision) -> observe::CacheLabel {
+    match decision {
+        Ok(ctx) if ctx.is_authenticated() => "memory",
         _ => "none",
     }
 }
 
 /// A request without usable credentials, decided before any upstream call.
-fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason) -> Outcome {
+fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     finish_anonymous(shared, reason, cookies, None)
 }
@@ -403,7 +423,9 @@ struct Job {
 }
 
 enum Start {
-    Done(Outcome),
+    Skipped,
+    Defer(RequestHead),
+    Done(Decision),
     Identify(Job),
 }
 
@@ -412,16 +434,16 @@ fn finish_anonymous(
     reason: AnonymousReason,
     cookies: ResponseCookies,
     sdk: Option<QelosSdk>,
-) -> Outcome {
+) -> Decision {
     if shared.config.require_auth {
         let rejection = if reason == AnonymousReason::Unavailable {
             Rejection::unavailable()
         } else {
             Rejection::unauthorized()
         };
-        return Outcome::Reject(rejection.with_cookies(cookies.take()));
+        return Err(rejection.with_cookies(cookies.take()));
     }
-    Outcome::Continue(QelosContext::new(ContextParts {
+    Ok(QelosContext::new(ContextParts {
         identity: None,
         workspace: Chosen::None,
         sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
@@ -446,7 +468,7 @@ fn from_cache(
     creds: RequestCredentials,
     domain: Option<String>,
     identity: Arc<Identity>,
-) -> Outcome {
+) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, domain);
     let tokens = TokenPair::new(creds.access, creds.refresh);
@@ -464,8 +486,8 @@ fn signed_in(
     identity: Arc<Identity>,
     workspace: Chosen,
     cookies: ResponseCookies,
-) -> Outcome {
-    Outcome::Continue(QelosContext::new(ContextParts {
+) -> Decision {
+    Ok(QelosContext::new(ContextParts {
         tokens: sdk.tokens(),
         identity: Some(identity),
         workspace,
@@ -569,18 +591,18 @@ impl RequestHooks {
     }
 }
 
-async fn identify(shared: Arc<Shared>, job: Job, started: Option<Instant>) -> Outcome {
+async fn identify(shared: Arc<Shared>, job: Arc<Job>, started: Option<Instant>) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone());
-    let outcome = decide(&shared, &job, &hooks, cookies).await;
+    let decision = decide(&shared, &job, &hooks, cookies).await;
     observe::finish(
         &tracing::Span::current(),
-        &outcome,
+        observe::labels(&decision),
         Source::label(hooks.source.load(Ordering::Relaxed)),
         hooks.refreshed.load(Ordering::Relaxed),
         started,
     );
-    outcome
+    decision
 }
 
 /// The identification of a request with credentials: the upstream calls, the workspace, and
@@ -590,7 +612,7 @@ async fn decide(
     job: &Job,
     hooks: &Arc<RequestHooks>,
     cookies: ResponseCookies,
-) -> Outcome {
+) -> Decision {
     let deadline = shared.config.timeout();
     // One timer for the whole identification (both calls, a refresh, the retry): the SDK calls
     // inside skip their own per-call timeouts. Timers are a measurable cost per request under

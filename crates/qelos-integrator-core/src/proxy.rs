@@ -220,7 +220,7 @@ impl Proxy {
         }
         let mut response = self.send(parts, body, inbound).await;
         crate::observe::metrics::proxy_request(response.status());
-        crate::context::append_set_cookies(response.headers_mut(), set_cookies);
+        crate::headers::append_set_cookies(response.headers_mut(), set_cookies);
         response
     }
 
@@ -501,7 +501,7 @@ fn is_hop_by_hop(name: &HeaderName, listed: &[HeaderName]) -> bool {
 ///
 /// ```
 /// use http::HeaderMap;
-/// use qelos_integrator_core::proxy::{Inbound, upstream_headers};
+/// use qelos_integrator_core::adapter::{Inbound, upstream_headers};
 /// let mut inbound = HeaderMap::new();
 /// inbound.insert("host", "app.example.com".parse().unwrap());
 /// inbound.insert("connection", "keep-alive, x-private".parse().unwrap());

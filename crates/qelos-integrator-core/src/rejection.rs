@@ -144,7 +144,7 @@ pub(crate) fn json_response<B: From<String>>(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
-    crate::context::append_set_cookies(headers, set_cookies.to_vec());
+    crate::headers::append_set_cookies(headers, set_cookies.to_vec());
     response
 }
 

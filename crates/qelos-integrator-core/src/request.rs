@@ -16,7 +16,7 @@ use http::HeaderMap;
 /// ```
 /// use std::borrow::Cow;
 /// use http::HeaderMap;
-/// use qelos_integrator_core::RequestView;
+/// use qelos_integrator_core::adapter::RequestView;
 ///
 /// struct MyRequest { path: String, headers: HeaderMap }
 ///
@@ -103,7 +103,7 @@ impl RequestHead {
 ///
 /// ```
 /// let theirs = [("authorization", &b"Bearer a.b.c"[..]), ("bad name", &b"x"[..])];
-/// let map = qelos_integrator_core::header_map(theirs);
+/// let map = qelos_integrator_core::adapter::header_map(theirs);
 /// assert_eq!(map.len(), 1);
 /// assert_eq!(map["authorization"], "Bearer a.b.c");
 /// ```

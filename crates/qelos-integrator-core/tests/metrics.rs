@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use metrics_util::CompositeKey;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use qelos_integrator_core::proxy::{Inbound, Proxy};
-use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
 use qelos_mock::{MintRequest, MockServer};
 
 /// One snapshot (taking one drains the histograms, so every check reads the same one).
@@ -56,8 +56,10 @@ fn samples(snapshot: &Snapshot, name: &str, label: (&str, &str)) -> usize {
         .sum()
 }
 
-fn signed_in(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Continue(ctx) if ctx.is_authenticated())
+fn signed_in(
+    outcome: &Result<qelos_integrator_core::QelosContext, qelos_integrator_core::Rejection>,
+) -> bool {
+    matches!(outcome, Ok(ctx) if ctx.is_authenticated())
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qelos_integrator_core::{Integrator, Outcome, QelosConfig, RequestHead};
+use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
 use qelos_mock::{MintRequest, MockServer};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -85,12 +85,8 @@ async fn the_resolve_span_records_signed_in_the_cache_source_and_elapsed() {
     );
     let head = RequestHead::new("/orders").header("authorization", &format!("Bearer {}", t.access));
     let (captured, _guard) = capture();
-    assert!(
-        matches!(integrator.resolve(&head).await, Outcome::Continue(c) if c.is_authenticated())
-    );
-    assert!(
-        matches!(integrator.resolve(&head).await, Outcome::Continue(c) if c.is_authenticated())
-    );
+    assert!(matches!(integrator.resolve(&head).await, Ok(c) if c.is_authenticated()));
+    assert!(matches!(integrator.resolve(&head).await, Ok(c) if c.is_authenticated()));
     let spans = captured.resolve_spans();
     assert_eq!(spans.len(), 2, "{spans:#?}");
     assert_fields(
@@ -128,7 +124,7 @@ async fn the_resolve_span_says_when_a_refresh_ran() {
     let outcome = integrator
         .resolve(&RequestHead::new("/").header("cookie", &cookie))
         .await;
-    assert!(matches!(outcome, Outcome::Continue(c) if c.is_authenticated()));
+    assert!(matches!(outcome, Ok(c) if c.is_authenticated()));
     let spans = captured.resolve_spans();
     assert_eq!(spans.len(), 1, "{spans:#?}");
     assert_fields(&spans[0], &["outcome=\"signed_in\"", "refreshed=true"]);
@@ -197,7 +193,7 @@ async fn an_outage_logs_one_warning_for_many_requests_and_counts_the_rest_at_deb
     let (captured, _guard) = capture();
     for _ in 0..12 {
         let outcome = integrator.resolve(&head).await;
-        assert!(matches!(outcome, Outcome::Continue(c) if !c.is_authenticated()));
+        assert!(matches!(outcome, Ok(c) if !c.is_authenticated()));
     }
     let lines = captured.lines();
     let warnings: Vec<&String> = lines.iter().filter(|l| l.contains(" WARN ")).collect();

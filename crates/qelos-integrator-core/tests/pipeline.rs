@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use qelos_integrator_core::{Integrator, Outcome, QelosConfig, QelosContext, RequestHead};
+use qelos_integrator_core::{Integrator, QelosConfig, QelosContext, RequestHead};
 use qelos_mock::{Fault, MintRequest, MockServer};
 
-fn signed_in(outcome: Outcome) -> QelosContext {
+fn signed_in(outcome: Result<QelosContext, qelos_integrator_core::Rejection>) -> QelosContext {
     match outcome {
-        Outcome::Continue(ctx) => ctx,
+        Ok(ctx) => ctx,
         other => panic!("expected a context, got {other:?}"),
     }
 }
@@ -153,7 +153,7 @@ async fn require_auth_refuses_before_any_upstream_call_without_credentials() {
         .resolve(&RequestHead::new("/"))
         .await
     {
-        Outcome::Reject(r) => assert_eq!(r.status().as_u16(), 401),
+        Err(r) => assert_eq!(r.status().as_u16(), 401),
         other => panic!("{other:?}"),
     }
     assert_eq!(mock.total_calls(), 0);

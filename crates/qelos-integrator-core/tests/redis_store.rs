@@ -14,7 +14,7 @@ use qelos_integrator_core::qelos_sdk::{Secret, TokenPair};
 use qelos_integrator_core::store::SharedStore;
 use qelos_integrator_core::store::redis::RedisStore;
 use qelos_integrator_core::{
-    Integrator, Outcome, QelosConfig, QelosContext, RefreshCoordinator, RequestHead,
+    Integrator, QelosConfig, QelosContext, RefreshCoordinator, RequestHead,
 };
 use qelos_mock::{MintRequest, MintedTokens, MockServer};
 use support::redis_server::RedisServer;
@@ -42,9 +42,9 @@ fn store(redis: &RedisServer) -> Arc<RedisStore> {
     )
 }
 
-fn signed_in(outcome: Outcome) -> QelosContext {
+fn signed_in(outcome: Result<QelosContext, qelos_integrator_core::Rejection>) -> QelosContext {
     match outcome {
-        Outcome::Continue(ctx) => ctx,
+        Ok(ctx) => ctx,
         other => panic!("expected a context, got {other:?}"),
     }
 }

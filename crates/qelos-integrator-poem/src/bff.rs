@@ -4,8 +4,8 @@ use poem::http::uri::Scheme;
 use poem::web::Path;
 use poem::{Body, Endpoint, Request, Response, Route, get, handler, post};
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
-use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
+use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use qelos_integrator_core::adapter::{Inbound, Proxy, body_stream};
 
 use crate::{Qelos, QelosMiddleware};
 
@@ -36,7 +36,7 @@ fn reply(reply: AuthReply) -> Response {
 ///
 /// ```
 /// use poem::{EndpointExt, Route, get, handler};
-/// use qelos_integrator_poem::{QelosConfig, QelosMiddleware, api_proxy, core::proxy::Proxy};
+/// use qelos_integrator_poem::{QelosConfig, QelosMiddleware, api_proxy, core::adapter::Proxy};
 ///
 /// #[handler]
 /// fn health() -> &'static str { "ours" }

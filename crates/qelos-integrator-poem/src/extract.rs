@@ -3,7 +3,8 @@
 use std::ops::Deref;
 
 use poem::{FromRequest, Request, RequestBody};
-use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::adapter::require_state;
+use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
 
 use crate::middleware::rejection_response;
 
@@ -14,9 +15,8 @@ fn refused(rejection: Rejection) -> poem::Error {
 }
 
 async fn context(req: &Request) -> poem::Result<QelosContext> {
-    Attached::context(req.extensions().get::<Attached>(), HINT)
-        .await
-        .map_err(refused)
+    let state = require_state(req.extensions().get::<RequestState>(), HINT).map_err(refused)?;
+    state.context().await.map_err(refused)
 }
 
 /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -79,11 +79,8 @@ impl Deref for RequireUser {
 
 impl<'a> FromRequest<'a> for RequireUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req)
-            .await?
-            .signed_in()
-            .map(RequireUser)
-            .map_err(refused)
+        let state = require_state(req.extensions().get::<RequestState>(), HINT).map_err(refused)?;
+        state.signed_in().await.map(RequireUser).map_err(refused)
     }
 }
 

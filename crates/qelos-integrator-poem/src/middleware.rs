@@ -3,10 +3,8 @@
 use std::borrow::Cow;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestView, ResolveWorkspace,
-    append_set_cookies,
-};
+use qelos_integrator_core::adapter::{RequestView, append_set_cookies};
+use qelos_integrator_core::{Integrator, OnTokenRefresh, QelosConfig, Rejection, ResolveWorkspace};
 
 /// A poem [`Middleware`] that gives every request a Qelos context (or refuses it).
 ///
@@ -100,16 +98,17 @@ impl<E: Endpoint> Endpoint for QelosEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        match Attached::from_outcome(self.integrator.resolve(&View(&req)).await) {
+        let state = self.integrator.attach(&View(&req));
+        match state.admit().await {
             Err(rejection) => Ok(rejection_response(rejection)),
-            Ok(attached) => {
-                req.extensions_mut().insert(attached.clone());
+            Ok(()) => {
+                req.extensions_mut().insert(state.clone());
                 // Errors become responses here so the cookies still reach the client.
                 let mut response = match self.inner.call(req).await {
                     Ok(output) => output.into_response(),
                     Err(err) => err.into_response(),
                 };
-                append_set_cookies(response.headers_mut(), attached.take_response_cookies());
+                append_set_cookies(response.headers_mut(), state.take_response_cookies());
                 Ok(response)
             }
         }

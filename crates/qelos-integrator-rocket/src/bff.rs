@@ -4,8 +4,8 @@ use std::io::Cursor;
 
 use bytes::BytesMut;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
-use qelos_integrator_core::proxy::{Inbound, Proxy, ProxyBody, body_channel, body_stream};
+use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use qelos_integrator_core::adapter::{Inbound, Proxy, ProxyBody, body_channel, body_stream};
 use rocket::data::{ByteUnit, ToByteUnit};
 use rocket::http::{Method, Status};
 use rocket::route::{Handler, Outcome, Route};
@@ -167,7 +167,7 @@ impl Handler for AuthHandler {
 /// # Examples
 ///
 /// ```no_run
-/// use qelos_integrator_rocket::{QelosConfig, QelosFairing, api_proxy, core::proxy::Proxy};
+/// use qelos_integrator_rocket::{QelosConfig, QelosFairing, api_proxy, core::adapter::Proxy};
 ///
 /// #[rocket::get("/api/health")]
 /// fn health() -> &'static str { "ours" }

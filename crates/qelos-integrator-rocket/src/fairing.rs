@@ -4,24 +4,21 @@ use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
+use qelos_integrator_core::adapter::{RequestView, header_map};
 use qelos_integrator_core::{
-    Attached, Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestView, ResolveWorkspace,
-    header_map,
+    Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestState, ResolveWorkspace,
 };
 
-use crate::guards::Qelos;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
 use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
 
 /// What the fairing left for this request in the request-local cache (one entry per request):
-/// the core's [`Attached`] (`None` when the fairing did not run: not attached, or an excluded
-/// path), the context as the `&Qelos` guard hands it out when it was ready before routing, and
-/// a refusal to render.
+/// the core's `RequestState` (`None` when the fairing did not run: not attached, or an excluded
+/// path) and a refusal to render.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub(crate) attached: Option<Attached>,
-    pub(crate) ready: Option<Qelos>,
+    pub(crate) attached: Option<RequestState>,
     pending: Pending,
 }
 
@@ -30,14 +27,9 @@ pub(crate) struct State {
 struct Pending(Mutex<Option<Rejection>>);
 
 impl State {
-    fn new(attached: Attached) -> Self {
-        let ready = match &attached {
-            Attached::Ready(ctx) => Some(Qelos(ctx.clone())),
-            _ => None,
-        };
+    fn new(attached: RequestState) -> Self {
         Self {
             attached: Some(attached),
-            ready,
             pending: Pending::default(),
         }
     }
@@ -184,12 +176,9 @@ impl Fairing for QelosFairing {
         {
             return;
         }
-        let outcome = match self.integrator.resolve(&View(req)).into_ready() {
-            Ok(outcome) => outcome,
-            Err(resolving) => resolving.await,
-        };
-        match Attached::from_outcome(outcome) {
-            Ok(attached) => {
+        let attached = self.integrator.attach(&View(req));
+        match attached.admit().await {
+            Ok(()) => {
                 req.local_cache(|| State::new(attached));
             }
             Err(rejection) => {
@@ -202,7 +191,10 @@ impl Fairing for QelosFairing {
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let state = state(req);
-        let cookies = state.attached.as_ref().map(Attached::take_response_cookies);
+        let cookies = state
+            .attached
+            .as_ref()
+            .map(RequestState::take_response_cookies);
         write_cookies(res, cookies.unwrap_or_default());
         if let Some(rejection) = state.take_refusal() {
             let code = rejection.status().as_u16();
@@ -221,7 +213,7 @@ impl Fairing for QelosFairing {
 
 /// Writes cookies the way core says (`Set-Cookie` appended, `Cache-Control: no-store` set).
 fn write_cookies(res: &mut Response<'_>, set_cookies: Vec<String>) {
-    for (name, value) in qelos_integrator_core::set_cookie_headers(set_cookies) {
+    for (name, value) in qelos_integrator_core::adapter::set_cookie_headers(set_cookies) {
         if name == "set-cookie" {
             res.adjoin_raw_header(name, value);
         } else {

@@ -2,7 +2,7 @@
 
 use std::ops::Deref;
 
-use qelos_integrator_core::{Attached, QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
@@ -51,21 +51,16 @@ fn refuse<T>(req: &Request<'_>, rejection: Rejection) -> Outcome<T, Rejection> {
 }
 
 /// A deferred context once resolved, kept in the request-local cache.
-/// The request's context once read from the fairing's [`Attached`] (resolved on first use for
+/// The request's context once read from the fairing's `RequestState` (resolved on first use for
 /// deferred paths), kept in the request-local cache so guards can lend it out.
 struct Resolved(Result<Qelos, Rejection>);
 
 async fn context<'r>(req: &'r Request<'_>) -> Outcome<&'r Qelos, Rejection> {
-    if let Some(ready) = &state(req).ready {
-        return Outcome::Success(ready);
-    }
     let resolved = req
         .local_cache_async(async {
             Resolved(match &state(req).attached {
-                Some(Attached::Skipped) => Err(Rejection::middleware_missing(
-                    "this path is a skip path; use `Option<&Qelos>`",
-                )),
-                attached => Attached::context(attached.as_ref(), HINT).await.map(Qelos),
+                Some(attached) => attached.context().await.map(Qelos),
+                None => Err(Rejection::middleware_missing(HINT)),
             })
         })
         .await;
@@ -112,6 +107,9 @@ impl<'r> FromRequest<'r> for RequireUser {
     type Error = Rejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        if state(req).attached.as_ref().is_some_and(|s| s.is_skipped()) {
+            return refuse(req, Rejection::unauthorized());
+        }
         let q = match context(req).await {
             Outcome::Success(q) => q,
             Outcome::Error(e) => return Outcome::Error(e),

@@ -4,41 +4,43 @@
 
 use qelos_contract::app::{self, EntityOp};
 use qelos_integrator_warp::{
-    Qelos, QelosConfig, QelosFilters, RequireUser, from_extensions, recover, reply,
+    Qelos, QelosConfig, QelosLayer, QelosRoutes, RequireUser, optional, qelos, recover,
+    require_user,
 };
 use serde_json::Value;
+use tower_layer::Layer;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-fn json(ctx: Option<&Qelos>, (status, body): app::Reply) -> Response {
-    let r = warp::reply::with_status(
+fn json(_ctx: Option<&Qelos>, (status, body): app::Reply) -> Response {
+    warp::reply::with_status(
         warp::reply::json(&body),
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-    );
-    match ctx {
-        Some(q) => reply(q, r).into_response(),
-        None => r.into_response(),
-    }
+    )
+    .into_response()
 }
 
-/// The contract app for `config`.
-pub(crate) fn app(
-    config: QelosConfig,
-) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
-    let q = QelosFilters::new(config).resolve_workspace(app::tenant_resolver());
+/// The layer of the contract app for `config`: one integrator for every route.
+pub(crate) fn layer(config: QelosConfig) -> QelosLayer {
+    QelosLayer::new(config).resolve_workspace(app::tenant_resolver())
+}
 
+/// The contract app's routes, served inside `q` ([`serve`]).
+pub(crate) fn routes(
+    q: &QelosLayer,
+) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone + use<> {
     let me = warp::path!("me")
         .or(warp::path!("tenant" / "me"))
         .unify()
         .or(warp::path!("api" / "own"))
         .unify()
         .and(warp::get())
-        .and(q.context())
+        .and(qelos())
         .map(|q: Qelos| json(Some(&q), (200, app::me_json(Some(&q)))));
     let secret = warp::path!("secret")
         .and(warp::get())
-        .and(q.require_user())
+        .and(require_user())
         .map(|u: RequireUser| {
             let q = Qelos(u.context().clone());
             json(Some(&q), (200, app::me_json(Some(&q))))
@@ -49,12 +51,12 @@ pub(crate) fn app(
         .or(warp::path!("healthz"))
         .unify()
         .and(warp::get())
-        .and(q.optional())
+        .and(optional())
         .map(|o: Option<Qelos>| json(o.as_ref(), (200, app::health_json(o.is_some()))));
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let sdk_me = warp::path!("sdk" / "me")
         .and(warp::get())
-        .and(q.context())
+        .and(qelos())
         .and(query)
         .then(|q: Qelos, query: String| async move {
             tokio::time::sleep(app::delay_from_query(Some(&query))).await;
@@ -67,31 +69,28 @@ pub(crate) fn app(
     };
     let list = warp::path!("entities" / String)
         .and(warp::get())
-        .and(q.context())
+        .and(qelos())
         .then(move |bp: String, q: Qelos| entity(q, bp, EntityOp::List));
     let create = warp::path!("entities" / String)
         .and(warp::post())
-        .and(q.context())
+        .and(qelos())
         .and(warp::body::json())
         .then(move |bp: String, q: Qelos, body: Value| entity(q, bp, EntityOp::Create(body)));
     let get_one = warp::path!("entities" / String / String)
         .and(warp::get())
-        .and(q.context())
+        .and(qelos())
         .then(move |bp: String, id: String, q: Qelos| entity(q, bp, EntityOp::Get(id)));
     let update = warp::path!("entities" / String / String)
         .and(warp::put())
-        .and(q.context())
+        .and(qelos())
         .and(warp::body::json())
         .then(move |bp: String, id: String, q: Qelos, body: Value| {
             entity(q, bp, EntityOp::Update(id, body))
         });
     let remove = warp::path!("entities" / String / String)
         .and(warp::delete())
-        .and(q.context())
+        .and(qelos())
         .then(move |bp: String, id: String, q: Qelos| entity(q, bp, EntityOp::Delete(id)));
-    let bare = warp::path!("bare" / "me")
-        .and(from_extensions())
-        .map(|q: Qelos| json(Some(&q), (200, app::me_json(Some(&q)))));
 
     me.or(secret)
         .unify()
@@ -109,8 +108,6 @@ pub(crate) fn app(
         .unify()
         .or(remove)
         .unify()
-        .or(bare)
-        .unify()
         .or(q.auth_routes())
         .unify()
         // Qelos refusals become responses here, so a refused `/api/own` never falls through
@@ -121,6 +118,70 @@ pub(crate) fn app(
         .unify()
         .recover(|err| async move { Ok::<_, std::convert::Infallible>(not_found(err)) })
         .unify()
+}
+
+/// Serves the contract app for `config` on `listener`. `/bare/me` is served by the same warp
+/// server outside the layer (the one route without the middleware).
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    config: QelosConfig,
+) -> std::io::Result<()> {
+    let q = layer(config);
+    let bare = warp::path!("bare" / "me")
+        .and(qelos())
+        .map(|q: Qelos| json(Some(&q), (200, app::me_json(Some(&q)))))
+        .recover(recover)
+        .unify()
+        .recover(|err| async move { Ok::<_, std::convert::Infallible>(not_found(err)) })
+        .unify();
+    let service = Dispatch {
+        bare: warp::service(bare),
+        app: q.layer(warp::service(routes(&q))),
+    };
+    qelos_integrator_warp::serve(listener, service).await
+}
+
+/// `/bare/**` to the routes outside the layer, everything else to the layered app.
+#[derive(Clone)]
+struct Dispatch<B, A> {
+    bare: B,
+    app: A,
+}
+
+impl<B, A, Body> tower_service::Service<warp::http::Request<Body>> for Dispatch<B, A>
+where
+    B: tower_service::Service<
+            warp::http::Request<Body>,
+            Response = Response,
+            Error = std::convert::Infallible,
+        >,
+    A: tower_service::Service<
+            warp::http::Request<Body>,
+            Response = Response,
+            Error = std::convert::Infallible,
+        >,
+    B::Future: Send + 'static,
+    A::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures_util::future::Either<B::Future, A::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        let _ = self.bare.poll_ready(cx)?;
+        self.app.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: warp::http::Request<Body>) -> Self::Future {
+        if request.uri().path().starts_with("/bare/") {
+            futures_util::future::Either::Left(self.bare.call(request))
+        } else {
+            futures_util::future::Either::Right(self.app.call(request))
+        }
+    }
 }
 
 fn not_found(err: warp::Rejection) -> Response {
@@ -144,6 +205,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (config, _embedded) = app::config_or_embedded_mock().await?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", app::port_from_env())).await?;
     println!("warp contract app on http://{}", listener.local_addr()?);
-    warp::serve(app(config)).incoming(listener).run().await;
+    serve(listener, config).await?;
     Ok(())
 }

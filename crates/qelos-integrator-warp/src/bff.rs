@@ -1,19 +1,18 @@
 //! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
 
-use std::net::SocketAddr;
-
 use bytes::{Buf, Bytes};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::auth::{AuthReply, EndpointRequest};
-use qelos_integrator_core::proxy::{Inbound, Proxy, body_stream};
+use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use qelos_integrator_core::adapter::{Inbound, Proxy, body_stream};
+use warp::filters::BoxedFilter;
 use warp::filters::path::FullPath;
 use warp::http::HeaderMap;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use crate::{Qelos, QelosFilters};
+use crate::{PeerAddr, Qelos, QelosLayer, qelos};
 
 /// Largest login body read (a form or JSON with a username and password).
 const LOGIN_BODY_LIMIT: u64 = 16 * 1024;
@@ -41,7 +40,7 @@ fn respond(reply: AuthReply) -> Response {
 ///
 /// ```
 /// use warp::{Filter, Reply};
-/// use qelos_integrator_warp::{QelosConfig, api_proxy, core::proxy::Proxy, recover};
+/// use qelos_integrator_warp::{QelosConfig, api_proxy, core::adapter::Proxy, recover};
 ///
 /// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
 /// let config = QelosConfig::builder("http://localhost:3000").build()?;
@@ -60,14 +59,14 @@ pub fn api_proxy(
         .and(warp::path::full())
         .and(query())
         .and(warp::header::headers_cloned())
-        .and(warp::addr::remote())
+        .and(warp::ext::optional::<PeerAddr>())
         .and(warp::body::stream().map(into_io))
         .then(
             move |method: warp::http::Method,
                   path: FullPath,
                   query: String,
                   headers: HeaderMap,
-                  peer: Option<SocketAddr>,
+                  peer: Option<PeerAddr>,
                   body: BoxStream<'static, std::io::Result<Bytes>>| {
                 let proxy = proxy.clone();
                 async move {
@@ -81,7 +80,7 @@ pub fn api_proxy(
                     parts.uri = uri.parse().unwrap_or_default();
                     parts.headers = headers;
                     let inbound = Inbound {
-                        peer: peer.map(|p| p.ip()),
+                        peer: peer.map(|p| p.0.ip()),
                         https: false,
                     };
                     let (head, body) = proxy
@@ -108,24 +107,32 @@ where
         .boxed()
 }
 
-impl QelosFilters {
+/// The same-origin routes of a [`QelosLayer`], as warp filters (import this trait to call them
+/// on the layer). Serve them inside the same layer ([`serve`](crate::serve)).
+pub trait QelosRoutes {
+    /// `POST /login`, `POST /logout`, `GET /auth/{provider}` and `GET /auth/callback`.
+    fn auth_routes(&self) -> BoxedFilter<(Response,)>;
+    /// `/api` and `/api/**` forwarded to this layer's Qelos, signed in as the caller when the
+    /// request carries the integrator's cookies.
+    fn api_proxy(&self) -> BoxedFilter<(Response,)>;
+}
+
+impl QelosRoutes for QelosLayer {
     /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
-    /// `GET /auth/callback`) bound to these filters' integrator, answered by the core's
+    /// `GET /auth/callback`) bound to this layer's integrator, answered by the core's
     /// ready-made endpoints.
     ///
     /// # Examples
     ///
     /// ```
     /// use warp::Filter;
-    /// use qelos_integrator_warp::{QelosConfig, QelosFilters, recover};
+    /// use qelos_integrator_warp::{QelosConfig, QelosLayer, QelosRoutes, recover};
     /// # fn routes() -> Result<(), qelos_integrator_warp::ConfigError> {
-    /// let qelos = QelosFilters::new(QelosConfig::builder("http://localhost:3000").build()?);
+    /// let qelos = QelosLayer::new(QelosConfig::builder("http://localhost:3000").build()?);
     /// let routes = qelos.auth_routes().recover(recover);
     /// # let _ = routes; Ok(()) }
     /// ```
-    pub fn auth_routes(
-        &self,
-    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
+    fn auth_routes(&self) -> BoxedFilter<(Response,)> {
         let integrator = self.integrator().clone();
         let with = move || {
             let integrator = integrator.clone();
@@ -146,7 +153,7 @@ impl QelosFilters {
         let logout = warp::path!("logout")
             .and(warp::post())
             .and(with())
-            .and(self.context())
+            .and(qelos())
             .and(warp::header::headers_cloned())
             .then(
                 |integrator: Integrator, q: Qelos, headers: HeaderMap| async move {
@@ -183,14 +190,13 @@ impl QelosFilters {
             .unify()
             .or(social)
             .unify()
+            .boxed()
     }
 
     /// [`api_proxy`] to this integrator's Qelos (or the `QELOS_PROXY_TARGET` environment
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
-    pub fn api_proxy(
-        &self,
-    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
-        api_proxy(Proxy::for_integrator(self.integrator()))
+    fn api_proxy(&self) -> BoxedFilter<(Response,)> {
+        api_proxy(Proxy::for_integrator(self.integrator())).boxed()
     }
 }

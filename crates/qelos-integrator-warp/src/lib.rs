@@ -5,11 +5,16 @@
 
 mod bff;
 mod filters;
-mod reject;
+mod serve;
 
-pub use bff::api_proxy;
-pub use filters::{Qelos, QelosFilters, RequireUser, from_extensions, require_user, with_qelos};
-pub use reject::{QelosRejection, WithCookies, recover, reply};
+pub use bff::{QelosRoutes, api_proxy};
+pub use filters::{
+    Qelos, QelosRejection, QelosSdk, RequireUser, optional, qelos, recover, require_user, sdk,
+};
+pub use qelos_integrator_tower::{QelosLayer, QelosService};
+pub use serve::{PeerAddr, serve};
+/// `QelosLayer::layer(service)`: tower's `Layer`, re-exported.
+pub use tower_layer::Layer;
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

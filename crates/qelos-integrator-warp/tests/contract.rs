@@ -14,11 +14,7 @@ impl ContractApp for Warp {
     fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
         RunningApp::spawn_on_tokio(move |listener| async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            warp::serve(contract::app(config))
-                .incoming(listener)
-                .run()
-                .await;
-            Ok(())
+            contract::serve(listener, config).await
         })
     }
 }

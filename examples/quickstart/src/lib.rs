@@ -29,7 +29,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use qelos_integrator_axum::core::cookies;
 use qelos_integrator_axum::qelos_sdk::{EntityQuery, User, Workspace};
-use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, RequestHead};
+use qelos_integrator_axum::{Qelos, QelosConfig, QelosLayer, QelosRoutes, RequestHead};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::routing::get;
-use qelos_integrator_axum::{Qelos, QelosLayer, RequireUser};
+use qelos_integrator_axum::{Qelos, QelosLayer, QelosRoutes, RequireUser};
 
 #[tokio::main]
 async fn main() -> Result<(), framework_examples::Error> {

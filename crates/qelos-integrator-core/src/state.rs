@@ -1,0 +1,304 @@
+//! The one per-request state an adapter stores between its middleware and its extractors.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::OnceCell;
+
+use crate::context::{QelosContext, SignedIn};
+use crate::rejection::Rejection;
+
+/// What a request resolves to: its context, or the refusal to answer instead of the handler.
+pub(crate) type Decision = Result<QelosContext, Rejection>;
+
+/// The upstream part of a resolution, run at most once per request (again only if a first
+/// attempt was cancelled before it finished).
+pub(crate) type Resolve = Box<dyn Fn() -> BoxFuture<'static, Decision> + Send + Sync>;
+
+/// A request's Qelos state, made by [`Integrator::attach`](crate::Integrator::attach) and left
+/// in the request (extensions, local cache, …) for the extractors.
+///
+/// It is one cell holding the request's [`QelosContext`] or its refusal:
+///
+/// - requests decided at once (no credentials, a cached identity, `api_token` mode) carry a
+///   filled cell;
+/// - requests whose caller Qelos must identify carry a lazy cell that the middleware fills
+///   before the handler ([`admit`](Self::admit));
+/// - `/api/**` requests with the same-origin proxy on carry a lazy cell that only an extractor
+///   fills (forwarded traffic costs no upstream probe);
+/// - skipped paths carry none.
+///
+/// Cheap to clone (shared): every clone sees the same cell and the same response cookies.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
+/// # async fn run() -> Result<(), qelos_integrator_core::ConfigError> {
+/// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?);
+/// let state = integrator.attach(&RequestHead::new("/"));
+/// assert!(state.is_settled()); // no credentials: decided without Qelos
+/// match state.admit().await {
+///     Ok(()) => {
+///         // store `state.clone()` in the request, run the handler, then write:
+///         let _set_cookies = state.take_response_cookies();
+///     }
+///     Err(refusal) => { /* answer refusal.status(), refusal.body() */ }
+/// }
+/// assert!(state.signed_in_context().await.is_ok_and(|ctx| ctx.is_none()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RequestState(Arc<Inner>);
+
+struct Inner {
+    cell: OnceCell<Decision>,
+    resolve: Option<Resolve>,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A skip path: the middleware does not run here.
+    Skipped,
+    /// Filled now, or filled by the middleware before the handler.
+    Eager,
+    /// Filled when an extractor first asks (`/api/**` with the proxy on).
+    OnDemand,
+}
+
+impl std::fmt::Debug for RequestState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestState")
+            .field("kind", &self.0.kind)
+            .field("resolved", &self.0.cell.initialized())
+            .finish()
+    }
+}
+
+impl RequestState {
+    fn new(cell: OnceCell<Decision>, resolve: Option<Resolve>, kind: Kind) -> Self {
+        Self(Arc::new(Inner {
+            cell,
+            resolve,
+            kind,
+        }))
+    }
+
+    pub(crate) fn skipped() -> Self {
+        Self::new(OnceCell::new(), None, Kind::Skipped)
+    }
+
+    pub(crate) fn decided(decision: Decision) -> Self {
+        Self::new(OnceCell::new_with(Some(decision)), None, Kind::Eager)
+    }
+
+    pub(crate) fn pending(resolve: Resolve) -> Self {
+        Self::new(OnceCell::new(), Some(resolve), Kind::Eager)
+    }
+
+    pub(crate) fn on_demand(resolve: Resolve) -> Self {
+        Self::new(OnceCell::new(), Some(resolve), Kind::OnDemand)
+    }
+
+    /// `true` on a skip path: no context here.
+    pub fn is_skipped(&self) -> bool {
+        self.0.kind == Kind::Skipped
+    }
+
+    /// `true` when the middleware need not wait before the handler: the request is decided,
+    /// skipped, or resolved on demand. A middleware can then call [`refusal`](Self::refusal)
+    /// and the handler without a future of its own.
+    pub fn is_settled(&self) -> bool {
+        self.0.kind != Kind::Eager || self.0.cell.initialized()
+    }
+
+    /// The refusal to answer instead of the handler, when it is already known.
+    pub fn refusal(&self) -> Option<Rejection> {
+        match (self.0.kind, self.0.cell.get()) {
+            (Kind::Eager, Some(Err(rejection))) => Some(rejection.clone()),
+            _ => None,
+        }
+    }
+
+    /// What the middleware awaits before the handler: resolves the request when Qelos must be
+    /// asked first (never on skipped or on-demand paths).
+    ///
+    /// # Errors
+    ///
+    /// The refusal to answer instead of the handler (`require_auth` with no user: 401; an
+    /// outage under `require_auth`: 503), with its cookies.
+    pub async fn admit(&self) -> Result<(), Rejection> {
+        if self.0.kind == Kind::Eager {
+            self.decision().await.map(drop)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn decision(&self) -> Decision {
+        let inner = &*self.0;
+        inner
+            .cell
+            .get_or_init(|| async {
+                match &inner.resolve {
+                    Some(resolve) => resolve().await,
+                    // Only skipped states have neither a value nor a resolver.
+                    None => Err(Rejection::middleware_missing(SKIPPED)),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The context (the user may be `None`), resolved on the first call on on-demand paths.
+    ///
+    /// # Errors
+    ///
+    /// The request's refusal; on a skip path, `500 QELOS_MIDDLEWARE_MISSING` saying so.
+    pub async fn context(&self) -> Result<QelosContext, Rejection> {
+        if self.is_skipped() {
+            return Err(Rejection::middleware_missing(SKIPPED));
+        }
+        self.decision().await
+    }
+
+    /// The context of a signed-in caller; `None` for anonymous callers and skip paths.
+    ///
+    /// # Errors
+    ///
+    /// The request's refusal (an outage under `require_auth`, for example).
+    pub async fn signed_in_context(&self) -> Result<Option<QelosContext>, Rejection> {
+        if self.is_skipped() {
+            return Ok(None);
+        }
+        let ctx = self.decision().await?;
+        Ok(ctx.is_authenticated().then_some(ctx))
+    }
+
+    /// A signed-in caller.
+    ///
+    /// # Errors
+    ///
+    /// `401 UNAUTHORIZED` for anonymous callers and on skip paths (like the `require_user`
+    /// guard of the official integrators), `503 QELOS_UNAVAILABLE` during an outage, or the
+    /// request's refusal.
+    pub async fn signed_in(&self) -> Result<SignedIn, Rejection> {
+        if self.is_skipped() {
+            return Err(Rejection::unauthorized());
+        }
+        self.decision().await?.signed_in()
+    }
+
+    /// The `Set-Cookie` values to write after the handler (none when nothing resolved).
+    pub fn take_response_cookies(&self) -> Vec<String> {
+        match self.0.cell.get() {
+            Some(Ok(ctx)) => ctx.take_response_cookies(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The hint of the refusal a context extractor answers on a skip path.
+const SKIPPED: &str = "this path is a skip path: the Qelos middleware does not run here; \
+                       use `Option<Qelos>` on routes under a skip path";
+
+/// What an extractor answers when the request carries no [`RequestState`] (the middleware did
+/// not run on this route), given the state it found.
+///
+/// # Errors
+///
+/// `500 QELOS_MIDDLEWARE_MISSING` with `hint` when `state` is `None`.
+pub fn require_state<'a>(
+    state: Option<&'a RequestState>,
+    hint: &'static str,
+) -> Result<&'a RequestState, Rejection> {
+    state.ok_or_else(|| Rejection::middleware_missing(hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Integrator, QelosConfig, RequestHead};
+
+    /// An integrator whose Qelos is a closed port: any upstream call fails at once.
+    fn integrator(
+        configure: impl FnOnce(crate::QelosConfigBuilder) -> crate::QelosConfigBuilder,
+    ) -> Integrator {
+        let builder = QelosConfig::builder("http://127.0.0.1:9")
+            .timeout(std::time::Duration::from_millis(500))
+            .skip_path("/health");
+        Integrator::new(configure(builder).build().expect("config"))
+    }
+
+    #[tokio::test]
+    async fn a_request_without_credentials_is_settled_and_anonymous() {
+        let state = integrator(|b| b).attach(&RequestHead::new("/"));
+        assert!(state.is_settled());
+        assert!(state.refusal().is_none());
+        assert!(state.admit().await.is_ok());
+        let ctx = state.context().await.expect("context");
+        assert!(!ctx.is_authenticated());
+        assert!(state.signed_in_context().await.expect("answer").is_none());
+        assert_eq!(
+            state.signed_in().await.expect_err("anonymous").status(),
+            401
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_token_waits_for_qelos_and_is_decided_once() {
+        let head = RequestHead::new("/").header("authorization", "Bearer a.b.c");
+        let state = integrator(|b| b).attach(&head);
+        assert!(!state.is_settled(), "Qelos must be asked first");
+        assert!(state.admit().await.is_ok(), "an outage continues anonymous");
+        assert!(state.is_settled());
+        let ctx = state.context().await.expect("context");
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(crate::AnonymousReason::Unavailable)
+        );
+    }
+
+    #[tokio::test]
+    async fn require_auth_refuses_before_the_handler_with_the_refusal_known_at_once() {
+        let state = integrator(|b| b.require_auth(true)).attach(&RequestHead::new("/"));
+        assert!(state.is_settled());
+        assert_eq!(state.refusal().expect("refused").code(), "UNAUTHORIZED");
+        assert_eq!(state.admit().await.expect_err("refused").status(), 401);
+    }
+
+    #[tokio::test]
+    async fn a_skip_path_has_no_context_no_optional_user_and_refuses_a_required_user() {
+        let state = integrator(|b| b.require_auth(true)).attach(&RequestHead::new("/health/db"));
+        assert!(state.is_skipped() && state.is_settled());
+        assert!(state.admit().await.is_ok(), "skip paths are never refused");
+        assert_eq!(state.context().await.expect_err("no context").status(), 500);
+        assert!(state.signed_in_context().await.expect("answer").is_none());
+        assert_eq!(state.signed_in().await.expect_err("no user").status(), 401);
+        assert!(state.take_response_cookies().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_api_path_under_the_proxy_is_resolved_only_when_an_extractor_asks() {
+        let head = RequestHead::new("/api/reports").header("authorization", "Bearer a.b.c");
+        let state = integrator(|b| b.api_proxy(true).require_auth(true)).attach(&head);
+        assert!(state.is_settled(), "forwarded traffic waits for nothing");
+        assert!(
+            state.admit().await.is_ok(),
+            "the middleware does not decide it"
+        );
+        assert!(format!("{state:?}").contains("resolved: false"));
+        // The handler asks: resolved now (Qelos is down: 503 under require_auth).
+        assert_eq!(state.context().await.expect_err("down").status(), 503);
+        let clone = state.clone();
+        assert_eq!(clone.signed_in().await.expect_err("shared").status(), 503);
+    }
+
+    #[test]
+    fn require_state_names_the_missing_middleware() {
+        let refusal = require_state(None, "add the layer").expect_err("missing");
+        assert_eq!(refusal.status(), 500);
+        assert_eq!(refusal.code(), "QELOS_MIDDLEWARE_MISSING");
+    }
+}
