@@ -242,6 +242,10 @@ fn test(args: &[String]) -> Result {
         }
     }
 
+    if let Err(e) = release_examples(&root) {
+        failures.push(e);
+    }
+
     for check in [msrv, docs, package] {
         if let Err(e) = check(&root) {
             failures.push(e);
@@ -286,6 +290,28 @@ fn test(args: &[String]) -> Result {
             failures.join("\n  ")
         ))
     }
+}
+
+/// Every contract app and every example app built in release too: optimised builds hit type
+/// recursion limits that debug builds do not (warp's filter chains once failed with E0275).
+fn release_examples(root: &Path) -> Result {
+    step("contract apps and example apps in release");
+    let mut build = Command::new("cargo");
+    build.current_dir(root).args(["build", "--release"]);
+    for adapter in ["axum", "actix", "poem", "rocket", "warp"] {
+        build.args(["-p", &format!("qelos-integrator-{adapter}")]);
+        build.args(["--example", &format!("{adapter}-contract")]);
+    }
+    build.args(["-p", "qelos-integrator-tower", "--example", "hyper"]);
+    build.args([
+        "-p",
+        "framework-examples",
+        "--bins",
+        "-p",
+        "quickstart",
+        "--bins",
+    ]);
+    run(&mut build)
 }
 
 /// Every test once more under plain `cargo test`, which runs a test binary's tests as threads of

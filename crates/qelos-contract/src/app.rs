@@ -1,15 +1,19 @@
 //! What every contract app answers, independent of its framework.
 //!
-//! A contract app has these routes, all returning JSON:
+//! A contract app has these routes (`docs/contract.md` lists them with the scenarios):
 //!
 //! | route | extractor | body |
 //! |---|---|---|
-//! | `GET /me`, `GET /tenant/me` | optional context | [`me_json`] |
+//! | `GET /me`, `GET /tenant/me`, `GET /api/own` | context | [`me_json`] |
 //! | `GET /secret` | require a user | [`me_json`] |
-//! | `GET /health`, `/health/db`, `/healthz` | optional context | [`health_json`] |
+//! | `GET /health`, `/health/db`, `/healthz` | `Option` of the context | [`health_json`] |
 //! | `GET /sdk/me?delay_ms=N` | context | [`sdk_me`] after sleeping N ms |
 //! | `GET\|POST /entities/{blueprint}`, `GET\|PUT\|DELETE /entities/{blueprint}/{id}` | context | [`entity`] |
+//! | `GET /plain` | none: a plain string handler | [`PLAIN`] |
+//! | `GET /maybe-user` | the signed-in-only extractor | [`maybe_user_json`] |
+//! | `GET /health/user` | require a user, under a skip path | 401 `UNAUTHORIZED` |
 //! | `GET /bare/me` | the context extractor, **outside** the middleware | 500 `QELOS_MIDDLEWARE_MISSING` |
+//! | anything else | the app's own not-found handler | 404 [`not_found_json`] |
 //!
 //! Its middleware is configured with [`config_builder`] (skip path `/health`) and
 //! [`tenant_resolver`].
@@ -36,6 +40,19 @@ pub fn me_json(ctx: Option<&QelosContext>) -> Value {
 pub fn health_json(has_context: bool) -> Value {
     json!({ "ok": true, "hasContext": has_context })
 }
+
+/// The `/maybe-user` body (the signed-in-only extractor): `{"signedIn":bool}`.
+pub fn maybe_user_json(signed_in: bool) -> Value {
+    json!({ "signedIn": signed_in })
+}
+
+/// The body of the contract apps' own not-found handler (not the integrator's).
+pub fn not_found_json() -> Value {
+    json!({ "code": "APP_NOT_FOUND" })
+}
+
+/// The body of `/plain`: a handler with no Qelos extractor, answering a plain string.
+pub const PLAIN: &str = "plain";
 
 /// The contract apps' workspace resolver: the workspace named (by name or id) in the
 /// `x-tenant` header, else the default choice.

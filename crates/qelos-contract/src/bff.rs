@@ -14,7 +14,7 @@ use crate::scenarios::Setup;
 use crate::upstream;
 
 /// The scenario names, in order (for the CI table).
-pub const BFF_SCENARIOS: [&str; 14] = [
+pub const BFF_SCENARIOS: [&str; 15] = [
     "b01_proxy_streams_large_bodies_both_ways_in_flat_memory",
     "b02_proxy_keeps_query_string_and_method_including_head",
     "b03_proxy_sets_forwarded_headers_and_drops_hop_by_hop",
@@ -29,6 +29,7 @@ pub const BFF_SCENARIOS: [&str; 14] = [
     "b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies",
     "b13_social_callback_refuses_a_sign_in_started_in_another_browser",
     "b14_responses_that_rotate_or_expire_tokens_are_never_stored",
+    "b15_x_forwarded_proto_follows_one_rule_in_every_adapter",
 ];
 
 /// Expands to one `#[test]` per same-origin scenario for the adapter type `$app`.
@@ -50,6 +51,7 @@ macro_rules! bff_tests {
             b12_proxy_refuses_cross_site_unsafe_calls_that_carry_cookies,
             b13_social_callback_refuses_a_sign_in_started_in_another_browser,
             b14_responses_that_rotate_or_expire_tokens_are_never_stored,
+            b15_x_forwarded_proto_follows_one_rule_in_every_adapter,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {
@@ -916,6 +918,29 @@ pub async fn b14_responses_that_rotate_or_expire_tokens_are_never_stored<A: Cont
             ended.headers()["cache-control"],
             "no-store",
             "strict={strict}"
+        );
+    }
+}
+
+/// B15: `X-Forwarded-Proto` on a proxied call follows the core's one rule in every adapter:
+/// `http` on a plain connection, the value a front proxy reported when it is `https`, and
+/// `http` again for anything else.
+pub async fn b15_x_forwarded_proto_follows_one_rule_in_every_adapter<A: ContractApp>() {
+    let s = with_upstream::<A>().await;
+    for (reported, expected) in [
+        (None, "http"),
+        (Some("https"), "https"),
+        (Some("gopher"), "http"),
+    ] {
+        let mut request = s.http.get(format!("{}/api/echo", s.app.url()));
+        if let Some(proto) = reported {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        let resp = request.send().await.expect("echo answers");
+        let v: Value = resp.json().await.expect("json");
+        assert_eq!(
+            v["headers"]["x-forwarded-proto"], expected,
+            "inbound X-Forwarded-Proto {reported:?}: {v}"
         );
     }
 }

@@ -49,7 +49,7 @@ pub fn run<F: std::future::Future<Output = ()>>(scenario: F) {
 }
 
 /// The scenario names, in order, as the test functions are called (for the CI table).
-pub const SCENARIOS: [&str; 21] = [
+pub const SCENARIOS: [&str; 25] = [
     "s01_bearer_token_resolves_user",
     "s02_access_cookie_resolves_user",
     "s03_anonymous_makes_no_upstream_call",
@@ -71,6 +71,10 @@ pub const SCENARIOS: [&str; 21] = [
     "s19_malformed_input_is_never_a_500",
     "s20_tokens_never_appear_in_logs",
     "s21_missing_middleware_is_a_clear_500",
+    "s22_plain_handler_after_a_refresh_sends_both_rotated_cookies",
+    "s23_different_routes_at_once_share_one_refresh",
+    "s24_the_apps_own_not_found_handler_still_answers",
+    "s25_extractor_semantics_are_the_same_everywhere",
 ];
 
 /// Expands to one `#[test]` per scenario for the adapter type `$app` (a [`ContractApp`]).
@@ -99,6 +103,10 @@ macro_rules! contract_tests {
             s19_malformed_input_is_never_a_500,
             s20_tokens_never_appear_in_logs,
             s21_missing_middleware_is_a_clear_500,
+            s22_plain_handler_after_a_refresh_sends_both_rotated_cookies,
+            s23_different_routes_at_once_share_one_refresh,
+            s24_the_apps_own_not_found_handler_still_answers,
+            s25_extractor_semantics_are_the_same_everywhere,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {

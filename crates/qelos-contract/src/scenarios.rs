@@ -1,4 +1,4 @@
-//! The 21 scenarios of the integrator contract, written once and run against every adapter.
+//! The 25 scenarios of the integrator contract, written once and run against every adapter.
 //!
 //! Each function starts its own `qelos-mock` and contract app on free ports and talks real HTTP.
 
@@ -801,4 +801,113 @@ pub async fn s21_missing_middleware_is_a_clear_500<A: ContractApp>() {
     assert_eq!(r.status, 500);
     assert_eq!(r.body["code"], json!("QELOS_MIDDLEWARE_MISSING"), "{r:?}");
     assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+/// Scenario 22: A handler written the plainest way (no Qelos extractor, a plain string answer)
+/// still sends both rotated cookies after the middleware refreshed the caller's tokens.
+pub async fn s22_plain_handler_after_a_refresh_sends_both_rotated_cookies<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c).await;
+    let t = s.admin_tokens(true);
+    s.mock.reset_calls();
+    let r = s.get("/plain", &[("cookie", &cookies(&t))]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.mock.calls(REFRESH), 1, "one refresh");
+    assert_token_cookie_attributes(&r, "q_access_token");
+    assert_token_cookie_attributes(&r, "q_refresh_token");
+    let follow = format!(
+        "q_access_token={}; q_refresh_token={}",
+        r.cookie_value("q_access_token").expect("new access"),
+        r.cookie_value("q_refresh_token").expect("new refresh")
+    );
+    assert_signed_in_admin(&s, &s.get("/me", &[("cookie", &follow)]).await);
+    assert_eq!(s.mock.calls(REFRESH), 1, "the rotated pair works as it is");
+}
+
+/// Scenario 23: Different routes hit at once with the same expired token (a plain handler, the
+/// context, the signed-in guard, the SDK) make one upstream refresh, and all get the same pair.
+pub async fn s23_different_routes_at_once_share_one_refresh<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c).await;
+    let t = s.admin_tokens(true);
+    s.mock.reset_calls();
+    let cookie = cookies(&t);
+    let headers = [("cookie", cookie.as_str())];
+    let paths = ["/plain", "/me", "/secret", "/sdk/me"];
+    let replies =
+        futures_util::future::join_all((0..24).map(|i| s.get(paths[i % paths.len()], &headers)))
+            .await;
+    let mut pairs = std::collections::HashSet::new();
+    for r in &replies {
+        assert_eq!(r.status, 200, "{r:?}");
+        pairs.insert((
+            r.cookie_value("q_access_token"),
+            r.cookie_value("q_refresh_token"),
+        ));
+    }
+    assert_eq!(s.mock.calls(REFRESH), 1, "one refresh across every route");
+    assert_eq!(pairs.len(), 1, "every route got the same pair: {pairs:?}");
+    assert!(pairs.iter().all(|(a, r)| a.is_some() && r.is_some()));
+}
+
+/// Scenario 24: The app's own not-found handler still answers, under the middleware, for
+/// anonymous and signed-in callers alike.
+pub async fn s24_the_apps_own_not_found_handler_still_answers<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c).await;
+    let t = s.admin_tokens(false);
+    for headers in [vec![], vec![("authorization", bearer(&t.access))]] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = s.get("/no/such/route", &headers).await;
+        assert_eq!(r.status, 404, "{r:?}");
+        assert_eq!(
+            r.body["code"],
+            json!("APP_NOT_FOUND"),
+            "the app's own body: {r:?}"
+        );
+    }
+}
+
+/// Scenario 25: The extractors mean the same in every adapter: the context, the optional
+/// context and the signed-in guard for anonymous, signed-in and skipped requests.
+pub async fn s25_extractor_semantics_are_the_same_everywhere<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c).await;
+    let t = s.admin_tokens(false);
+    let auth = bearer(&t.access);
+    let signed_in = [("authorization", auth.as_str())];
+    // Context: anonymous gets one without a user, signed in gets the user.
+    assert_anonymous(&s.get("/me", &[]).await);
+    assert_signed_in_admin(&s, &s.get("/me", &signed_in).await);
+    // Optional context: `None` exactly where the middleware did not run (a skip path).
+    assert_eq!(s.get("/healthz", &[]).await.body["hasContext"], json!(true));
+    assert_eq!(
+        s.get("/healthz", &signed_in).await.body["hasContext"],
+        json!(true)
+    );
+    assert_eq!(
+        s.get("/health", &signed_in).await.body["hasContext"],
+        json!(false)
+    );
+    // The signed-in-only extractor: `Some` only for a signed-in caller.
+    assert_eq!(
+        s.get("/maybe-user", &[]).await.body["signedIn"],
+        json!(false)
+    );
+    assert_eq!(
+        s.get("/maybe-user", &signed_in).await.body["signedIn"],
+        json!(true)
+    );
+    // Signed-in guard: 401 anonymous, the user when signed in, 401 on a skip path.
+    let r = s.get("/secret", &[]).await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (401, &json!("UNAUTHORIZED")),
+        "{r:?}"
+    );
+    assert_signed_in_admin(&s, &s.get("/secret", &signed_in).await);
+    for headers in [&[][..], &signed_in[..]] {
+        let r = s.get("/health/user", headers).await;
+        assert_eq!(
+            (r.status, &r.body["code"]),
+            (401, &json!("UNAUTHORIZED")),
+            "{r:?}"
+        );
+    }
 }

@@ -27,6 +27,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
             .route("/health/db", web::get().to(health))
             .route("/healthz", web::get().to(health))
             .route("/sdk/me", web::get().to(sdk_me))
+            // Plain user-style routes: no Qelos extractor, a plain string; the signed-in-only
+            // extractor; the signed-in guard under a skip path.
+            .route("/plain", web::get().to(|| async { app::PLAIN }))
+            .route("/maybe-user", web::get().to(maybe_user))
+            .route("/health/user", web::get().to(secret))
             .route("/entities/{bp}", web::get().to(list))
             .route("/entities/{bp}", web::post().to(create))
             .route("/entities/{bp}/{id}", web::get().to(get_one))
@@ -34,7 +39,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
             .route("/entities/{bp}/{id}", web::delete().to(remove))
             .configure(qelos.auth_routes())
             // Registered last: the app's own `/api/own` wins over the proxy.
-            .service(qelos.api_proxy()),
+            .service(qelos.api_proxy())
+            // The app's own not-found handler.
+            .default_service(web::to(|| async {
+                HttpResponse::NotFound().json(app::not_found_json())
+            })),
     );
 }
 
@@ -51,10 +60,11 @@ async fn secret(user: RequireUser) -> HttpResponse {
 }
 
 async fn health(q: Option<Qelos>) -> HttpResponse {
-    reply((
-        200,
-        app::health_json(q.is_some_and(|q| q.is_authenticated())),
-    ))
+    reply((200, app::health_json(q.is_some())))
+}
+
+async fn maybe_user(user: Option<RequireUser>) -> HttpResponse {
+    reply((200, app::maybe_user_json(user.is_some())))
 }
 
 async fn sdk_me(q: Qelos, req: HttpRequest) -> HttpResponse {

@@ -24,6 +24,12 @@ pub(crate) fn app(config: QelosConfig) -> Router {
         .route("/health/db", get(health))
         .route("/healthz", get(health))
         .route("/sdk/me", get(sdk_me))
+        // Plain user-style routes: no Qelos extractor, a plain string; the signed-in-only
+        // extractor; the signed-in guard under a skip path; the app's own not-found handler.
+        .route("/plain", get(|| async { app::PLAIN }))
+        .route("/maybe-user", get(maybe_user))
+        .route("/health/user", get(secret))
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(app::not_found_json())) })
         .route("/entities/{blueprint}", get(list).post(create))
         .route(
             "/entities/{blueprint}/{id}",
@@ -49,6 +55,10 @@ async fn me(q: Qelos) -> Json<Value> {
 
 async fn secret(user: RequireUser) -> Json<Value> {
     Json(app::me_json(Some(user.context())))
+}
+
+async fn maybe_user(user: Option<RequireUser>) -> Json<Value> {
+    Json(app::maybe_user_json(user.is_some()))
 }
 
 async fn health(q: Option<Qelos>) -> Json<Value> {

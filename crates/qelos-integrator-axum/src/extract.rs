@@ -5,7 +5,7 @@ use std::ops::Deref;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use qelos_integrator_core::adapter::require_state;
+use qelos_integrator_core::adapter::{optional_context, optional_user, require_state};
 use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
 
 const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that serves this route";
@@ -14,7 +14,9 @@ const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that ser
 ///
 /// As `Qelos`, it is always there when [`QelosLayer`](crate::QelosLayer) ran (the user may be
 /// `None`); without the layer it answers `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. As
-/// `Option<Qelos>` it is `None` for anonymous requests and skipped paths.
+/// `Option<Qelos>` it is `None` exactly where the layer did not run (a skip path, a route outside
+/// the layer); for anonymous callers it is `Some` with no user (use `Option<RequireUser>` for
+/// "signed in or not").
 ///
 /// # Examples
 ///
@@ -29,7 +31,11 @@ const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that ser
 /// }
 ///
 /// async fn greet(qelos: Option<Qelos>) -> &'static str {
-///     if qelos.is_some() { "welcome back" } else { "hello, stranger" }
+///     match qelos {
+///         Some(q) if q.user().is_some() => "welcome back",
+///         Some(_) => "hello, stranger",
+///         None => "this path is skipped",
+///     }
 /// }
 /// ```
 #[derive(Clone, Debug)]
@@ -58,8 +64,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
-        Ok(state.signed_in_context().await?.map(Qelos))
+        let state = parts.extensions.get::<RequestState>();
+        Ok(optional_context(state).await?.map(Qelos))
     }
 }
 
@@ -67,7 +73,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Qelos {
 /// `503 {"code":"QELOS_UNAVAILABLE"}` when Qelos could not be reached.
 ///
 /// Use it as a handler argument, or guard a group of routes with
-/// `route_layer(axum::middleware::from_extractor::<RequireUser>())`.
+/// `route_layer(axum::middleware::from_extractor::<RequireUser>())`. On a skip path it answers
+/// 401 too. `Option<RequireUser>` is the signed-in-only extractor: `Some` only for a signed-in
+/// caller.
 ///
 /// # Examples
 ///
@@ -94,6 +102,18 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
         Ok(RequireUser(state.signed_in().await?))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for RequireUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let state = parts.extensions.get::<RequestState>();
+        Ok(optional_user(state).await.map(RequireUser))
     }
 }
 

@@ -34,9 +34,10 @@
 //!
 //! | extractor | gives | refuses with |
 //! |---|---|---|
-//! | [`Qelos`] | the context (user may be `None`) | 500 `QELOS_MIDDLEWARE_MISSING` without the layer |
-//! | `Option<Qelos>` | `Some` only for a signed-in user | 500 without the layer |
-//! | [`RequireUser`] | a signed-in user | 401 `UNAUTHORIZED`, 503 `QELOS_UNAVAILABLE` |
+//! | [`Qelos`] | the context (user may be `None`) | 500 `QELOS_MIDDLEWARE_MISSING` without the layer or on a skip path |
+//! | `Option<Qelos>` | `None` exactly where the layer did not run | never |
+//! | [`RequireUser`] | a signed-in user | 401 `UNAUTHORIZED` (also on a skip path), 503 `QELOS_UNAVAILABLE` |
+//! | `Option<RequireUser>` | `Some` only for a signed-in caller | never |
 //! | [`QelosSdk`] | the request's SDK | 500 without the layer |
 //!
 //! The crate README walks through configuration, authentication, entities and pitfalls.

@@ -20,4 +20,4 @@ pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
 pub use crate::request::{RequestHead, RequestView, header_map};
-pub use crate::state::{RequestState, require_state};
+pub use crate::state::{RequestState, optional_context, optional_user, require_state};

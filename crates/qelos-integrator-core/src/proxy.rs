@@ -78,7 +78,8 @@ pub struct Proxy {
 pub struct Inbound {
     /// The client's address.
     pub peer: Option<IpAddr>,
-    /// `true` when the inbound connection was TLS (`X-Forwarded-Proto: https`).
+    /// `true` when the inbound connection was TLS (`X-Forwarded-Proto: https`). Without TLS,
+    /// the `X-Forwarded-Proto` a proxy in front of the app reported is kept.
     pub https: bool,
 }
 
@@ -551,9 +552,28 @@ pub fn upstream_headers(inbound: &HeaderMap, host: Option<&str>, conn: &Inbound)
     }
     out.insert(
         "x-forwarded-proto",
-        HeaderValue::from_static(if conn.https { "https" } else { "http" }),
+        HeaderValue::from_static(forwarded_proto(inbound, conn)),
     );
     out
+}
+
+/// The one `X-Forwarded-Proto` rule, the same in every adapter: `https` when the connection to
+/// the app was TLS; otherwise what a proxy in front of the app reported (the first value of its
+/// `X-Forwarded-Proto`, when it is `http` or `https`), as `X-Forwarded-For` keeps the chain;
+/// otherwise `http`.
+fn forwarded_proto(inbound: &HeaderMap, conn: &Inbound) -> &'static str {
+    if conn.https {
+        return "https";
+    }
+    let reported = inbound
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim);
+    match reported {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    }
 }
 
 fn copy_response_headers(upstream: &HeaderMap, out: &mut HeaderMap, inbound_host: Option<&str>) {
@@ -680,5 +700,25 @@ mod tests {
         );
         assert_eq!(out["x-forwarded-for"], "1.1.1.1, 10.0.0.1");
         assert_eq!(out["x-forwarded-proto"], "https");
+    }
+
+    #[test]
+    fn x_forwarded_proto_is_https_for_tls_or_a_reporting_front_proxy_and_http_otherwise() {
+        let plain = Inbound::default();
+        let tls = Inbound {
+            peer: None,
+            https: true,
+        };
+        let mut reported = HeaderMap::new();
+        reported.insert("x-forwarded-proto", HeaderValue::from_static("https, http"));
+        let mut garbage = HeaderMap::new();
+        garbage.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
+        let proto =
+            |h: &HeaderMap, c: &Inbound| upstream_headers(h, None, c)["x-forwarded-proto"].clone();
+        assert_eq!(proto(&HeaderMap::new(), &plain), "http");
+        assert_eq!(proto(&HeaderMap::new(), &tls), "https");
+        assert_eq!(proto(&reported, &plain), "https");
+        assert_eq!(proto(&garbage, &plain), "http");
+        assert_eq!(proto(&garbage, &tls), "https");
     }
 }

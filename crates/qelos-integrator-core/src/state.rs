@@ -199,6 +199,29 @@ impl RequestState {
     }
 }
 
+/// What `Option<Qelos>` answers: `None` exactly where the middleware did not run (no state, or
+/// a skip path); otherwise the context, whether or not a user is signed in.
+///
+/// # Errors
+///
+/// The request's refusal (an on-demand resolution refused under `require_auth`, for example).
+pub async fn optional_context(
+    state: Option<&RequestState>,
+) -> Result<Option<QelosContext>, Rejection> {
+    match state {
+        Some(state) if !state.is_skipped() => state.decision().await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// What the signed-in-only extractor (`Option<RequireUser>`) answers: `Some` only for a
+/// signed-in caller; `None` for anonymous callers, skip paths, a missing middleware and any
+/// refusal (as a framework's blanket `Option<T>` does).
+pub async fn optional_user(state: Option<&RequestState>) -> Option<SignedIn> {
+    let ctx = state?.signed_in_context().await.ok()??;
+    ctx.signed_in().ok()
+}
+
 /// The hint of the refusal a context extractor answers on a skip path.
 const SKIPPED: &str = "this path is a skip path: the Qelos middleware does not run here; \
                        use `Option<Qelos>` on routes under a skip path";

@@ -21,6 +21,11 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         .at("/health/db", get(health))
         .at("/healthz", get(health))
         .at("/sdk/me", get(sdk_me))
+        // Plain user-style routes: no Qelos extractor, a plain string; the signed-in-only
+        // extractor; the signed-in guard under a skip path.
+        .at("/plain", get(plain))
+        .at("/maybe-user", get(maybe_user))
+        .at("/health/user", get(secret))
         .at("/entities/:blueprint", get(list).post(create))
         .at(
             "/entities/:blueprint/:id",
@@ -32,7 +37,23 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         .at("/api", qelos.api_proxy());
     let protected = qelos.with_auth_routes(routes).with(qelos);
     // `/bare/me` sits outside the middleware.
-    Route::new().at("/bare/me", get(me)).nest("/", protected)
+    Route::new()
+        .at("/bare/me", get(me))
+        .nest("/", protected)
+        // The app's own not-found handler, outside the middleware: errors pass through it.
+        .catch_error(|_: poem::error::NotFoundError| async {
+            Json(app::not_found_json()).with_status(StatusCode::NOT_FOUND)
+        })
+}
+
+#[handler]
+fn plain() -> &'static str {
+    app::PLAIN
+}
+
+#[handler]
+fn maybe_user(user: Option<RequireUser>) -> Json<Value> {
+    Json(app::maybe_user_json(user.is_some()))
 }
 
 fn reply((status, body): app::Reply) -> Response {

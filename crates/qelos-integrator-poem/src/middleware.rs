@@ -103,12 +103,16 @@ impl<E: Endpoint> Endpoint for QelosEndpoint<E> {
             Err(rejection) => Ok(rejection_response(rejection)),
             Ok(()) => {
                 req.extensions_mut().insert(state.clone());
-                // Errors become responses here so the cookies still reach the client.
-                let mut response = match self.inner.call(req).await {
+                let answer = self.inner.call(req).await;
+                let cookies = state.take_response_cookies();
+                let mut response = match answer {
                     Ok(output) => output.into_response(),
+                    // Errors pass through unchanged (an outer `catch_error` sees them), unless
+                    // rotated tokens must reach the client: a `poem::Error` carries no headers.
+                    Err(err) if cookies.is_empty() => return Err(err),
                     Err(err) => err.into_response(),
                 };
-                append_set_cookies(response.headers_mut(), state.take_response_cookies());
+                append_set_cookies(response.headers_mut(), cookies);
                 Ok(response)
             }
         }

@@ -42,10 +42,30 @@ fn secret(user: RequireUser) -> Reply {
 
 #[get("/health")]
 fn health(q: Option<&Qelos>) -> Reply {
-    reply((
-        200,
-        app::health_json(q.is_some_and(|q| q.is_authenticated())),
-    ))
+    reply((200, app::health_json(q.is_some())))
+}
+
+// Plain user-style routes: no Qelos guard, a plain string; the signed-in-only guard; the
+// signed-in guard under a skip path; the app's own not-found catcher.
+
+#[get("/plain")]
+fn plain() -> &'static str {
+    app::PLAIN
+}
+
+#[get("/maybe-user")]
+fn maybe_user(user: Option<RequireUser>) -> Reply {
+    reply((200, app::maybe_user_json(user.is_some())))
+}
+
+#[get("/health/user")]
+fn health_user(user: RequireUser) -> Reply {
+    secret(user)
+}
+
+#[rocket::catch(404)]
+fn not_found() -> Reply {
+    reply((404, app::not_found_json()))
 }
 
 #[get("/health/db")]
@@ -106,10 +126,26 @@ pub(crate) fn app(rocket: Rocket<Build>, config: QelosConfig) -> Rocket<Build> {
         .mount(
             "/",
             routes![
-                me, api_own, tenant_me, bare_me, secret, health, health_db, healthz, sdk_me, list,
-                create, get_one, update, remove
+                me,
+                api_own,
+                tenant_me,
+                bare_me,
+                secret,
+                health,
+                health_db,
+                healthz,
+                sdk_me,
+                list,
+                create,
+                get_one,
+                update,
+                remove,
+                plain,
+                maybe_user,
+                health_user
             ],
         )
+        .register("/", rocket::catchers![not_found])
         .mount("/", qelos.auth_routes())
         // Ranked after the app's routes: `/api/own` wins.
         .mount("/", qelos.api_proxy())

@@ -4,8 +4,8 @@
 
 use qelos_contract::app::{self, EntityOp};
 use qelos_integrator_warp::{
-    Qelos, QelosConfig, QelosLayer, QelosRoutes, RequireUser, optional, qelos, recover,
-    require_user,
+    Qelos, QelosConfig, QelosLayer, QelosRoutes, RequireUser, optional, optional_user, qelos,
+    recover, require_user,
 };
 use serde_json::Value;
 use tower_layer::Layer;
@@ -53,6 +53,19 @@ pub(crate) fn routes(
         .and(warp::get())
         .and(optional())
         .map(|o: Option<Qelos>| json(o.as_ref(), (200, app::health_json(o.is_some()))));
+    // Plain user-style routes: no Qelos filter, a plain string; the signed-in-only filter; the
+    // signed-in guard under a skip path.
+    let plain = warp::path!("plain")
+        .and(warp::get())
+        .map(|| app::PLAIN.into_response());
+    let maybe_user = warp::path!("maybe-user")
+        .and(warp::get())
+        .and(optional_user())
+        .map(|u: Option<RequireUser>| json(None, (200, app::maybe_user_json(u.is_some()))));
+    let health_user = warp::path!("health" / "user")
+        .and(warp::get())
+        .and(require_user())
+        .map(|u: RequireUser| json(None, (200, app::me_json(Some(u.context())))));
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let sdk_me = warp::path!("sdk" / "me")
         .and(warp::get())
@@ -94,6 +107,12 @@ pub(crate) fn routes(
 
     me.or(secret)
         .unify()
+        .or(plain)
+        .unify()
+        .or(maybe_user)
+        .unify()
+        .or(health_user)
+        .unify()
         .or(health)
         .unify()
         .or(sdk_me)
@@ -116,6 +135,7 @@ pub(crate) fn routes(
         .unify()
         .or(q.api_proxy())
         .unify()
+        // The app's own not-found handler.
         .recover(|err| async move { Ok::<_, std::convert::Infallible>(not_found(err)) })
         .unify()
 }
@@ -190,11 +210,7 @@ fn not_found(err: warp::Rejection) -> Response {
     } else {
         StatusCode::BAD_REQUEST
     };
-    warp::reply::with_status(
-        warp::reply::json(&serde_json::json!({"code": "NOT_FOUND"})),
-        status,
-    )
-    .into_response()
+    warp::reply::with_status(warp::reply::json(&app::not_found_json()), status).into_response()
 }
 
 #[tokio::main]

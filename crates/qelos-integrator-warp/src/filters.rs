@@ -1,9 +1,10 @@
 //! The filters: the context, the optional context, the signed-in user and the SDK, read from
 //! the state [`QelosLayer`](crate::QelosLayer) left in the request.
 
+use std::convert::Infallible;
 use std::ops::Deref;
 
-use qelos_integrator_core::adapter::require_state;
+use qelos_integrator_core::adapter::{optional_context, require_state};
 use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
 use warp::Filter;
 use warp::reply::Response;
@@ -69,11 +70,22 @@ pub fn qelos() -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clo
     })
 }
 
-/// `Some` for a signed-in user, `None` when anonymous or on a skip path.
+/// `Option<Qelos>`: `None` exactly where the layer did not run (outside it, or a skip path);
+/// otherwise the context, whether or not a user is signed in.
 pub fn optional() -> impl Filter<Extract = (Option<Qelos>,), Error = warp::Rejection> + Clone {
-    state().and_then(|state: RequestState| async move {
-        let ctx = state.signed_in_context().await.map_err(refused)?;
+    warp::ext::optional::<RequestState>().and_then(|state: Option<RequestState>| async move {
+        let ctx = optional_context(state.as_ref()).await.map_err(refused)?;
         Ok::<_, warp::Rejection>(ctx.map(Qelos))
+    })
+}
+
+/// `Option<RequireUser>`: `Some` only for a signed-in caller.
+pub fn optional_user() -> impl Filter<Extract = (Option<RequireUser>,), Error = Infallible> + Clone
+{
+    warp::ext::optional::<RequestState>().then(|state: Option<RequestState>| async move {
+        qelos_integrator_core::adapter::optional_user(state.as_ref())
+            .await
+            .map(RequireUser)
     })
 }
 

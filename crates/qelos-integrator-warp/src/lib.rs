@@ -9,7 +9,8 @@ mod serve;
 
 pub use bff::{QelosRoutes, api_proxy};
 pub use filters::{
-    Qelos, QelosRejection, QelosSdk, RequireUser, optional, qelos, recover, require_user, sdk,
+    Qelos, QelosRejection, QelosSdk, RequireUser, optional, optional_user, qelos, recover,
+    require_user, sdk,
 };
 pub use qelos_integrator_tower::{QelosLayer, QelosService};
 pub use serve::{PeerAddr, serve};
