@@ -15,15 +15,15 @@ const HINT: &str =
 
 /// A Qelos refusal as an actix error: the contract's status, JSON body and cookies.
 #[derive(Debug)]
-pub struct QelosError(pub Rejection);
+pub struct QelosRejection(pub Rejection);
 
-impl std::fmt::Display for QelosError {
+impl std::fmt::Display for QelosRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl ResponseError for QelosError {
+impl ResponseError for QelosRejection {
     fn status_code(&self) -> actix_web::http::StatusCode {
         actix_web::http::StatusCode::from_u16(self.0.status().as_u16())
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -33,17 +33,17 @@ impl ResponseError for QelosError {
     }
 }
 
-impl From<Rejection> for QelosError {
+impl From<Rejection> for QelosRejection {
     fn from(rejection: Rejection) -> Self {
         Self(rejection)
     }
 }
 
 /// The future of the Qelos extractors.
-pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, QelosError>>;
+pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, QelosRejection>>;
 
 /// The state the middleware left in the request.
-fn state(req: &HttpRequest) -> Result<RequestState, QelosError> {
+fn state(req: &HttpRequest) -> Result<RequestState, QelosRejection> {
     let extensions = req.extensions();
     Ok(require_state(extensions.get::<RequestState>(), HINT)?.clone())
 }
@@ -75,7 +75,7 @@ impl Deref for Qelos {
 }
 
 impl FromRequest for Qelos {
-    type Error = QelosError;
+    type Error = QelosRejection;
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -106,7 +106,7 @@ impl Deref for RequireUser {
 }
 
 impl FromRequest for RequireUser {
-    type Error = QelosError;
+    type Error = QelosRejection;
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -140,7 +140,7 @@ impl Deref for QelosSdk {
 }
 
 impl FromRequest for QelosSdk {
-    type Error = QelosError;
+    type Error = QelosRejection;
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {

@@ -8,7 +8,7 @@ mod extract;
 mod middleware;
 
 pub use bff::api_proxy;
-pub use extract::{ExtractFuture, Qelos, QelosError, QelosSdk, RequireUser};
+pub use extract::{ExtractFuture, Qelos, QelosRejection, QelosSdk, RequireUser};
 pub use middleware::{QelosMiddleware, QelosService, ResponseFuture};
 
 #[doc(no_inline)]

@@ -35,7 +35,7 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         // wins over the `/api/*path` wildcard, and `/api/**` is resolved only on demand.
         .at("/api/*path", qelos.api_proxy())
         .at("/api", qelos.api_proxy());
-    let protected = qelos.with_auth_routes(routes).with(qelos);
+    let protected = qelos.auth_routes(routes).with(qelos);
     // `/bare/me` sits outside the middleware.
     Route::new()
         .at("/bare/me", get(me))

@@ -125,10 +125,10 @@ impl QelosMiddleware {
     ///
     /// # fn app() -> Result<(), qelos_integrator_poem::ConfigError> {
     /// let qelos = QelosMiddleware::new(QelosConfig::builder("http://localhost:3000").build()?);
-    /// let app = qelos.with_auth_routes(Route::new().at("/", get(index))).with(qelos);
+    /// let app = qelos.auth_routes(Route::new().at("/", get(index))).with(qelos);
     /// # let _ = app; Ok(()) }
     /// ```
-    pub fn with_auth_routes(&self, route: Route) -> Route {
+    pub fn auth_routes(&self, route: Route) -> Route {
         use poem::EndpointExt;
         let integrator = self.integrator();
         route

@@ -10,8 +10,32 @@ use crate::middleware::rejection_response;
 
 const HINT: &str = "add `.with(QelosMiddleware::new(config))` around this route";
 
+/// The refusal of a Qelos extractor: a `poem::Error` answered with the contract's status, JSON
+/// body and cookies. An outer `catch_error` can match it
+/// (`err.downcast_ref::<QelosRejection>()`).
+#[derive(Debug)]
+pub struct QelosRejection(pub Rejection);
+
+impl std::fmt::Display for QelosRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for QelosRejection {}
+
+impl poem::error::ResponseError for QelosRejection {
+    fn status(&self) -> poem::http::StatusCode {
+        self.0.status()
+    }
+
+    fn as_response(&self) -> poem::Response {
+        rejection_response(self.0.clone())
+    }
+}
+
 fn refused(rejection: Rejection) -> poem::Error {
-    poem::Error::from_response(rejection_response(rejection))
+    poem::Error::from(QelosRejection(rejection))
 }
 
 async fn context(req: &Request) -> poem::Result<QelosContext> {

@@ -8,7 +8,7 @@ mod extract;
 mod middleware;
 
 pub use bff::api_proxy;
-pub use extract::{Qelos, QelosSdk, RequireUser};
+pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
 pub use middleware::{QelosEndpoint, QelosMiddleware};
 
 #[doc(no_inline)]

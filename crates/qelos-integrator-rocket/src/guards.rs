@@ -2,7 +2,9 @@
 
 use std::ops::Deref;
 
-use qelos_integrator_core::{QelosContext, Rejection, SignedIn};
+use qelos_integrator_core::{QelosContext, SignedIn};
+
+use crate::QelosRejection as Rejection;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 

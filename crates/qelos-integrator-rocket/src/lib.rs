@@ -10,6 +10,8 @@ mod guards;
 pub use bff::api_proxy;
 pub use fairing::QelosFairing;
 pub use guards::{Qelos, QelosSdk, RequireUser};
+/// The refusal a guard fails with (its `Error`): status, JSON body and cookies.
+pub use qelos_integrator_core::Rejection as QelosRejection;
 
 #[doc(no_inline)]
 pub use qelos_integrator_core::{

@@ -22,7 +22,7 @@ async fn main() -> Result<(), framework_examples::Error> {
         .at("/", get(index))
         .at("/secret", get(secret))
         .at("/api/*path", qelos.api_proxy());
-    let app = qelos.with_auth_routes(routes).with(qelos);
+    let app = qelos.auth_routes(routes).with(qelos);
     let port = framework_examples::port();
     framework_examples::announce("poem", port);
     Server::new(TcpListener::bind(("127.0.0.1", port)))
