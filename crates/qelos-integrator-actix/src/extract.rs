@@ -1,12 +1,10 @@
 //! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
 
-use std::ops::Deref;
-
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use qelos_integrator_core::adapter::require_state;
-use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
+use qelos_integrator_core::{Rejection, RequestState};
 
 use crate::middleware::rejection_response;
 
@@ -48,30 +46,51 @@ fn state(req: &HttpRequest) -> Result<RequestState, QelosRejection> {
     Ok(require_state(extensions.get::<RequestState>(), HINT)?.clone())
 }
 
-/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
-///
-/// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be
-/// `None`); without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on
-/// skipped paths (actix turns any extractor error into `None`, so a missing middleware is also
-/// `None` there: use `Qelos` where that matters).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_actix::Qelos;
-///
-/// async fn me(q: Qelos) -> String {
-///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct Qelos(pub QelosContext);
-
-impl Deref for Qelos {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.0
-    }
+qelos_integrator_core::extractor_types! {
+    /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+    ///
+    /// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be
+    /// `None`); without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on
+    /// skipped paths (actix turns any extractor error into `None`, so a missing middleware is also
+    /// `None` there: use `Qelos` where that matters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_actix::Qelos;
+    ///
+    /// async fn me(q: Qelos) -> String {
+    ///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
+    /// }
+    /// ```
+    Qelos;
+    /// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is down).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_actix::RequireUser;
+    ///
+    /// async fn secret(user: RequireUser) -> String {
+    ///     user.user().id.clone()
+    /// }
+    /// ```
+    RequireUser;
+    /// The request's SDK alone, bound to the caller's tokens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_actix::QelosSdk;
+    ///
+    /// async fn workspaces(sdk: QelosSdk) -> String {
+    ///     match sdk.workspaces().list().await {
+    ///         Ok(list) => list.len().to_string(),
+    ///         Err(err) => err.to_string(),
+    ///     }
+    /// }
+    /// ```
+    QelosSdk;
 }
 
 impl FromRequest for Qelos {
@@ -84,27 +103,6 @@ impl FromRequest for Qelos {
     }
 }
 
-/// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is down).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_actix::RequireUser;
-///
-/// async fn secret(user: RequireUser) -> String {
-///     user.user().id.clone()
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct RequireUser(pub SignedIn);
-
-impl Deref for RequireUser {
-    type Target = SignedIn;
-    fn deref(&self) -> &SignedIn {
-        &self.0
-    }
-}
-
 impl FromRequest for RequireUser {
     type Error = QelosRejection;
     type Future = ExtractFuture<Self>;
@@ -112,30 +110,6 @@ impl FromRequest for RequireUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
         Box::pin(async move { Ok(RequireUser(state?.signed_in().await?)) })
-    }
-}
-
-/// The request's SDK alone, bound to the caller's tokens.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_actix::QelosSdk;
-///
-/// async fn workspaces(sdk: QelosSdk) -> String {
-///     match sdk.workspaces().list().await {
-///         Ok(list) => list.len().to_string(),
-///         Err(err) => err.to_string(),
-///     }
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
-
-impl Deref for QelosSdk {
-    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
-    fn deref(&self) -> &Self::Target {
-        &self.0
     }
 }
 

@@ -10,7 +10,7 @@ use actix_web::http::header::{HeaderName, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use qelos_integrator_core::adapter::{RequestView, header_map, set_cookie_headers};
-use qelos_integrator_core::{Integrator, OnTokenRefresh, QelosConfig, Rejection, ResolveWorkspace};
+use qelos_integrator_core::{Integrator, Rejection};
 
 /// An actix-web middleware that gives every request a Qelos context (or refuses it).
 ///
@@ -41,29 +41,13 @@ pub struct QelosMiddleware {
 }
 
 impl QelosMiddleware {
-    /// A middleware for `config`.
-    pub fn new(config: QelosConfig) -> Self {
-        Self::from_integrator(Integrator::new(config))
-    }
     /// A middleware over an existing integrator.
     pub fn from_integrator(integrator: Integrator) -> Self {
         Self { integrator }
     }
-    /// The integrator (for the auth helpers: `sign_in`, `sign_out`, ...).
-    pub fn integrator(&self) -> &Integrator {
-        &self.integrator
-    }
-    /// Chooses each request's workspace with `resolver`.
-    #[must_use]
-    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
-        Self::from_integrator(self.integrator.resolve_workspace(resolver))
-    }
-    /// Runs `hook` after each token refresh instead of writing the default cookies.
-    #[must_use]
-    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
-        Self::from_integrator(self.integrator.on_token_refresh(hook))
-    }
 }
+
+qelos_integrator_core::integrator_methods!(QelosMiddleware);
 
 impl<S, B> Transform<S, ServiceRequest> for QelosMiddleware
 where

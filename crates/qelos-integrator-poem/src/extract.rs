@@ -1,10 +1,8 @@
 //! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
 
-use std::ops::Deref;
-
 use poem::{FromRequest, Request, RequestBody};
 use qelos_integrator_core::adapter::require_state;
-use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
+use qelos_integrator_core::{QelosContext, Rejection, RequestState};
 
 use crate::middleware::rejection_response;
 
@@ -43,32 +41,58 @@ async fn context(req: &Request) -> poem::Result<QelosContext> {
     state.context().await.map_err(refused)
 }
 
-/// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
-///
-/// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be `None`);
-/// without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on skipped
-/// paths (poem turns any extractor error into `None`, so a missing middleware is also `None`
-/// there: use `Qelos` where that matters).
-///
-/// # Examples
-///
-/// ```
-/// use poem::handler;
-/// use qelos_integrator_poem::Qelos;
-///
-/// #[handler]
-/// fn me(q: Qelos) -> String {
-///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct Qelos(pub QelosContext);
-
-impl Deref for Qelos {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.0
-    }
+qelos_integrator_core::extractor_types! {
+    /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
+    ///
+    /// Under [`QelosMiddleware`](crate::QelosMiddleware) it is always there (the user may be `None`);
+    /// without it, `500 {"code":"QELOS_MIDDLEWARE_MISSING"}`. `Option<Qelos>` is `None` on skipped
+    /// paths (poem turns any extractor error into `None`, so a missing middleware is also `None`
+    /// there: use `Qelos` where that matters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poem::handler;
+    /// use qelos_integrator_poem::Qelos;
+    ///
+    /// #[handler]
+    /// fn me(q: Qelos) -> String {
+    ///     format!("{:?} in {:?}", q.user().map(|u| &u.username), q.workspace().map(|w| &w.name))
+    /// }
+    /// ```
+    Qelos;
+    /// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is
+    /// down).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poem::handler;
+    /// use qelos_integrator_poem::RequireUser;
+    ///
+    /// #[handler]
+    /// fn secret(user: RequireUser) -> String {
+    ///     user.user().id.clone()
+    /// }
+    /// ```
+    RequireUser;
+    /// The request's SDK alone, bound to the caller's tokens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poem::handler;
+    /// use qelos_integrator_poem::QelosSdk;
+    ///
+    /// #[handler]
+    /// async fn workspaces(sdk: QelosSdk) -> String {
+    ///     match sdk.workspaces().list().await {
+    ///         Ok(list) => list.len().to_string(),
+    ///         Err(err) => err.to_string(),
+    ///     }
+    /// }
+    /// ```
+    QelosSdk;
 }
 
 impl<'a> FromRequest<'a> for Qelos {
@@ -77,60 +101,10 @@ impl<'a> FromRequest<'a> for Qelos {
     }
 }
 
-/// A signed-in user, or `401 {"code":"UNAUTHORIZED"}` (503 `QELOS_UNAVAILABLE` when Qelos is
-/// down).
-///
-/// # Examples
-///
-/// ```
-/// use poem::handler;
-/// use qelos_integrator_poem::RequireUser;
-///
-/// #[handler]
-/// fn secret(user: RequireUser) -> String {
-///     user.user().id.clone()
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct RequireUser(pub SignedIn);
-
-impl Deref for RequireUser {
-    type Target = SignedIn;
-    fn deref(&self) -> &SignedIn {
-        &self.0
-    }
-}
-
 impl<'a> FromRequest<'a> for RequireUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let state = require_state(req.extensions().get::<RequestState>(), HINT).map_err(refused)?;
         state.signed_in().await.map(RequireUser).map_err(refused)
-    }
-}
-
-/// The request's SDK alone, bound to the caller's tokens.
-///
-/// # Examples
-///
-/// ```
-/// use poem::handler;
-/// use qelos_integrator_poem::QelosSdk;
-///
-/// #[handler]
-/// async fn workspaces(sdk: QelosSdk) -> String {
-///     match sdk.workspaces().list().await {
-///         Ok(list) => list.len().to_string(),
-///         Err(err) => err.to_string(),
-///     }
-/// }
-/// ```
-#[derive(Clone, Debug)]
-pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
-
-impl Deref for QelosSdk {
-    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
-    fn deref(&self) -> &Self::Target {
-        &self.0
     }
 }
 

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use qelos_integrator_core::adapter::{RequestView, append_set_cookies};
-use qelos_integrator_core::{Integrator, OnTokenRefresh, QelosConfig, Rejection, ResolveWorkspace};
+use qelos_integrator_core::{Integrator, Rejection};
 
 /// A poem [`Middleware`] that gives every request a Qelos context (or refuses it).
 ///
@@ -31,29 +31,13 @@ pub struct QelosMiddleware {
 }
 
 impl QelosMiddleware {
-    /// A middleware for `config`.
-    pub fn new(config: QelosConfig) -> Self {
-        Self::from_integrator(Integrator::new(config))
-    }
     /// A middleware over an existing integrator.
     pub fn from_integrator(integrator: Integrator) -> Self {
         Self { integrator }
     }
-    /// The integrator (for the auth helpers: `sign_in`, `sign_out`, ...).
-    pub fn integrator(&self) -> &Integrator {
-        &self.integrator
-    }
-    /// Chooses each request's workspace with `resolver`.
-    #[must_use]
-    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
-        Self::from_integrator(self.integrator.resolve_workspace(resolver))
-    }
-    /// Runs `hook` after each token refresh instead of writing the default cookies.
-    #[must_use]
-    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
-        Self::from_integrator(self.integrator.on_token_refresh(hook))
-    }
 }
+
+qelos_integrator_core::integrator_methods!(QelosMiddleware);
 
 impl<E: Endpoint> Middleware<E> for QelosMiddleware {
     type Output = QelosEndpoint<E>;

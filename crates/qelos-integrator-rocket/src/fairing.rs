@@ -5,9 +5,7 @@ use std::io::Cursor;
 use std::sync::{Mutex, PoisonError};
 
 use qelos_integrator_core::adapter::{RequestView, header_map};
-use qelos_integrator_core::{
-    Integrator, OnTokenRefresh, QelosConfig, Rejection, RequestState, ResolveWorkspace,
-};
+use qelos_integrator_core::{Integrator, Rejection, RequestState};
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
@@ -117,32 +115,12 @@ pub struct QelosFairing {
 }
 
 impl QelosFairing {
-    /// A fairing for `config`.
-    pub fn new(config: QelosConfig) -> Self {
-        Self::from_integrator(Integrator::new(config))
-    }
     /// A fairing over an existing integrator.
     pub fn from_integrator(integrator: Integrator) -> Self {
         Self {
             integrator,
             excluded: Vec::new(),
         }
-    }
-    /// The integrator (for the auth helpers: `sign_in`, `sign_out`, ...).
-    pub fn integrator(&self) -> &Integrator {
-        &self.integrator
-    }
-    /// Chooses each request's workspace with `resolver`.
-    #[must_use]
-    pub fn resolve_workspace(mut self, resolver: impl ResolveWorkspace) -> Self {
-        self.integrator = self.integrator.resolve_workspace(resolver);
-        self
-    }
-    /// Runs `hook` after each token refresh instead of writing the default cookies.
-    #[must_use]
-    pub fn on_token_refresh(mut self, hook: impl OnTokenRefresh) -> Self {
-        self.integrator = self.integrator.on_token_refresh(hook);
-        self
     }
     /// Leaves requests under `prefix` entirely alone (as routes outside a middleware in other
     /// frameworks): guards there answer `500 QELOS_MIDDLEWARE_MISSING`. For paths that should
@@ -153,6 +131,8 @@ impl QelosFairing {
         self
     }
 }
+
+qelos_integrator_core::integrator_methods!(QelosFairing);
 
 #[rocket::async_trait]
 impl Fairing for QelosFairing {

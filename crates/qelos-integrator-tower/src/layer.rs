@@ -3,7 +3,7 @@
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use qelos_integrator_core::{Integrator, OnTokenRefresh, QelosConfig, ResolveWorkspace};
+use qelos_integrator_core::Integrator;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -32,33 +32,13 @@ pub struct QelosLayer {
 }
 
 impl QelosLayer {
-    /// A layer for `config`.
-    pub fn new(config: QelosConfig) -> Self {
-        Self::from_integrator(Integrator::new(config))
-    }
-
     /// A layer over an existing integrator (to share its refresh coordinator and cache).
     pub fn from_integrator(integrator: Integrator) -> Self {
         Self { integrator }
     }
-
-    /// Chooses each request's workspace with `resolver`.
-    #[must_use]
-    pub fn resolve_workspace(self, resolver: impl ResolveWorkspace) -> Self {
-        Self::from_integrator(self.integrator.resolve_workspace(resolver))
-    }
-
-    /// Runs `hook` after each token refresh instead of writing the default cookies.
-    #[must_use]
-    pub fn on_token_refresh(self, hook: impl OnTokenRefresh) -> Self {
-        Self::from_integrator(self.integrator.on_token_refresh(hook))
-    }
-
-    /// The integrator behind this layer.
-    pub fn integrator(&self) -> &Integrator {
-        &self.integrator
-    }
 }
+
+qelos_integrator_core::integrator_methods!(QelosLayer);
 
 impl<S> Layer<S> for QelosLayer {
     type Service = QelosService<S>;

@@ -2,46 +2,21 @@
 //! the state [`QelosLayer`](crate::QelosLayer) left in the request.
 
 use std::convert::Infallible;
-use std::ops::Deref;
 
 use qelos_integrator_core::adapter::{optional_context, require_state};
-use qelos_integrator_core::{QelosContext, Rejection, RequestState, SignedIn};
+use qelos_integrator_core::{Rejection, RequestState};
 use warp::Filter;
 use warp::reply::Response;
 
 const HINT: &str = "serve the routes inside `QelosLayer` (`qelos_integrator_warp::serve`)";
 
-/// The request's Qelos context: user (may be `None`), workspace, workspaces, SDK and tokens.
-#[derive(Clone, Debug)]
-pub struct Qelos(pub QelosContext);
-
-impl Deref for Qelos {
-    type Target = QelosContext;
-    fn deref(&self) -> &QelosContext {
-        &self.0
-    }
-}
-
-/// A signed-in user with the whole context.
-#[derive(Clone, Debug)]
-pub struct RequireUser(pub SignedIn);
-
-impl Deref for RequireUser {
-    type Target = SignedIn;
-    fn deref(&self) -> &SignedIn {
-        &self.0
-    }
-}
-
-/// The request's SDK alone, bound to the caller's tokens.
-#[derive(Clone, Debug)]
-pub struct QelosSdk(pub qelos_integrator_core::qelos_sdk::QelosSdk);
-
-impl Deref for QelosSdk {
-    type Target = qelos_integrator_core::qelos_sdk::QelosSdk;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
+qelos_integrator_core::extractor_types! {
+    /// The request's Qelos context: user (may be `None`), workspace, workspaces, SDK and tokens.
+    Qelos;
+    /// A signed-in user with the whole context.
+    RequireUser;
+    /// The request's SDK alone, bound to the caller's tokens.
+    QelosSdk;
 }
 
 /// A Qelos refusal as a warp rejection; [`recover`] answers it.
