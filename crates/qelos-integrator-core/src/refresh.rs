@@ -36,6 +36,8 @@ const POLL_MAX: Duration = Duration::from_millis(50);
 /// failed is left alone for a second by [`RedisStore`](crate::store::redis::RedisStore)).
 /// Only a refusal with the lock held on a store other processes share waits: a dead session.
 const REFUSAL_WAIT: Duration = Duration::from_millis(1500);
+/// How many call timeouts a flight waits for Qelos's answer to a refresh (see [`exchange`]).
+const ANSWER_TIMEOUT_FACTOR: u32 = 2;
 /// How often a pair the store did not take is offered again, within the grace window.
 const REPUBLISH_EVERY: Duration = Duration::from_millis(100);
 
@@ -609,7 +611,18 @@ async fn exchange(
     current: &TokenPair,
     outages: &Throttle,
 ) -> Result<TokenPair, RefreshError> {
-    match observe::metrics::timed("refresh", sdk.exchange_tokens(current)).await {
+    // Qelos rotates the token as soon as it reads the request, so its answer is the only copy
+    // of the new pair: the flight (a task of its own, not bound by the request's deadline)
+    // waits for it twice as long as a call would. A late answer is then kept for the grace
+    // window and handed to the browser's next request, instead of ending the session (found
+    // by the fault suite: Qelos frozen, then unreachable, answering after the request gave up).
+    let limit = sdk.timeout().saturating_mul(ANSWER_TIMEOUT_FACTOR);
+    let call = qelos_sdk::with_deadline(limit, sdk.exchange_tokens(current));
+    let answer = observe::metrics::timed("refresh", async {
+        call.await.unwrap_or(Err(qelos_sdk::Error::Timeout))
+    })
+    .await;
+    match answer {
         Ok(pair) => {
             tracing::debug!("token refresh succeeded");
             observe::metrics::refresh("ok");
