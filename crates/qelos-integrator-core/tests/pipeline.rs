@@ -227,3 +227,32 @@ async fn a_refresh_answered_with_another_status_than_401_does_not_end_the_sessio
     let ctx = signed_in(integrator.resolve(&head).await);
     assert!(ctx.is_authenticated(), "the session is still there");
 }
+
+#[tokio::test]
+async fn a_user_lookup_answered_404_or_429_is_unavailable_not_refused_credentials() {
+    let mock = MockServer::start().await.unwrap();
+    let t = mock.mint_tokens(&MintRequest::for_user("test@test.com"));
+    let integrator = Integrator::new(QelosConfig::builder(mock.url()).build().unwrap());
+    for status in [404, 429] {
+        mock.set_fault("GET /api/me", Fault::Status(status));
+        let ctx = signed_in(integrator.resolve(&bearer(&t.access)).await);
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(qelos_integrator_core::AnonymousReason::Unavailable),
+            "{status} says nothing about the token"
+        );
+    }
+    mock.set_fault("GET /api/me", Fault::Status(401));
+    let ctx = signed_in(integrator.resolve(&bearer(&t.access)).await);
+    assert!(
+        matches!(
+            ctx.anonymous_reason(),
+            Some(
+                qelos_integrator_core::AnonymousReason::InvalidCredentials
+                    | qelos_integrator_core::AnonymousReason::SessionExpired
+            )
+        ),
+        "401 is Qelos refusing the token: {:?}",
+        ctx.anonymous_reason()
+    );
+}
