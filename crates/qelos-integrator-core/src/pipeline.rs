@@ -780,7 +780,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
             }
             Authenticated::User(Box::new(Identified { sdk, identity }))
         }
-        Err(err) if err.is_unavailable() => {
+        // Qelos refuses credentials with 401 (403 where an impersonation target is unknown);
+        // any other answer (a 404 from a router or gateway mid-restart, a 429, a 5xx, garbage)
+        // says nothing about them: the request goes on anonymous as during an outage (found
+        // by the fault suite: Qelos restarting answered 404 and `/secret` answered 401).
+        Err(err) if err.is_unavailable() || !matches!(err.status(), Some(401 | 403) | None) => {
             outage_warn!(shared.outages, error = %err, "Qelos unavailable while resolving the user; request continues anonymous");
             Authenticated::Anonymous(AnonymousReason::Unavailable, Some(sdk))
         }

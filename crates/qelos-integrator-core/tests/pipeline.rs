@@ -202,3 +202,57 @@ async fn a_refresh_answered_after_the_request_gave_up_is_kept_for_the_next_reque
     assert!(second.is_authenticated(), "the late answer was kept");
     assert_eq!(mock.calls("POST /api/token/refresh"), 1);
 }
+
+#[tokio::test]
+async fn a_refresh_answered_with_another_status_than_401_does_not_end_the_session() {
+    let mock = MockServer::start().await.unwrap();
+    let mut expired = MintRequest::for_user("test@test.com");
+    expired.expired = true;
+    let t = mock.mint_tokens(&expired);
+    let integrator = Integrator::new(QelosConfig::builder(mock.url()).build().unwrap());
+    let cookie = format!("q_access_token={}; q_refresh_token={}", t.access, t.refresh);
+    let head = RequestHead::new("/").header("cookie", &cookie);
+    for status in [404, 400, 403, 429] {
+        // A router or a gateway answering instead of Qelos's refresh: nothing about the token.
+        mock.set_fault("POST /api/token/refresh", Fault::Status(status));
+        let ctx = signed_in(integrator.resolve(&head).await);
+        assert!(!ctx.is_authenticated());
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(qelos_integrator_core::AnonymousReason::Unavailable),
+            "{status} is not a refusal of the token"
+        );
+    }
+    mock.clear_faults();
+    let ctx = signed_in(integrator.resolve(&head).await);
+    assert!(ctx.is_authenticated(), "the session is still there");
+}
+
+#[tokio::test]
+async fn a_user_lookup_answered_404_or_429_is_unavailable_not_refused_credentials() {
+    let mock = MockServer::start().await.unwrap();
+    let t = mock.mint_tokens(&MintRequest::for_user("test@test.com"));
+    let integrator = Integrator::new(QelosConfig::builder(mock.url()).build().unwrap());
+    for status in [404, 429] {
+        mock.set_fault("GET /api/me", Fault::Status(status));
+        let ctx = signed_in(integrator.resolve(&bearer(&t.access)).await);
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(qelos_integrator_core::AnonymousReason::Unavailable),
+            "{status} says nothing about the token"
+        );
+    }
+    mock.set_fault("GET /api/me", Fault::Status(401));
+    let ctx = signed_in(integrator.resolve(&bearer(&t.access)).await);
+    assert!(
+        matches!(
+            ctx.anonymous_reason(),
+            Some(
+                qelos_integrator_core::AnonymousReason::InvalidCredentials
+                    | qelos_integrator_core::AnonymousReason::SessionExpired
+            )
+        ),
+        "401 is Qelos refusing the token: {:?}",
+        ctx.anonymous_reason()
+    );
+}
