@@ -113,6 +113,9 @@ pub(crate) fn routes(
         .unify()
         .or(health_user)
         .unify()
+        // Boxed halfway: a chain of this many `or`s is a type deep enough that release builds
+        // overflow the trait solver (E0275); a boxed filter cuts the depth.
+        .boxed()
         .or(health)
         .unify()
         .or(sdk_me)
@@ -127,6 +130,7 @@ pub(crate) fn routes(
         .unify()
         .or(remove)
         .unify()
+        .boxed()
         .or(q.auth_routes())
         .unify()
         // Qelos refusals become responses here, so a refused `/api/own` never falls through
