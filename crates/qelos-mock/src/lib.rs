@@ -74,7 +74,7 @@ pub use controls::{Fault, RecordedRequest};
 pub use routes::plugins::{PluginAuthAcquire, PluginSpec, PluginSubscribedEvent};
 
 use controls::Controls;
-use routes::{auth, entities, plugins, workspaces};
+use routes::{auth, charts, entities, plugins, workspaces};
 use state::Store;
 
 /// Why the server could not start.
@@ -290,7 +290,13 @@ fn router(inner: Arc<MockInner>) -> Router {
                 .put(entities::update)
                 .delete(entities::remove),
         )
-        .route("/api/blueprints/{key}/charts/count", get(entities::count))
+        .route("/api/blueprints/{key}/charts/count", get(charts::count))
+        .route("/api/blueprints/{key}/charts/sum", get(charts::sum))
+        .route("/api/blueprints/{key}/charts/pie", get(charts::pie))
+        .route(
+            "/api/blueprints/{key}/charts/{chart_type}",
+            get(charts::standard),
+        )
         .route("/api/plugins/{id}/callback", get(plugins::callback))
         .merge(routes::admin::router())
         .merge(routes::ai::router())

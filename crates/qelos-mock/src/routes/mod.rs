@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod ai;
 pub(crate) mod auth;
+pub(crate) mod charts;
 pub(crate) mod content;
 pub(crate) mod entities;
 pub(crate) mod invites;
