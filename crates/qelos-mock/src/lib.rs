@@ -307,7 +307,8 @@ fn router(inner: Arc<MockInner>) -> Router {
             Arc::clone(&inner),
             controls::observe,
         ));
-    let mut app = api;
+    // The fake payment provider's checkout page (not a test control: checkout links to it).
+    let mut app = api.route("/__mock/checkout/{id}", get(routes::admin::checkout::pay));
     if inner.store.config.controls {
         app = app.merge(controls::router());
     }
@@ -455,6 +456,14 @@ impl MockServer {
     pub fn add_plugin(&self, spec: PluginSpec) -> Result<String, MockError> {
         plugins::add(&self.inner, spec).map_err(MockError::Plugin)
     }
+    /// Plays the fake payment provider's successful payment of the pending subscription `id`
+    /// (what opening the `checkoutUrl` of `POST /api/checkout` does): the subscription becomes
+    /// `active`, a coupon is redeemed, and a `paid` invoice is issued. Answers
+    /// `{subscription, invoice}`, or `None` when `id` is not a pending subscription.
+    pub fn complete_checkout(&self, id: &str) -> Option<serde_json::Value> {
+        routes::admin::checkout::complete(&self.inner, id)
+    }
+
     /// The gateway's cached access token for a plugin (`None`: it will refresh or register on
     /// the next call).
     pub fn plugin_token(&self, tenant: &str, api_path: &str) -> Option<String> {

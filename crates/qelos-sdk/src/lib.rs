@@ -1,5 +1,5 @@
 //! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces, invites,
-//! blocks, app configuration, lambdas, AI (threads, chat, streamed chat, RAG), blueprint entities,
+//! blocks, app configuration, lambdas, payments, AI (threads, chat, streamed chat, RAG), blueprint entities,
 //! API tokens, the administrator API ([`QelosSdk::admin`], see the [`admin`] module), and an
 //! escape hatch ([`QelosSdk::request`]) for the rest.
 //!
@@ -129,6 +129,7 @@ mod error;
 pub mod invites;
 pub mod lambdas;
 mod models;
+pub mod payments;
 pub mod request;
 mod secret;
 mod sse;

@@ -25,6 +25,7 @@ use crate::state::{CredentialKind, Principal, Store};
 use crate::util::{empty, message};
 
 mod blueprints;
+pub(crate) mod checkout;
 mod components;
 mod configurations;
 mod drafts;
@@ -89,6 +90,10 @@ impl Docs {
                 .find(|x| x["tenant"] == tenant && x[field] == key)
                 .cloned()
         })
+    }
+    /// The document of `coll` in any tenant whose `field` is `key`.
+    pub(crate) fn find_any(&self, coll: &'static str, field: &str, key: &str) -> Option<Value> {
+        self.with(|d| d.get(coll)?.iter().find(|x| x[field] == key).cloned())
     }
     pub(crate) fn insert(&self, coll: &'static str, doc: Value) {
         self.with(|d| d.entry(coll).or_default().push(doc));
