@@ -300,6 +300,7 @@ fn router(inner: Arc<MockInner>) -> Router {
         .route("/api/plugins/{id}/callback", get(plugins::callback))
         .merge(routes::admin::router())
         .merge(routes::ai::router())
+        .merge(routes::agents::router())
         .merge(routes::content::router())
         .merge(routes::invites::router())
         .merge(routes::lambdas::router())

@@ -1,5 +1,5 @@
-//! AI: threads, chat completions (whole or streamed as Server-Sent Events) and RAG storage
-//! (the official SDK's `ai.threads`, `ai.chat`, `ai.rag`).
+//! AI: threads, chat completions (whole or streamed as Server-Sent Events), RAG storage and
+//! agents (the official SDK's `ai.threads`, `ai.chat`, `ai.rag`, `ai.agents`).
 //!
 //! ```no_run
 //! use futures_util::StreamExt as _;
@@ -23,6 +23,7 @@ use crate::auth::segment;
 use crate::client::{Call, QelosSdk};
 use crate::error::Error;
 
+pub use crate::agents::{Agent, AgentChanges, AgentChatOptions, AgentFilter, AgentTool, Agents};
 pub use crate::chat_stream::{ChatEvent, ChatStream};
 pub use crate::sse::SseEvent;
 
@@ -261,7 +262,7 @@ pub struct RagResult {
 /// The AI API of one [`QelosSdk`].
 #[derive(Clone, Debug)]
 pub struct Ai {
-    sdk: QelosSdk,
+    pub(crate) sdk: QelosSdk,
 }
 
 /// `ai.threads`.

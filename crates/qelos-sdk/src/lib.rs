@@ -115,6 +115,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
+mod agents;
 pub mod ai;
 pub mod auth;
 pub mod blocks;

@@ -2,6 +2,7 @@
 
 /// The administrator API and the routes next to it.
 pub(crate) mod admin;
+pub(crate) mod agents;
 pub(crate) mod ai;
 pub(crate) mod auth;
 pub(crate) mod charts;
