@@ -301,6 +301,7 @@ fn router(inner: Arc<MockInner>) -> Router {
         .merge(routes::admin::router())
         .merge(routes::ai::router())
         .merge(routes::agents::router())
+        .merge(routes::mcp::router())
         .merge(routes::content::router())
         .merge(routes::invites::router())
         .merge(routes::lambdas::router())

@@ -285,6 +285,16 @@ impl QelosSdk {
         url
     }
 
+    /// The provider callback URL Qelos registers for a social login:
+    /// `<app>/api/auth/<provider>/callback` (what to enter in the provider's console).
+    pub fn social_callback_url(&self, provider: &str) -> url::Url {
+        let mut url = self.app_url().clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/api/auth/{}/callback", segment(provider)));
+        url.set_query(None);
+        url
+    }
+
     /// `POST /api/auth/callback?rt=…`: exchanges the single-use refresh token of a social login
     /// for a session cookie.
     ///

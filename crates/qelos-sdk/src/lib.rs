@@ -129,6 +129,7 @@ pub mod entity_find;
 mod error;
 pub mod invites;
 pub mod lambdas;
+pub mod mcp;
 mod models;
 pub mod payments;
 pub mod request;

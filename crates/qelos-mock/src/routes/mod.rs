@@ -10,6 +10,7 @@ pub(crate) mod content;
 pub(crate) mod entities;
 pub(crate) mod invites;
 pub(crate) mod lambdas;
+pub(crate) mod mcp;
 /// The plugin gateway, mounted as the fallback after every other `/api` route.
 pub(crate) mod plugins;
 pub(crate) mod verify;
@@ -21,4 +22,5 @@ pub(crate) struct UserApi {
     pub(crate) ai: ai::AiState,
     pub(crate) content: content::ContentState,
     pub(crate) invites: invites::InviteState,
+    pub(crate) mcp: mcp::McpState,
 }
