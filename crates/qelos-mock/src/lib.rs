@@ -316,7 +316,11 @@ fn router(inner: Arc<MockInner>) -> Router {
     }
     // Unknown paths: a registered plugin's `/api/on/{apiPath}/*` or `/api/{apiPath}/*`, else
     // `404 api not found`.
-    app.fallback(plugins::gateway).with_state(inner)
+    app.fallback(plugins::gateway)
+        .layer(axum::middleware::from_fn(
+            routes::impersonation::gateway_layer,
+        ))
+        .with_state(inner)
 }
 
 impl MockServer {

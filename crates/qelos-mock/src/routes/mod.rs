@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod charts;
 pub(crate) mod content;
 pub(crate) mod entities;
+pub(crate) mod impersonation;
 pub(crate) mod invites;
 pub(crate) mod lambdas;
 pub(crate) mod mcp;
