@@ -20,13 +20,24 @@
 //! encrypted data, `/api/blueprints`, `/api/configurations`, `/api/plugins`, `/api/lambdas`,
 //! `/api/drafts`, `/api/events`, `/api/integration-sources`, `/api/integrations`,
 //! `/api/components`, plans, coupons, subscriptions, invoices, checkout and
-//! `/api/payments/configuration`) with Qelos's role checks, refusal bodies and
-//! `x-impersonate-user` for admins. A plugin created with `POST /api/plugins` (a `proxyUrl` and
-//! a `token` or `registerUrl`) joins the gateway. Third parties are faked, deterministically:
-//! lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or Cloudflare),
-//! integration-source status checks answer `{"ok": true}` when `kind` and `metadata` are there,
-//! components are not compiled (`compiledContent.js` echoes the source), and checkout answers a
-//! `checkoutUrl` on the mock itself without a payment provider (no invoice is ever issued).
+//! `/api/payments/configuration`) with Qelos's role checks and refusal bodies, and the user side
+//! of payments (`/api/plans/public`, `/api/subscriptions/me`, `/api/coupons/validate`), AI
+//! agents (`/api/ai/agents`, stored as chat-completion integrations), blueprint charts
+//! (`count`, `sum`, `pie`, and `line`/`bar`/... computed from the stored entities) and MCP
+//! authorisation (`/api/auth/mcp/authorize|consent|token`, enabled by the `mcp-configuration`
+//! configuration). An admin's `x-impersonate-user` / `x-impersonate-workspace` are honoured
+//! where Qelos honours them: on every service behind the gateway (also as the
+//! `impersonateUser` / `impersonateWorkspace` query; the service sees the impersonated user
+//! with their own roles), on the auth service's workspaces, users, roles and invites routes,
+//! and on `GET /api/me`. A plugin created with `POST /api/plugins` (a `proxyUrl` and a `token`
+//! or `registerUrl`) joins the gateway. Third parties are faked, deterministically (see
+//! [`fakes`]): lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or
+//! Cloudflare), integration-source status checks answer `{"ok": true}` when `kind` and
+//! `metadata` are there, components are not compiled (`compiledContent.js` echoes the
+//! source), the AI model echoes, and the payment provider's checkout page is the mock's own
+//! `/__mock/checkout/{subscriptionId}`: opening it (or [`MockServer::complete_checkout`]) pays
+//! at once, activates the subscription and issues one `paid` invoice for the plan's price after
+//! the coupon.
 //!
 //! # Example
 //!
