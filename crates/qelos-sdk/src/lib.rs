@@ -139,6 +139,7 @@ mod tls;
 pub mod workspaces;
 
 pub use admin::AdminSdk;
+pub use auth::SocialLoginOptions;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};

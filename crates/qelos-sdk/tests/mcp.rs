@@ -98,6 +98,17 @@ async fn social_and_mcp_urls_are_built_on_the_app_url() {
         sdk.social_callback_url("google").as_str(),
         "https://app.example.com/base/api/auth/google/callback"
     );
+    let login = sdk.social_login_url_with(
+        "github",
+        &qelos_sdk::SocialLoginOptions::new()
+            .state("s")
+            .return_url("/after")
+            .redirect_url("https://www.example.com"),
+    );
+    assert_eq!(
+        login.as_str(),
+        "https://app.example.com/base/api/auth/github?state=s&returnUrl=%2Fafter&redirectUrl=https%3A%2F%2Fwww.example.com"
+    );
     let url = sdk.mcp_authorize_url(
         &McpAuthorize::new("cursor://anysphere.cursor-mcp/oauth/callback")
             .state("s 1")
