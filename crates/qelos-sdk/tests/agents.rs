@@ -76,6 +76,12 @@ async fn admins_create_list_get_update_and_remove_agents() {
     let err = agents.get(&id).await.unwrap_err();
     assert_eq!(err.to_string(), "Qelos answered 404: Agent not found");
     let err = agents
+        .update(&id, &AgentChanges::default().name("gone"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Qelos answered 404: Agent not found");
+    assert_eq!(agents.remove(&id).await.unwrap_err().status(), Some(404));
+    let err = agents
         .create(&AgentChanges::default().name("No sources"))
         .await
         .unwrap_err();
@@ -221,4 +227,14 @@ async fn streamed_agent_chat_yields_chunks_then_done_over_get() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
+    let err = agents
+        .stream_chat_in_thread(
+            &id,
+            "0123456789abcdef01234567",
+            "x",
+            &AgentChatOptions::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Qelos answered 404: thread not found");
 }

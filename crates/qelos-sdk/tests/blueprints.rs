@@ -52,6 +52,12 @@ async fn get_list_and_get_blueprint_read_the_definitions_and_none_for_unknown() 
     assert_eq!(sdk.blueprints().get_blueprint("nope").await.unwrap(), None);
     let err = anonymous(&mock).blueprints().get_list().await.unwrap_err();
     assert!(err.is_unauthorized(), "{err}");
+    let err = anonymous(&mock)
+        .blueprints()
+        .get_blueprint("products")
+        .await
+        .unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
 }
 
 #[tokio::test]
