@@ -184,6 +184,15 @@ async fn subscribe_to_a_dynamic_plan_needs_the_admin_amount_before_checkout() {
     let paid = mock.complete_checkout(&sub_id).unwrap();
     assert_eq!(paid["invoice"]["amount"], 42.0);
     assert!(mock.complete_checkout(&sub_id).is_none(), "paid once");
+    // An admin may check out a dynamic plan at once by naming the amount.
+    let direct = admin
+        .admin()
+        .manage_payments()
+        .checkout(&json!({"planId": dynamic, "billingCycle": "yearly", "amount": 7.5}))
+        .await
+        .unwrap();
+    let paid = mock.complete_checkout(&direct.subscription_id).unwrap();
+    assert_eq!(paid["invoice"]["amount"], 7.5);
 }
 
 #[tokio::test]

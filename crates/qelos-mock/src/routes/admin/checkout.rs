@@ -148,6 +148,17 @@ fn start(mock: &MockInner, who: &Who, body: &Map<String, Value>) -> Result<Value
         ));
     }
     let tenant = who.tenant();
+    // Admin convenience: a plan and an `amount` make a pending subscription with that dynamic
+    // amount, which is then checked out.
+    let created;
+    let mut sub_id = sub_id;
+    if sub_id.is_none() && who.privileged && body.get("amount").is_some_and(|a| !a.is_null()) {
+        if body.get("billingCycle").is_none() {
+            return Err(message(StatusCode::BAD_REQUEST, "billingCycle is required"));
+        }
+        created = pending(mock, who, body)?;
+        sub_id = created["_id"].as_str();
+    }
     let plan_of = |id: &str| {
         mock.admin
             .find(PLANS.coll, tenant, "_id", id)
