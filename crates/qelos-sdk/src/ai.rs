@@ -478,19 +478,19 @@ impl Threads {
         let call = Call::new(Method::GET, "/api/ai/threads").query(filter.pairs.clone());
         self.sdk.send(call).await?.json()
     }
-    /// `DELETE /api/ai/threads/:id`; answers `{success}`.
+    /// `DELETE /api/ai/threads/:id`. Qelos answers `{message}` (not the `{success}` the
+    /// TypeScript typing promises), so success is the `Ok`.
     ///
     /// # Errors
     ///
     /// [`Error::Api`] 404 unknown, or another user's thread.
-    pub async fn delete(&self, id: &str) -> Result<bool, Error> {
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
         let path = format!("/api/ai/threads/{}", segment(id));
-        let v: Value = self
-            .sdk
+        self.sdk
             .send(Call::new(Method::DELETE, &path))
             .await?
-            .json()?;
-        Ok(v.get("success").and_then(Value::as_bool).unwrap_or(false))
+            .ok()
+            .map(drop)
     }
 }
 
