@@ -664,8 +664,24 @@ fn faults(args: &[String]) -> Result {
         std::fs::copy(&from, bin.join(name))
             .map_err(|e| format!("copy {}: {e}", from.display()))?;
     }
+    let summary = target.join("faults-summary.txt");
+    let _ = std::fs::remove_file(&summary);
     run(Command::new(bin.join("qelos-faults"))
         .current_dir(&root)
         .arg("run")
-        .args(args))
+        .args(args)
+        .arg("--summary")
+        .arg(&summary))
+    .map_err(|e| {
+        // The suite's output scrolls far above the final listing: repeat what failed there.
+        let failed = std::fs::read_to_string(&summary)
+            .map(|s| {
+                s.lines()
+                    .filter(|l| l.contains("FAIL") || l.ends_with(" failed"))
+                    .map(|l| format!("\n    {l}"))
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        format!("{e}{failed}")
+    })
 }

@@ -31,6 +31,9 @@ pub(crate) struct Browser {
     seen: Mutex<HashSet<String>>,
     /// Whether the app ever expired this browser's cookies.
     pub(crate) expired_by_app: std::sync::atomic::AtomicBool,
+    /// Where the app first expired them: the instance and the store key of the refresh token
+    /// the request carried (to find that refresh in the instances' logs).
+    pub(crate) expired_where: Mutex<Option<String>>,
 }
 
 /// What the app answered one request.
@@ -74,6 +77,7 @@ impl Browser {
             expired_sent: Mutex::default(),
             seen: Mutex::new(seen),
             expired_by_app: std::sync::atomic::AtomicBool::new(false),
+            expired_where: Mutex::default(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Browser {
             expired_sent: Mutex::default(),
             seen: Mutex::default(),
             expired_by_app: std::sync::atomic::AtomicBool::new(false),
+            expired_where: Mutex::default(),
         }
     }
 
@@ -130,7 +135,7 @@ impl Browser {
     }
 
     /// Takes the app's `Set-Cookie` headers.
-    fn take_cookies(&self, response: &reqwest::Response) {
+    fn take_cookies(&self, response: &reqwest::Response, sent_refresh: Option<&str>) {
         for v in response.headers().get_all(reqwest::header::SET_COOKIE) {
             let Ok(v) = v.to_str() else { continue };
             let Some((name, rest)) = v.split_once('=') else {
@@ -148,6 +153,20 @@ impl Browser {
                 *slot = None;
                 self.expired_by_app
                     .store(true, std::sync::atomic::Ordering::SeqCst);
+                let mut at = self
+                    .expired_where
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if at.is_none() {
+                    let key = sent_refresh.map(|r| {
+                        qelos_integrator_core::TokenKey::new("refresh", r).to_hex()[..8].to_owned()
+                    });
+                    *at = Some(format!(
+                        "{} (refresh key {})",
+                        response.url().authority(),
+                        key.as_deref().unwrap_or("none")
+                    ));
+                }
             } else {
                 self.seen
                     .lock()
@@ -178,6 +197,7 @@ impl Browser {
         extra: &[(&str, Vec<u8>)],
     ) -> Answer {
         let mut req = http.request(method, url);
+        let sent_refresh = self.jar().refresh;
         if let Some(c) = self.cookie_header() {
             req = req.header(reqwest::header::COOKIE, c);
         }
@@ -189,7 +209,7 @@ impl Browser {
         let started = Instant::now();
         match req.send().await {
             Ok(resp) => {
-                self.take_cookies(&resp);
+                self.take_cookies(&resp, sent_refresh.as_deref());
                 let status = resp.status().as_u16();
                 let body = resp.json::<Value>().await.ok();
                 let latency = started.elapsed();

@@ -1,12 +1,12 @@
 //! `qelos-faults`: the fault suite (see `docs/reliability.md`).
 //!
 //! * `qelos-faults run [--short] [--adapters axum,actix] [--scenarios 1,2a,…] [--loopback]
-//!   [--mock-bin PATH] [--app-bin PATH [--app-arg ARG]…] [--out DIR]`: starts, per adapter,
+//!   [--mock-bin PATH] [--app-bin PATH [--app-arg ARG]…] [--out DIR] [--summary FILE]`: starts, per adapter,
 //!   one `qelos-mock`, one `redis-server` and three instances of the adapter's app, each on
 //!   its own test host (network namespaces; loopback where they cannot be made), puts a
 //!   fault-injecting proxy (noxious, Toxiproxy's core) between the instances and Redis and
 //!   Qelos, runs the scenarios under load from simulated browsers, prints one row per
-//!   scenario and the line `N passed, M failed`. Exit status 1 when a scenario failed.
+//!   scenario and the line `N passed, M failed` (also to `--summary FILE`). Exit status 1 when a scenario failed.
 //! * `qelos-faults app <adapter> <listen> <qelos url> <redis url> <timeout ms> <lock ttl ms>`:
 //!   one instance (the adapter's contract app with the Redis store). `--app-bin` runs another
 //!   program with the same arguments (after its `--app-arg`s), so the suite is generic over
@@ -43,7 +43,7 @@ fn main() -> std::process::ExitCode {
         Some("run") => return run(&args[1..]),
         _ => {
             println!(
-                "usage: qelos-faults run [--short] [--adapters axum,actix] [--scenarios 1,2a,...] [--loopback]"
+                "usage: qelos-faults run [--short] [--adapters axum,actix] [--scenarios 1,2a,...] [--loopback] [--summary FILE]"
             );
             Ok(())
         }
@@ -86,6 +86,8 @@ struct Options {
     mock_bin: Option<PathBuf>,
     app: Option<AppCommand>,
     out: PathBuf,
+    /// Where the table, the failed checks and the summary line are also written.
+    summary: Option<PathBuf>,
 }
 
 fn options(args: &[String]) -> Result<Options> {
@@ -97,6 +99,7 @@ fn options(args: &[String]) -> Result<Options> {
         mock_bin: None,
         app: None,
         out: std::env::temp_dir().join(format!("qelos-faults-{}", std::process::id())),
+        summary: None,
     };
     let mut it = args.iter();
     let list = |v: Option<&String>| -> Result<Vec<String>> {
@@ -127,6 +130,7 @@ fn options(args: &[String]) -> Result<Options> {
                     .push(arg);
             }
             "--out" => o.out = PathBuf::from(it.next().ok_or("--out DIR")?),
+            "--summary" => o.summary = Some(PathBuf::from(it.next().ok_or("--summary FILE")?)),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -182,19 +186,12 @@ fn run_all(args: &[String]) -> Result<bool> {
         let adapter_rows = rt.block_on(run_adapter(settings, &o, &me))?;
         rows.extend(adapter_rows);
     }
-    println!("\n{}", report::header());
-    for r in &rows {
-        println!("{}", report::line(r));
+    let summary = report::summary(&rows, &o.out);
+    println!("\n{summary}");
+    if let Some(path) = &o.summary {
+        std::fs::write(path, &summary)?;
     }
-    println!();
-    for r in &rows {
-        println!("{}", report::details(r));
-    }
-    let passed = rows.iter().filter(|r| r.passed()).count();
-    let failed = rows.len() - passed;
-    println!("\nlogs: {}", o.out.display());
-    println!("{passed} passed, {failed} failed");
-    Ok(failed == 0)
+    Ok(rows.iter().all(report::Row::passed))
 }
 
 async fn run_adapter(

@@ -96,13 +96,39 @@ pub(crate) fn line(r: &Row) -> String {
 pub(crate) fn details(r: &Row) -> String {
     let mut s = format!("  {} / {}:", r.scenario, r.adapter);
     for (what, ok) in &r.checks {
-        s.push_str(&format!(
-            "\n    [{}] {what}",
-            if *ok { "ok" } else { "FAILED" }
-        ));
+        if *ok {
+            s.push_str(&format!("\n    [ok] {what}"));
+        } else {
+            // Names its row: xtask repeats the failed lines alone at the end of a run.
+            s.push_str(&format!(
+                "\n    [FAILED] {} / {}: {what}",
+                r.scenario, r.adapter
+            ));
+        }
     }
     for n in &r.notes {
         s.push_str(&format!("\n    note: {n}"));
     }
+    s
+}
+
+/// The table, every row's checks, where the logs are, and `N passed, M failed`.
+pub(crate) fn summary(rows: &[Row], logs: &std::path::Path) -> String {
+    let mut s = header();
+    for r in rows {
+        s.push('\n');
+        s.push_str(&line(r));
+    }
+    s.push('\n');
+    for r in rows {
+        s.push('\n');
+        s.push_str(&details(r));
+    }
+    let passed = rows.iter().filter(|r| r.passed()).count();
+    s.push_str(&format!(
+        "\n\nlogs: {}\n{passed} passed, {} failed\n",
+        logs.display(),
+        rows.len() - passed
+    ));
     s
 }

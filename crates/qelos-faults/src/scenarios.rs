@@ -11,7 +11,7 @@ use crate::browsers::{Browser, SharedTally, Tally, take};
 use crate::env::Env;
 use crate::load;
 use crate::report::Row;
-use crate::toxiproxy::{Downstream, Upstream, bandwidth, latency, silence};
+use crate::toxiproxy::{Downstream, MIN_BANDWIDTH_KB_S, Upstream, bandwidth, latency, silence};
 
 /// How big a run is: `short` for `cargo xtask test`, full for `cargo xtask faults`.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +65,20 @@ fn close(env: &mut Env, row: &mut Row, browsers: &[Arc<Browser>]) {
         format!("no answer 500 ({})", row.tally.count(500)),
         row.tally.count(500) == 0,
     );
+    let expired: Vec<String> = browsers
+        .iter()
+        .filter_map(|b| {
+            b.expired_where
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+                .map(|at| format!("browser {} at {at}", b.id))
+        })
+        .take(5)
+        .collect();
+    if !expired.is_empty() {
+        row.note(format!("cookies expired (first 5): {}", expired.join("; ")));
+    }
     let (leaks, panics) = env.log_findings(&load::tokens(browsers));
     row.check(
         format!("no panic, every instance alive ({panics} panic lines)"),
@@ -670,7 +684,7 @@ pub(crate) async fn proxy_faults(env: &mut Env, scale: Scale) -> crate::Result<R
     let rss_before = env.rss_mib();
     let sockets_before: Vec<usize> = env.apps.iter().map(crate::procs::Proc::sockets).collect();
     env.qelos_proxy
-        .add("slow-reader", bandwidth(64), Upstream, 1.0)
+        .add("slow-reader", bandwidth(MIN_BANDWIDTH_KB_S), Upstream, 1.0)
         .await?;
     env.mock_fault("GET /api/workspaces", json!({"drop": true}))
         .await?;

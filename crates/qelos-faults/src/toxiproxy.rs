@@ -137,9 +137,20 @@ pub(crate) fn silence(ms: u64) -> ToxicKind {
     ToxicKind::Timeout { timeout: ms }
 }
 
-/// At most `kb_s` KB/s.
+/// The lowest rate [`bandwidth`] installs, in KB/s.
+///
+/// noxious 1.0.4's `bandwidth` toxic cuts a chunk larger than `rate × 100` bytes into 100-byte
+/// pieces 100 ms apart and subtracts 100 ms from the chunk's own delay per piece, which
+/// underflows ("overflow when subtracting durations") and kills the proxy's task for any chunk
+/// bigger than `rate × 100` bytes. Its reads are at most 32 KiB, so from 330 KB/s on no chunk is
+/// ever cut and the toxic only sleeps `len / rate` per chunk, as Toxiproxy does.
+pub(crate) const MIN_BANDWIDTH_KB_S: u64 = 330;
+
+/// At most `kb_s` KB/s (never below [`MIN_BANDWIDTH_KB_S`], see there).
 pub(crate) fn bandwidth(kb_s: u64) -> ToxicKind {
-    ToxicKind::Bandwidth { rate: kb_s }
+    ToxicKind::Bandwidth {
+        rate: kb_s.max(MIN_BANDWIDTH_KB_S),
+    }
 }
 
 pub(crate) use noxious::toxic::StreamDirection::{Downstream, Upstream};

@@ -30,9 +30,16 @@ pub const STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// First and longest pause between two looks at the store while another instance refreshes.
 const POLL_MIN: Duration = Duration::from_millis(5);
 const POLL_MAX: Duration = Duration::from_millis(50);
-/// How long a refusal from Qelos waits for a pair another instance may still publish (it may
-/// have used the token while this instance could not see the store) before it counts.
-const REFUSAL_WAIT: Duration = Duration::from_millis(500);
+/// How long a refusal from Qelos waits for a pair another instance may still publish before
+/// it counts: that instance may have used the token while it could not reach the store, and
+/// offers its pair again every [`REPUBLISH_EVERY`] until the store takes it (a Redis that
+/// failed is left alone for a second by [`RedisStore`](crate::store::redis::RedisStore)).
+/// Only a refusal with the lock held on a store other processes share waits: a dead session.
+const REFUSAL_WAIT: Duration = Duration::from_millis(1500);
+/// How many call timeouts a flight waits for Qelos's answer to a refresh (see [`exchange`]).
+const ANSWER_TIMEOUT_FACTOR: u32 = 2;
+/// How often a pair the store did not take is offered again, within the grace window.
+const REPUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 /// Why a refresh produced no tokens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -265,7 +272,7 @@ impl Runner {
             return Err(RefreshError::NoRefreshToken);
         };
         let shared = Shared {
-            store: self.store.as_ref(),
+            store: Arc::clone(&self.store),
             record_warned: &self.warnings.record,
             sealer: Sealer::new(&format!("{kind}-pair"), token.expose()),
             pair_key: format!("refresh:pair:{}", key.to_hex()),
@@ -302,14 +309,17 @@ impl Runner {
         let result = exchange(sdk, current, &self.warnings.outages).await;
         match result {
             Ok(_) => {
-                // Best effort: the store just failed, so this often fails too (already logged).
-                if let Err(err) = shared.try_publish(&result, self.grace).await {
-                    tracing::debug!(error = %err, "could not offer the in-process pair to the store");
-                }
+                // The store just failed, so this often fails too (already logged): the pair is
+                // then offered again until the store takes it, so that an instance refused
+                // this token meanwhile finds it instead of ending the session.
+                shared.publish(&result, self.grace).await;
                 result
             }
             Err(RefreshError::Rejected) => match shared.published().await {
-                Ok(Some(found)) => found,
+                Ok(Some(found)) => {
+                    tracing::debug!(refused = found.is_err(), "refused in-process; using the result another instance published");
+                    found
+                }
                 _ => Err(RefreshError::Unavailable(
                     "Qelos refused a refresh made without the shared store; another instance may have used the token".into(),
                 )),
@@ -333,15 +343,26 @@ impl Runner {
         // Whether another holder of the lock was seen: then a refusal from Qelos most likely
         // means that holder used the token, and its own answer hands the browser the new pair.
         let mut contended = false;
+        // Whether the store failed or was slow on this flight's last look.
+        let mut troubled = false;
         loop {
+            if Instant::now() >= give_up && troubled {
+                // A store that keeps failing (timeouts are not counted as errors one by one)
+                // must not keep this flight polling forever: it goes in-process.
+                return Err(StoreError::Timeout);
+            }
             match shared.published().await {
                 Ok(Some(result)) => {
-                    tracing::debug!("using the pair another instance published");
+                    tracing::debug!(
+                        refused = result.is_err(),
+                        "using the result another instance published"
+                    );
                     observe::metrics::refresh("shared");
                     return Ok(result);
                 }
-                Ok(None) => {}
+                Ok(None) => troubled = false,
                 Err(err) => {
+                    troubled = true;
                     transient(&mut errors, err)?;
                     tokio::time::sleep(pause).await;
                     continue;
@@ -355,15 +376,21 @@ impl Runner {
                         return Ok(result);
                     }
                     let mut result = exchange(sdk, current, &self.warnings.outages).await;
-                    if result == Err(RefreshError::Rejected) {
+                    if result == Err(RefreshError::Rejected) && self.store.is_shared() {
                         // A lock that expired under a slow winner, or an instance that could
                         // not reach the store and refreshed in-process: its pair may be there
                         // now, or in a moment.
-                        if let Some(pair) = shared.pair_within(REFUSAL_WAIT).await {
-                            result = Ok(pair);
-                        } else if contended {
-                            result = Err(taken_over_refusal());
-                        }
+                        result = match shared.pair_within(REFUSAL_WAIT).await {
+                            Look::Found(pair) => Ok(pair),
+                            Look::Blind => Err(RefreshError::Unavailable(
+                                "Qelos refused the token and the shared store could not say whether another instance has its pair".into(),
+                            )),
+                            Look::Nothing if contended => Err(taken_over_refusal()),
+                            Look::Nothing => {
+                                tracing::debug!("refused with the lock held and no pair published: the session is over");
+                                Err(RefreshError::Rejected)
+                            }
+                        };
                     }
                     shared.publish(&result, self.grace).await;
                     shared.unlock(&owner).await;
@@ -371,6 +398,7 @@ impl Runner {
                 }
                 Ok(false) => contended = true,
                 Err(err) => {
+                    troubled = true;
                     transient(&mut errors, err)?;
                     tokio::time::sleep(pause).await;
                     continue;
@@ -423,7 +451,7 @@ fn transient(errors: &mut u32, err: StoreError) -> Result<(), StoreError> {
 
 /// What one flight needs from the store.
 struct Shared<'a> {
-    store: &'a dyn SharedStore,
+    store: Arc<dyn SharedStore>,
     record_warned: &'a Throttle,
     sealer: Sealer,
     pair_key: String,
@@ -440,6 +468,15 @@ struct PublishedPair {
     refresh: Option<String>,
     #[serde(default)]
     rejected: bool,
+}
+
+/// What looking for another instance's pair found.
+enum Look {
+    Found(TokenPair),
+    /// Every look succeeded and found no pair.
+    Nothing,
+    /// Some look failed: a pair may be there that this instance could not see.
+    Blind,
 }
 
 async fn bounded<T>(
@@ -479,14 +516,17 @@ impl Shared<'_> {
     }
 
     /// A published pair (not a refusal) that appears within `wait`.
-    async fn pair_within(&self, wait: Duration) -> Option<TokenPair> {
+    async fn pair_within(&self, wait: Duration) -> Look {
         let until = Instant::now() + wait;
+        let mut blind = false;
         loop {
-            if let Ok(Some(Ok(pair))) = self.published().await {
-                return Some(pair);
+            match self.published().await {
+                Ok(Some(Ok(pair))) => return Look::Found(pair),
+                Ok(_) => {}
+                Err(_) => blind = true,
             }
             if Instant::now() >= until {
-                return None;
+                return if blind { Look::Blind } else { Look::Nothing };
             }
             tokio::time::sleep(POLL_MAX / 2).await;
         }
@@ -502,18 +542,46 @@ impl Shared<'_> {
         }
     }
 
-    /// Publishes a pair or a refusal for the grace window; an outage is not remembered.
+    /// Publishes a pair or a refusal for the grace window; an outage is not remembered. A pair
+    /// the store does not take now is offered again, every [`REPUBLISH_EVERY`], until it does
+    /// or the grace window is over: Qelos has rotated the token, and an instance that is
+    /// refused it meanwhile looks for this pair before it ends the session.
     async fn publish(&self, result: &Result<TokenPair, RefreshError>, grace: Duration) {
-        if let Err(err) = self.try_publish(result, grace).await {
-            tracing::warn!(error = %err, "could not publish the refreshed pair to the shared store");
+        let Some(sealed) = self.sealed(result) else {
+            return;
+        };
+        let Err(err) = bounded(self.store.set(&self.pair_key, sealed.clone(), grace)).await else {
+            return;
+        };
+        if result.is_err() || !self.store.is_shared() {
+            tracing::debug!(error = %err, "could not publish the refusal to the shared store");
+            return;
+        }
+        tracing::debug!(error = %err, "could not publish the refreshed pair yet; offering it again");
+        let (store, key) = (Arc::clone(&self.store), self.pair_key.clone());
+        let until = Instant::now() + grace;
+        let again = async move {
+            loop {
+                tokio::time::sleep(REPUBLISH_EVERY).await;
+                let Some(left) = until.checked_duration_since(Instant::now()) else {
+                    tracing::debug!("the grace window ended before the store took the pair");
+                    return;
+                };
+                if bounded(store.set(&key, sealed.clone(), left)).await.is_ok() {
+                    tracing::debug!("published the refreshed pair after the store came back");
+                    return;
+                }
+            }
+        }
+        .instrument(tracing::debug_span!("qelos.republish"));
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(again);
         }
     }
 
-    async fn try_publish(
-        &self,
-        result: &Result<TokenPair, RefreshError>,
-        grace: Duration,
-    ) -> Result<(), StoreError> {
+    /// The sealed record of a pair or a refusal; `None` for an outage (never remembered) or
+    /// when sealing failed (logged).
+    fn sealed(&self, result: &Result<TokenPair, RefreshError>) -> Option<Vec<u8>> {
         let record = match result {
             Ok(pair) => PublishedPair {
                 access: pair.access.as_ref().map(|s| s.expose().to_owned()),
@@ -525,16 +593,15 @@ impl Shared<'_> {
                 refresh: None,
                 rejected: true,
             },
-            Err(_) => return Ok(()),
+            Err(_) => return None,
         };
         let sealed = serde_json::to_vec(&record)
             .ok()
             .and_then(|plain| self.sealer.seal(&self.pair_key, &plain));
-        let Some(sealed) = sealed else {
+        if sealed.is_none() {
             tracing::warn!("could not seal the refreshed pair; other instances will refresh");
-            return Ok(());
-        };
-        bounded(self.store.set(&self.pair_key, sealed, grace)).await
+        }
+        sealed
     }
 }
 
@@ -544,7 +611,18 @@ async fn exchange(
     current: &TokenPair,
     outages: &Throttle,
 ) -> Result<TokenPair, RefreshError> {
-    match observe::metrics::timed("refresh", sdk.exchange_tokens(current)).await {
+    // Qelos rotates the token as soon as it reads the request, so its answer is the only copy
+    // of the new pair: the flight (a task of its own, not bound by the request's deadline)
+    // waits for it twice as long as a call would. A late answer is then kept for the grace
+    // window and handed to the browser's next request, instead of ending the session (found
+    // by the fault suite: Qelos frozen, then unreachable, answering after the request gave up).
+    let limit = sdk.timeout().saturating_mul(ANSWER_TIMEOUT_FACTOR);
+    let call = qelos_sdk::with_deadline(limit, sdk.exchange_tokens(current));
+    let answer = observe::metrics::timed("refresh", async {
+        call.await.unwrap_or(Err(qelos_sdk::Error::Timeout))
+    })
+    .await;
+    match answer {
         Ok(pair) => {
             tracing::debug!("token refresh succeeded");
             observe::metrics::refresh("ok");

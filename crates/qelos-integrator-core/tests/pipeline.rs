@@ -174,3 +174,31 @@ async fn an_async_resolver_picks_the_workspace() {
     let ctx = signed_in(integrator.resolve(&head).await);
     assert_eq!(ctx.workspace().unwrap().name, "Beta Labs");
 }
+
+#[tokio::test]
+async fn a_refresh_answered_after_the_request_gave_up_is_kept_for_the_next_request() {
+    let mock = MockServer::start().await.unwrap();
+    let mut expired = MintRequest::for_user("test@test.com");
+    expired.expired = true;
+    let t = mock.mint_tokens(&expired);
+    // Qelos answers the refresh after the request's 1 s deadline, within twice that.
+    mock.set_fault(
+        "POST /api/token/refresh",
+        Fault::Latency(Duration::from_millis(1500)),
+    );
+    let config = QelosConfig::builder(mock.url())
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let integrator = Integrator::new(config);
+    let cookie = format!("q_access_token={}; q_refresh_token={}", t.access, t.refresh);
+    let head = RequestHead::new("/").header("cookie", &cookie);
+    mock.reset_calls();
+    let first = signed_in(integrator.resolve(&head).await);
+    assert!(!first.is_authenticated(), "the first request gave up");
+    // The browser's next request still carries the old pair: the refresh Qelos is answering
+    // serves it, instead of a second refresh of a token Qelos has already rotated.
+    let second = signed_in(integrator.resolve(&head).await);
+    assert!(second.is_authenticated(), "the late answer was kept");
+    assert_eq!(mock.calls("POST /api/token/refresh"), 1);
+}

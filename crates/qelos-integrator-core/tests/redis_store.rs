@@ -264,3 +264,158 @@ async fn a_refused_refresh_token_is_tried_once_and_refused_on_every_instance() {
     );
     assert_eq!(mock.calls(REFRESH), 1, "the refusal is shared, not retried");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_after_redis_restarted_uses_a_new_connection_instead_of_failing() {
+    let mut redis = RedisServer::start();
+    let store = store(&redis);
+    store
+        .set("k", b"before".to_vec(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    // Redis restarts while the instance is idle: its one connection is dead, and the next
+    // burst of commands all go out on it.
+    redis.restart();
+    let answers = futures_util::future::join_all((0..20).map(|_| store.get("k"))).await;
+    for answer in &answers {
+        assert!(
+            matches!(answer, Ok(None)),
+            "every command of the burst reached the new Redis: {answer:?}"
+        );
+    }
+    assert!(
+        store
+            .try_lock("l", "me", Duration::from_secs(5))
+            .await
+            .unwrap(),
+        "not in a cool-down afterwards"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_refreshed_while_redis_was_down_is_published_once_it_is_back() {
+    let mut redis = RedisServer::start();
+    let mock = MockServer::start().await.unwrap();
+    let t = expired_tokens(&mock);
+    let config = QelosConfig::builder(mock.url()).build().unwrap();
+    let url = redis.url();
+    let a = RefreshCoordinator::new(Duration::from_secs(30))
+        .with_store(Arc::new(RedisStore::new(&url).unwrap()));
+    redis.kill();
+    mock.reset_calls();
+    let fresh = a.refresh(config.base_sdk(), &pair(&t)).await;
+    assert!(fresh.is_ok(), "refreshed in-process: {fresh:?}");
+    redis.restart();
+    // Another instance is refused the rotated token: it must find instance a's pair, offered
+    // again once Redis answers, instead of ending the session.
+    let b = RefreshCoordinator::new(Duration::from_secs(30))
+        .with_store(Arc::new(RedisStore::new(&url).unwrap()));
+    let found = b.refresh(config.base_sdk(), &pair(&t)).await;
+    assert_eq!(found, fresh, "instance b hands out instance a's pair");
+    assert!(
+        mock.calls(REFRESH) <= 2,
+        "a's refresh, and at most b's refused one"
+    );
+}
+
+/// A store whose lock works and whose reads time out after the first `reads_ok`: an instance
+/// that takes the lock and then cannot see what other instances publish.
+#[derive(Debug, Default)]
+struct ReadsFail {
+    store: qelos_integrator_core::store::MemoryStore,
+    reads_ok: usize,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl ReadsFail {
+    fn after(reads_ok: usize) -> Self {
+        Self {
+            reads_ok,
+            ..Self::default()
+        }
+    }
+}
+
+impl SharedStore for ReadsFail {
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> futures_util::future::BoxFuture<'a, Result<bool, qelos_integrator_core::store::StoreError>>
+    {
+        self.store.try_lock(key, owner, ttl)
+    }
+    fn unlock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), qelos_integrator_core::store::StoreError>>
+    {
+        self.store.unlock(key, owner)
+    }
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> futures_util::future::BoxFuture<
+        'a,
+        Result<Option<Vec<u8>>, qelos_integrator_core::store::StoreError>,
+    > {
+        let n = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < self.reads_ok {
+            self.store.get(key)
+        } else {
+            Box::pin(async { Err(qelos_integrator_core::store::StoreError::Timeout) })
+        }
+    }
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), qelos_integrator_core::store::StoreError>>
+    {
+        self.store.set(key, value, ttl)
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_the_store_cannot_confirm_is_unavailable_not_the_end_of_the_session() {
+    let mock = MockServer::start().await.unwrap();
+    let t = expired_tokens(&mock);
+    // Qelos refuses the token, as it does once another instance has used it.
+    mock.expire_token(&t.refresh);
+    let config = QelosConfig::builder(mock.url()).build().unwrap();
+    // One look finds nothing, the lock is taken, Qelos refuses, and every look after that
+    // fails: another instance's pair may be there unseen.
+    let coordinator =
+        RefreshCoordinator::new(Duration::from_secs(30)).with_store(Arc::new(ReadsFail::after(1)));
+    let result = coordinator.refresh(config.base_sdk(), &pair(&t)).await;
+    assert!(
+        matches!(
+            result,
+            Err(qelos_integrator_core::RefreshError::Unavailable(_))
+        ),
+        "the cookies stay: {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_store_whose_reads_keep_timing_out_does_not_hold_a_refresh_forever() {
+    let mock = MockServer::start().await.unwrap();
+    let t = expired_tokens(&mock);
+    let config = QelosConfig::builder(mock.url()).build().unwrap();
+    let coordinator = RefreshCoordinator::new(Duration::from_secs(30))
+        .with_store(Arc::new(ReadsFail::after(0)))
+        .with_lock_ttl(Duration::from_millis(200));
+    mock.reset_calls();
+    // A guard against a hang only (the flight gives up after 1.5 lock TTLs).
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        coordinator.refresh(config.base_sdk(), &pair(&t)),
+    )
+    .await
+    .expect("the flight went in-process instead of polling the store forever");
+    assert!(result.is_ok(), "refreshed in-process: {result:?}");
+    assert_eq!(mock.calls(REFRESH), 1);
+}

@@ -11,11 +11,39 @@ use crate::verify::PluginRequest;
 
 impl Reject for PluginRejection {}
 
-/// A declared request body over [`MAX_BODY`](crate::MAX_BODY).
+/// A request body over [`MAX_BODY`](crate::MAX_BODY), declared or streamed.
 #[derive(Debug)]
 struct BodyTooLarge;
 
 impl Reject for BodyTooLarge {}
+
+/// A request body the client broke off while it was being read.
+#[derive(Debug)]
+struct BodyUnreadable;
+
+impl Reject for BodyUnreadable {}
+
+/// Reads a body of at most [`MAX_BODY`](crate::MAX_BODY) bytes, counting as it reads: a body
+/// sent without `Content-Length` (chunked) is refused as soon as it passes the limit, never
+/// buffered whole.
+async fn read_limited<S, B>(body: S) -> Result<Bytes, Rejection>
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    use bytes::BufMut as _;
+    use futures_util::StreamExt as _;
+    let mut body = std::pin::pin!(body);
+    let mut read = bytes::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| warp::reject::custom(BodyUnreadable))?;
+        if read.len() + chunk.remaining() > crate::MAX_BODY {
+            return Err(warp::reject::custom(BodyTooLarge));
+        }
+        read.put(chunk);
+    }
+    Ok(read.freeze())
+}
 
 /// A filter giving the verified [`PluginRequest`]; a refusal rejects with a
 /// [`PluginRejection`]: answer it with [`warp_recover`](crate::warp_recover).
@@ -61,6 +89,9 @@ pub async fn warp_recover(rejection: Rejection) -> Result<warp::reply::Response,
     if rejection.find::<BodyTooLarge>().is_some() {
         return Ok(http::StatusCode::PAYLOAD_TOO_LARGE.into_response());
     }
+    if rejection.find::<BodyUnreadable>().is_some() {
+        return Ok(http::StatusCode::BAD_REQUEST.into_response());
+    }
     Err(rejection)
 }
 
@@ -88,7 +119,7 @@ impl Plugin {
                     })
                     .untuple_one(),
             )
-            .and(warp::body::bytes().or(warp::any().map(Bytes::new)).unify())
+            .and(warp::body::stream().and_then(read_limited))
             .and_then(
                 move |method: http::Method,
                       path: FullPath,

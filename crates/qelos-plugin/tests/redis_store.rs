@@ -12,7 +12,7 @@
 
 #[path = "frameworks/apps.rs"]
 mod apps;
-#[path = "support/redis_server.rs"]
+#[path = "../../qelos-integrator-core/tests/support/redis_server.rs"]
 mod redis_server;
 #[path = "frameworks/scenarios.rs"]
 mod scenarios;

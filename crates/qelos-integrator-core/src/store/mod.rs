@@ -110,6 +110,15 @@ pub trait SharedStore: Send + Sync + std::fmt::Debug + 'static {
         value: Vec<u8>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Whether other processes see what this store holds (default `true`).
+    ///
+    /// Only then can a refresh token be used by someone this process does not know about, so
+    /// only then does a refusal from Qelos wait a moment for the pair another instance may
+    /// still publish, and does a pair that could not be published get offered again.
+    fn is_shared(&self) -> bool {
+        true
+    }
 }
 
 /// Upper bound on entries in a [`MemoryStore`]; past it, expired entries are pruned and, if it
@@ -242,6 +251,11 @@ impl SharedStore for MemoryStore {
         let now = Instant::now();
         self.lock().insert(key, now + ttl, Entry::Value(value), now);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// One process's memory: nobody else refreshes through it.
+    fn is_shared(&self) -> bool {
+        false
     }
 }
 

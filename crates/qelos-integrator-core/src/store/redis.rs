@@ -65,7 +65,7 @@ pub struct RedisStore {
     timeout: Duration,
     /// The connection; `None` until first use, and again after an answer that was not Redis
     /// protocol (the next command opens a new one).
-    connection: Mutex<Option<ConnectionManager>>,
+    connection: Mutex<Slot>,
     /// Milliseconds since `epoch` until which Redis is skipped (0: not skipped).
     down_until: AtomicU64,
     /// Failed commands since the last success.
@@ -133,7 +133,7 @@ impl RedisStore {
             client,
             prefix: "qelos:".into(),
             timeout: DEFAULT_REDIS_TIMEOUT,
-            connection: Mutex::new(None),
+            connection: Mutex::default(),
             down_until: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             last_success: AtomicU64::new(0),
@@ -159,7 +159,9 @@ impl RedisStore {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    /// The connection commands go through, and its generation (how many connections were
+    /// given up before it).
+    async fn connection(&self) -> Result<(ConnectionManager, u64), StoreError> {
         let until = self.down_until.load(Ordering::Relaxed);
         if until != 0 && self.now_ms() < until {
             return Err(StoreError::Unavailable("Redis failed recently".into()));
@@ -168,8 +170,8 @@ impl RedisStore {
             .connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
+        if let Some(conn) = slot.manager.as_ref() {
+            return Ok((conn.clone(), slot.generation));
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
@@ -178,20 +180,39 @@ impl RedisStore {
             .set_max_delay(self.timeout);
         let conn = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        *slot = Some(conn.clone());
-        Ok(conn)
+        slot.manager = Some(conn.clone());
+        Ok((conn, slot.generation))
     }
 
-    /// Drops the connection after an answer that was not Redis protocol or not of the expected
-    /// type: whatever sent it (another program on Redis's port, a desynchronised stream) must
-    /// not answer the next command too. Found by the fault suite: after a few seconds of
-    /// garbage the connection kept failing (and could pair answers with the wrong commands)
-    /// long after the real Redis was back.
-    fn forget_connection(&self) {
-        *self
+    /// Gives up connection `generation` (the next command opens a new one), unless a command
+    /// that failed on it before already did.
+    fn forget_connection(&self, generation: u64) {
+        let mut slot = self
             .connection
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.generation == generation {
+            slot.manager = None;
+            slot.generation += 1;
+        }
+    }
+
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        conn: &mut ConnectionManager,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(conn)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) if err.is_timeout() => Err(Failure::Timeout),
+            // A Redis error reply (`OOM`, `READONLY`, ...): the connection itself is fine.
+            Ok(Err(err)) if matches!(err.kind(), redis::ErrorKind::Server(_)) => {
+                Err(Failure::Reply(err.to_string()))
+            }
+            // Reset, broken pipe, closed, or bytes that are no RESP: the connection is done.
+            Ok(Err(err)) => Err(Failure::Connection(err.to_string())),
+            Err(_elapsed) => Err(Failure::Timeout),
+        }
     }
 
     async fn run<T: redis::FromRedisValue>(
@@ -200,35 +221,44 @@ impl RedisStore {
         cmd: redis::Cmd,
     ) -> Result<T, StoreError> {
         let span = tracing::trace_span!("qelos.redis", cmd = name);
-        let mut conn = self.connection().instrument(span.clone()).await?;
-        let answer = tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut conn))
-            .instrument(span)
-            .await;
-        let result = match answer {
-            Ok(Ok(value)) => {
-                self.failures.store(0, Ordering::Relaxed);
-                self.last_success.store(self.now_ms(), Ordering::Relaxed);
-                return Ok(value);
-            }
-            Ok(Err(err)) if err.is_timeout() => StoreError::Timeout,
-            Ok(Err(err)) => {
-                if !matches!(
-                    err.kind(),
-                    redis::ErrorKind::Server(_) | redis::ErrorKind::Io
-                ) {
-                    self.forget_connection();
+        async {
+            let (mut conn, mut generation) = self.connection().await?;
+            let mut answer = self.query(&cmd, &mut conn).await;
+            if matches!(answer, Err(Failure::Connection(_))) {
+                // The connection is dead (one that died while idle, say to a Redis that
+                // restarted, fails every command of the next burst): it is replaced once,
+                // by whichever command saw it first, and each command tries once more on
+                // the new one before it counts as a failure.
+                self.forget_connection(generation);
+                (conn, generation) = self.connection().await?;
+                answer = self.query(&cmd, &mut conn).await;
+                if matches!(answer, Err(Failure::Connection(_))) {
+                    self.forget_connection(generation);
                 }
-                StoreError::Unavailable(err.to_string())
             }
-            Err(_elapsed) => StoreError::Timeout,
-        };
+            match answer {
+                Ok(value) => {
+                    self.failures.store(0, Ordering::Relaxed);
+                    self.last_success.store(self.now_ms(), Ordering::Relaxed);
+                    Ok(value)
+                }
+                Err(failure) => Err(self.failed(failure.into())),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Counts a failure; after [`FAILURES_TO_COOL_DOWN`] of them and a while without a
+    /// success, Redis is left alone for [`COOL_DOWN`] (logged once).
+    fn failed(&self, error: StoreError) -> StoreError {
         let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
         let last_success = self.last_success.load(Ordering::Relaxed);
         let silent = last_success == 0
             || self.now_ms().saturating_sub(last_success)
                 >= u64::try_from(SILENCE_TO_COOL_DOWN.as_millis()).unwrap_or(1000);
         if failures < FAILURES_TO_COOL_DOWN || !silent {
-            return Err(result);
+            return error;
         }
         self.failures.store(0, Ordering::Relaxed);
         let was = self.down_until.swap(
@@ -236,13 +266,38 @@ impl RedisStore {
             Ordering::Relaxed,
         );
         if was == 0 || self.now_ms() >= was {
-            tracing::warn!(error = %result, "Redis command failed; working in-process for a while");
+            tracing::warn!(error = %error, "Redis command failed; working in-process for a while");
         }
-        Err(result)
+        error
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+}
+
+/// The connection in use, if any, and how many were given up before it.
+#[derive(Default)]
+struct Slot {
+    manager: Option<ConnectionManager>,
+    generation: u64,
+}
+
+/// How one command failed.
+enum Failure {
+    Timeout,
+    Reply(String),
+    Connection(String),
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Timeout => StoreError::Timeout,
+            Failure::Reply(message) | Failure::Connection(message) => {
+                StoreError::Unavailable(message)
+            }
+        }
     }
 }
 
@@ -376,7 +431,7 @@ mod tests {
             "garbage is an error, not a value"
         );
         assert!(
-            store.connection.lock().unwrap().is_none(),
+            store.connection.lock().unwrap().manager.is_none(),
             "the connection that carried garbage is not used again"
         );
     }

@@ -79,6 +79,38 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Kills the server and starts a new, empty one on the same port (as a restarted Redis
+    /// without persistence), waiting until it answers.
+    #[allow(dead_code)] // not every test binary that includes this module restarts Redis
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            let mut child = Command::new(binary())
+                .args(["--port", &self.port.to_string()])
+                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server starts");
+            let up = Instant::now();
+            while up.elapsed() < Duration::from_secs(2) {
+                if answers_ping(self.port) {
+                    self.child = Some(child);
+                    return;
+                }
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    break; // the port is not free again yet
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start again on port {}", self.port);
+    }
+
     /// Kills the server now (the port then refuses connections).
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

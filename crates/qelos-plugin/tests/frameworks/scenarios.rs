@@ -439,6 +439,43 @@ pub async fn entity_changes_reach_the_subscribed_event_handler(serve: Serve) {
     assert_eq!(s.mock.calls("PLUGIN event todo"), 1);
 }
 
+pub async fn a_body_over_the_limit_is_refused_413_even_without_a_length(serve: Serve) {
+    let s = stack(serve, |b| b).await;
+    // Chunked, no `Content-Length`: the limit must be counted while reading.
+    let chunk = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+    let chunks = qelos_plugin::MAX_BODY / chunk.len() + 4;
+    let body = futures_util::stream::iter(
+        (0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+    );
+    let register = s.plugin.manifest().register_url.clone().unwrap();
+    let answer = s
+        .http
+        .post(format!("{}{register}", s.url))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await;
+    // The server answers 413 mid-upload and may reset the connection before the client has
+    // read that answer (unread data in its receive buffer): then the client sees a broken
+    // connection instead, never a body that was read whole and handled.
+    match answer {
+        Ok(answer) => assert_eq!(answer.status().as_u16(), 413),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    // A new connection: the server may close the one it refused the upload on.
+    let small = reqwest::Client::new()
+        .post(format!("{}{register}", s.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        small.status().as_u16(),
+        413,
+        "a small body is still read after a refused one"
+    );
+}
+
 /// Expands every scenario for one framework: `plugin_scenarios!(axum, apps::axum);`.
 #[macro_export]
 macro_rules! plugin_scenarios {
@@ -473,6 +510,10 @@ macro_rules! plugin_scenarios {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn crud_resource_round_trip_through_the_gateway() {
                 s::crud_resource_round_trip_through_the_gateway($serve).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_body_over_the_limit_is_refused_413_even_without_a_length() {
+                s::a_body_over_the_limit_is_refused_413_even_without_a_length($serve).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn entity_changes_reach_the_subscribed_event_handler() {
