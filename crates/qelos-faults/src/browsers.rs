@@ -34,6 +34,9 @@ pub(crate) struct Browser {
     /// Where the app first expired them: the instance and the store key of the refresh token
     /// the request carried (to find that refresh in the instances' logs).
     pub(crate) expired_where: Mutex<Option<String>>,
+    /// The first `401` this browser got: the instance, the path, the store key of the refresh
+    /// token it sent and the body (to find that request in the instances' logs).
+    pub(crate) first_401: Mutex<Option<String>>,
 }
 
 /// What the app answered one request.
@@ -78,6 +81,7 @@ impl Browser {
             seen: Mutex::new(seen),
             expired_by_app: std::sync::atomic::AtomicBool::new(false),
             expired_where: Mutex::default(),
+            first_401: Mutex::default(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Browser {
             seen: Mutex::default(),
             expired_by_app: std::sync::atomic::AtomicBool::new(false),
             expired_where: Mutex::default(),
+            first_401: Mutex::default(),
         }
     }
 
@@ -211,7 +216,29 @@ impl Browser {
             Ok(resp) => {
                 self.take_cookies(&resp, sent_refresh.as_deref());
                 let status = resp.status().as_u16();
+                let at = format!("{}{}", resp.url().authority(), resp.url().path());
                 let body = resp.json::<Value>().await.ok();
+                if status == 401 {
+                    let mut first = self
+                        .first_401
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if first.is_none() {
+                        let key = sent_refresh.as_deref().map(|r| {
+                            qelos_integrator_core::TokenKey::new("refresh", r).to_hex()[..8]
+                                .to_owned()
+                        });
+                        let since_epoch = SystemTime::now()
+                            .duration_since(UNIX_EPOCH)
+                            .map(|d| d.as_millis())
+                            .unwrap_or(0);
+                        *first = Some(format!(
+                            "{at} at {since_epoch} ms since the epoch (refresh key {}): {}",
+                            key.as_deref().unwrap_or("none"),
+                            body.as_ref().map(Value::to_string).unwrap_or_default()
+                        ));
+                    }
+                }
                 let latency = started.elapsed();
                 let signed_in = body
                     .as_ref()

@@ -79,6 +79,23 @@ fn close(env: &mut Env, row: &mut Row, browsers: &[Arc<Browser>]) {
     if !expired.is_empty() {
         row.note(format!("cookies expired (first 5): {}", expired.join("; ")));
     }
+    let refused: Vec<String> = browsers
+        .iter()
+        .filter_map(|b| {
+            b.first_401
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+                .map(|at| format!("browser {} at {at}", b.id))
+        })
+        .take(5)
+        .collect();
+    if !refused.is_empty() {
+        row.note(format!(
+            "first 401s (first 5 browsers): {}",
+            refused.join("; ")
+        ));
+    }
     let (leaks, panics) = env.log_findings(&load::tokens(browsers));
     row.check(
         format!("no panic, every instance alive ({panics} panic lines)"),

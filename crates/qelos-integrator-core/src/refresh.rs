@@ -628,15 +628,20 @@ async fn exchange(
             observe::metrics::refresh("ok");
             Ok(pair)
         }
-        Err(err) if err.is_unavailable() => {
-            outage_warn!(outages, error = %err, "token refresh failed: Qelos unavailable");
-            observe::metrics::refresh("unavailable");
-            Err(RefreshError::Unavailable(err.to_string()))
-        }
-        Err(err) => {
+        // Qelos refuses a dead, unknown or already used refresh token with `401` and nothing
+        // else; any other answer (a `404` from a gateway or a router mid-restart, a `429`, a
+        // `400`, a 5xx) says nothing about the token, and must not end the session.
+        Err(
+            err @ (qelos_sdk::Error::Api { status: 401, .. } | qelos_sdk::Error::NoRefreshToken),
+        ) => {
             tracing::debug!(error = %err, "token refresh rejected");
             observe::metrics::refresh("rejected");
             Err(RefreshError::Rejected)
+        }
+        Err(err) => {
+            outage_warn!(outages, error = %err, "token refresh failed: Qelos unavailable");
+            observe::metrics::refresh("unavailable");
+            Err(RefreshError::Unavailable(err.to_string()))
         }
     }
 }

@@ -202,3 +202,28 @@ async fn a_refresh_answered_after_the_request_gave_up_is_kept_for_the_next_reque
     assert!(second.is_authenticated(), "the late answer was kept");
     assert_eq!(mock.calls("POST /api/token/refresh"), 1);
 }
+
+#[tokio::test]
+async fn a_refresh_answered_with_another_status_than_401_does_not_end_the_session() {
+    let mock = MockServer::start().await.unwrap();
+    let mut expired = MintRequest::for_user("test@test.com");
+    expired.expired = true;
+    let t = mock.mint_tokens(&expired);
+    let integrator = Integrator::new(QelosConfig::builder(mock.url()).build().unwrap());
+    let cookie = format!("q_access_token={}; q_refresh_token={}", t.access, t.refresh);
+    let head = RequestHead::new("/").header("cookie", &cookie);
+    for status in [404, 400, 403, 429] {
+        // A router or a gateway answering instead of Qelos's refresh: nothing about the token.
+        mock.set_fault("POST /api/token/refresh", Fault::Status(status));
+        let ctx = signed_in(integrator.resolve(&head).await);
+        assert!(!ctx.is_authenticated());
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(qelos_integrator_core::AnonymousReason::Unavailable),
+            "{status} is not a refusal of the token"
+        );
+    }
+    mock.clear_faults();
+    let ctx = signed_in(integrator.resolve(&head).await);
+    assert!(ctx.is_authenticated(), "the session is still there");
+}
