@@ -6,6 +6,14 @@
 //!   the client leaves (then `calls("AI stream dropped")` counts 1). Vector stores and uploaded
 //!   files live in memory; nothing is embedded.
 //! - **Lambda target** ([`LAMBDA_INTEGRATION_ID`]): echoes the call.
+//! - **AI agents** (`/api/ai/agents`): chat-completion integrations answered by the same fake
+//!   model.
+//! - **Payment provider**: `POST /api/checkout` answers `checkoutUrl` =
+//!   `<mock>/__mock/checkout/<subscriptionId>` and charges nothing. Opening that URL (or
+//!   `MockServer::complete_checkout`) is a successful payment: the pending subscription becomes
+//!   `active`, a coupon is redeemed once, and one `paid` invoice is issued for the plan's
+//!   `monthlyPrice` / `yearlyPrice` (or the subscription's `dynamicAmount`) after the coupon
+//!   (`percentage` or `fixed`, rounded to cents), in the plan's currency.
 
 /// The seeded AI integration (a `chatCompletion` trigger on the fake model), for
 /// `/api/ai/{integration}/chat-completion` and threads.

@@ -20,13 +20,24 @@
 //! encrypted data, `/api/blueprints`, `/api/configurations`, `/api/plugins`, `/api/lambdas`,
 //! `/api/drafts`, `/api/events`, `/api/integration-sources`, `/api/integrations`,
 //! `/api/components`, plans, coupons, subscriptions, invoices, checkout and
-//! `/api/payments/configuration`) with Qelos's role checks, refusal bodies and
-//! `x-impersonate-user` for admins. A plugin created with `POST /api/plugins` (a `proxyUrl` and
-//! a `token` or `registerUrl`) joins the gateway. Third parties are faked, deterministically:
-//! lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or Cloudflare),
-//! integration-source status checks answer `{"ok": true}` when `kind` and `metadata` are there,
-//! components are not compiled (`compiledContent.js` echoes the source), and checkout answers a
-//! `checkoutUrl` on the mock itself without a payment provider (no invoice is ever issued).
+//! `/api/payments/configuration`) with Qelos's role checks and refusal bodies, and the user side
+//! of payments (`/api/plans/public`, `/api/subscriptions/me`, `/api/coupons/validate`), AI
+//! agents (`/api/ai/agents`, stored as chat-completion integrations), blueprint charts
+//! (`count`, `sum`, `pie`, and `line`/`bar`/... computed from the stored entities) and MCP
+//! authorisation (`/api/auth/mcp/authorize|consent|token`, enabled by the `mcp-configuration`
+//! configuration). An admin's `x-impersonate-user` / `x-impersonate-workspace` are honoured
+//! where Qelos honours them: on every service behind the gateway (also as the
+//! `impersonateUser` / `impersonateWorkspace` query; the service sees the impersonated user
+//! with their own roles), on the auth service's workspaces, users, roles and invites routes,
+//! and on `GET /api/me`. A plugin created with `POST /api/plugins` (a `proxyUrl` and a `token`
+//! or `registerUrl`) joins the gateway. Third parties are faked, deterministically (see
+//! [`fakes`]): lambdas of `aws` / `cloudflare` sources live in memory (nothing reaches AWS or
+//! Cloudflare), integration-source status checks answer `{"ok": true}` when `kind` and
+//! `metadata` are there, components are not compiled (`compiledContent.js` echoes the
+//! source), the AI model echoes, and the payment provider's checkout page is the mock's own
+//! `/__mock/checkout/{subscriptionId}`: opening it (or [`MockServer::complete_checkout`]) pays
+//! at once, activates the subscription and issues one `paid` invoice for the plan's price after
+//! the coupon.
 //!
 //! # Example
 //!
@@ -74,7 +85,7 @@ pub use controls::{Fault, RecordedRequest};
 pub use routes::plugins::{PluginAuthAcquire, PluginSpec, PluginSubscribedEvent};
 
 use controls::Controls;
-use routes::{auth, entities, plugins, workspaces};
+use routes::{auth, charts, entities, plugins, workspaces};
 use state::Store;
 
 /// Why the server could not start.
@@ -290,10 +301,18 @@ fn router(inner: Arc<MockInner>) -> Router {
                 .put(entities::update)
                 .delete(entities::remove),
         )
-        .route("/api/blueprints/{key}/charts/count", get(entities::count))
+        .route("/api/blueprints/{key}/charts/count", get(charts::count))
+        .route("/api/blueprints/{key}/charts/sum", get(charts::sum))
+        .route("/api/blueprints/{key}/charts/pie", get(charts::pie))
+        .route(
+            "/api/blueprints/{key}/charts/{chart_type}",
+            get(charts::standard),
+        )
         .route("/api/plugins/{id}/callback", get(plugins::callback))
         .merge(routes::admin::router())
         .merge(routes::ai::router())
+        .merge(routes::agents::router())
+        .merge(routes::mcp::router())
         .merge(routes::content::router())
         .merge(routes::invites::router())
         .merge(routes::lambdas::router())
@@ -301,13 +320,18 @@ fn router(inner: Arc<MockInner>) -> Router {
             Arc::clone(&inner),
             controls::observe,
         ));
-    let mut app = api;
+    // The fake payment provider's checkout page (not a test control: checkout links to it).
+    let mut app = api.route("/__mock/checkout/{id}", get(routes::admin::checkout::pay));
     if inner.store.config.controls {
         app = app.merge(controls::router());
     }
     // Unknown paths: a registered plugin's `/api/on/{apiPath}/*` or `/api/{apiPath}/*`, else
     // `404 api not found`.
-    app.fallback(plugins::gateway).with_state(inner)
+    app.fallback(plugins::gateway)
+        .layer(axum::middleware::from_fn(
+            routes::impersonation::gateway_layer,
+        ))
+        .with_state(inner)
 }
 
 impl MockServer {
@@ -449,6 +473,14 @@ impl MockServer {
     pub fn add_plugin(&self, spec: PluginSpec) -> Result<String, MockError> {
         plugins::add(&self.inner, spec).map_err(MockError::Plugin)
     }
+    /// Plays the fake payment provider's successful payment of the pending subscription `id`
+    /// (what opening the `checkoutUrl` of `POST /api/checkout` does): the subscription becomes
+    /// `active`, a coupon is redeemed, and a `paid` invoice is issued. Answers
+    /// `{subscription, invoice}`, or `None` when `id` is not a pending subscription.
+    pub fn complete_checkout(&self, id: &str) -> Option<serde_json::Value> {
+        routes::admin::checkout::complete(&self.inner, id)
+    }
+
     /// The gateway's cached access token for a plugin (`None`: it will refresh or register on
     /// the next call).
     pub fn plugin_token(&self, tenant: &str, api_path: &str) -> Option<String> {

@@ -161,6 +161,11 @@ pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()
 }
 
+/// `status` + a JSON body.
+pub(crate) fn json_response(status: StatusCode, v: &Value) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
 /// JSON 200.
 pub(crate) fn ok(v: Value) -> Response {
     axum::Json(v).into_response()

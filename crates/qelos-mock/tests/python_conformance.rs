@@ -1,6 +1,7 @@
 //! The official Python client `qelos-sdk==4.0.0`, unmodified, against qelos-mock: the
 //! authentication and entity conformance script, the administrator SDK, and the user-API
-//! endpoints (AI with its SSE stream and RAG, blocks, app configuration, invites, lambdas).
+//! endpoints (AI with its SSE stream and RAG, blocks, app configuration, invites, lambdas), and
+//! payments, AI agents, blueprint charts and impersonation through the gateway.
 //!
 //! Uses the interpreter in `QELOS_PYTHON` when set (the test command prepares one), else
 //! creates or reuses a venv at `<workspace>/target/py-venv` and installs the client there.
@@ -116,4 +117,21 @@ async fn official_python_client_drives_the_user_api_endpoints() {
     .await;
     assert!(checks >= 27, "every check ran (got {checks})");
     assert!(mock.total_calls() >= 30, "the calls reached this mock");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_client_drives_payments_agents_charts_and_impersonation() {
+    let mock = MockServer::start().await.expect("mock starts");
+    let checks = run_script(
+        mock.url(),
+        "payments_ai_charts_conformance.py",
+        &[AI_SOURCE_ID],
+        "payments-ai-charts conformance",
+    )
+    .await;
+    assert!(checks >= 32, "every check ran (got {checks})");
+    assert!(
+        mock.calls("GET /api/subscriptions/me") >= 2,
+        "the payments routes were driven"
+    );
 }

@@ -1,5 +1,5 @@
-//! AI: threads, chat completions (whole or streamed as Server-Sent Events) and RAG storage
-//! (the official SDK's `ai.threads`, `ai.chat`, `ai.rag`).
+//! AI: threads, chat completions (whole or streamed as Server-Sent Events), RAG storage and
+//! agents (the official SDK's `ai.threads`, `ai.chat`, `ai.rag`, `ai.agents`).
 //!
 //! ```no_run
 //! use futures_util::StreamExt as _;
@@ -23,6 +23,7 @@ use crate::auth::segment;
 use crate::client::{Call, QelosSdk};
 use crate::error::Error;
 
+pub use crate::agents::{Agent, AgentChanges, AgentChatOptions, AgentFilter, AgentTool, Agents};
 pub use crate::chat_stream::{ChatEvent, ChatStream};
 pub use crate::sse::SseEvent;
 
@@ -74,14 +75,32 @@ pub struct Thread {
     pub extra: Map<String, Value>,
 }
 
-/// What [`Threads::create`] sends (`ICreateThreadRequest`).
+/// What [`Threads::create`] sends (`ICreateThreadRequest`): [`NewThread::new`], then
+/// [`title`](NewThread::title).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NewThread {
     /// The AI integration id.
     pub integration: String,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+
+impl NewThread {
+    /// A thread on `integration`.
+    pub fn new(integration: impl Into<String>) -> Self {
+        Self {
+            integration: integration.into(),
+            title: None,
+        }
+    }
+    /// Sets the title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
 }
 
 /// Filters of [`Threads::list`] (`integration`, `limit`, `page`, `sort`, `user`, `workspace`,
@@ -119,8 +138,10 @@ impl ThreadFilter {
     }
 }
 
-/// Options of a chat completion (`IChatCompletionOptions`).
+/// Options of a chat completion (`IChatCompletionOptions`): [`ChatOptions::new`], then the
+/// setters.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatOptions {
     /// The conversation.
     pub messages: Vec<Message>,
@@ -149,6 +170,36 @@ impl ChatOptions {
             messages,
             ..Self::default()
         }
+    }
+    /// Sets the model.
+    #[must_use]
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+    /// Sets the temperature.
+    #[must_use]
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+    /// Sets the token limit.
+    #[must_use]
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+    /// Adds a query parameter.
+    #[must_use]
+    pub fn query_param(mut self, key: &str, value: impl ToString) -> Self {
+        self.query_params.push((key.to_owned(), value.to_string()));
+        self
+    }
+    /// Adds any other option.
+    #[must_use]
+    pub fn option(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
+        self
     }
 }
 
@@ -195,6 +246,7 @@ impl ChatCompletion {
 /// What [`Rag::create_storage`] sends (`ICreateVectorStorageRequest`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NewStorage {
     /// The AI integration id.
     pub integration_id: String,
@@ -211,6 +263,7 @@ pub struct NewStorage {
 /// What [`Rag::upload_content`] sends (`IUploadContentRequest`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct UploadContent {
     /// The AI integration id (or `vector_store_id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +284,7 @@ pub struct UploadContent {
 /// What [`Rag::clear_storage`] sends (`IClearStorageRequest`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClearStorage {
     /// The AI integration id (or `vector_store_id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +295,87 @@ pub struct ClearStorage {
     /// Only these files (all when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_ids: Option<Vec<String>>,
+}
+
+impl NewStorage {
+    /// A storage of `integration_id` in `scope` (`thread`, `user`, `workspace`, `tenant`).
+    pub fn new(integration_id: impl Into<String>, scope: impl Into<String>) -> Self {
+        Self {
+            integration_id: integration_id.into(),
+            scope: scope.into(),
+            ..Self::default()
+        }
+    }
+    /// Sets the thread, user or workspace the storage belongs to.
+    #[must_use]
+    pub fn subject_id(mut self, subject_id: impl Into<String>) -> Self {
+        self.subject_id = Some(subject_id.into());
+        self
+    }
+    /// Sets the days until the storage expires.
+    #[must_use]
+    pub fn expiration_after_days(mut self, days: u32) -> Self {
+        self.expiration_after_days = Some(days);
+        self
+    }
+}
+
+impl UploadContent {
+    /// Uploads `content` (a string or any JSON); name the integration or the vector store
+    /// with the setters.
+    pub fn new(content: Value) -> Self {
+        Self {
+            content,
+            ..Self::default()
+        }
+    }
+    /// Sets the integration.
+    #[must_use]
+    pub fn integration_id(mut self, id: impl Into<String>) -> Self {
+        self.integration_id = Some(id.into());
+        self
+    }
+    /// Sets the vector store.
+    #[must_use]
+    pub fn vector_store_id(mut self, id: impl Into<String>) -> Self {
+        self.vector_store_id = Some(id.into());
+        self
+    }
+    /// Sets the file name.
+    #[must_use]
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = Some(name.into());
+        self
+    }
+    /// Sets the metadata.
+    #[must_use]
+    pub fn metadata(mut self, metadata: Map<String, Value>) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
+impl ClearStorage {
+    /// Clears the storage of an integration.
+    pub fn integration(id: impl Into<String>) -> Self {
+        Self {
+            integration_id: Some(id.into()),
+            ..Self::default()
+        }
+    }
+    /// Clears a vector store.
+    pub fn vector_store(id: impl Into<String>) -> Self {
+        Self {
+            vector_store_id: Some(id.into()),
+            ..Self::default()
+        }
+    }
+    /// Only these files.
+    #[must_use]
+    pub fn file_ids(mut self, ids: Vec<String>) -> Self {
+        self.file_ids = Some(ids);
+        self
+    }
 }
 
 /// The answer of a RAG call: `success`, `message` and the call's own fields (`vectorStore`,
@@ -261,7 +396,7 @@ pub struct RagResult {
 /// The AI API of one [`QelosSdk`].
 #[derive(Clone, Debug)]
 pub struct Ai {
-    sdk: QelosSdk,
+    pub(crate) sdk: QelosSdk,
 }
 
 /// `ai.threads`.
@@ -343,19 +478,19 @@ impl Threads {
         let call = Call::new(Method::GET, "/api/ai/threads").query(filter.pairs.clone());
         self.sdk.send(call).await?.json()
     }
-    /// `DELETE /api/ai/threads/:id`; answers `{success}`.
+    /// `DELETE /api/ai/threads/:id`. Qelos answers `{message}` (not the `{success}` the
+    /// TypeScript typing promises), so success is the `Ok`.
     ///
     /// # Errors
     ///
     /// [`Error::Api`] 404 unknown, or another user's thread.
-    pub async fn delete(&self, id: &str) -> Result<bool, Error> {
+    pub async fn delete(&self, id: &str) -> Result<(), Error> {
         let path = format!("/api/ai/threads/{}", segment(id));
-        let v: Value = self
-            .sdk
+        self.sdk
             .send(Call::new(Method::DELETE, &path))
             .await?
-            .json()?;
-        Ok(v.get("success").and_then(Value::as_bool).unwrap_or(false))
+            .ok()
+            .map(drop)
     }
 }
 

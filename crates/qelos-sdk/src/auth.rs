@@ -267,21 +267,45 @@ impl QelosSdk {
         state: Option<&str>,
         return_url: Option<&str>,
     ) -> url::Url {
+        let options = SocialLoginOptions {
+            state: state.map(str::to_owned),
+            return_url: return_url.map(str::to_owned),
+            redirect_url: None,
+        };
+        self.social_login_url_with(provider, &options)
+    }
+
+    /// [`social_login_url`](Self::social_login_url) with every option of `getSocialLoginUrl`
+    /// (`state`, `returnUrl`, `redirectUrl`).
+    pub fn social_login_url_with(&self, provider: &str, options: &SocialLoginOptions) -> url::Url {
         let mut url = self.app_url().clone();
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}/api/auth/{}", segment(provider)));
         {
             let mut q = url.query_pairs_mut();
-            if let Some(s) = state {
-                q.append_pair("state", s);
-            }
-            if let Some(r) = return_url {
-                q.append_pair("returnUrl", r);
+            for (k, v) in [
+                ("state", &options.state),
+                ("returnUrl", &options.return_url),
+                ("redirectUrl", &options.redirect_url),
+            ] {
+                if let Some(v) = v {
+                    q.append_pair(k, v);
+                }
             }
         }
         if url.query() == Some("") {
             url.set_query(None);
         }
+        url
+    }
+
+    /// The provider callback URL Qelos registers for a social login:
+    /// `<app>/api/auth/<provider>/callback` (what to enter in the provider's console).
+    pub fn social_callback_url(&self, provider: &str) -> url::Url {
+        let mut url = self.app_url().clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/api/auth/{}/callback", segment(provider)));
+        url.set_query(None);
         url
     }
 
@@ -310,6 +334,44 @@ impl QelosSdk {
             workspace: payload.get("workspace").filter(|w| !w.is_null()).cloned(),
             set_cookies,
         })
+    }
+}
+
+/// Options of [`QelosSdk::social_login_url_with`] (`SocialLoginOptions`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SocialLoginOptions {
+    /// OAuth state forwarded to the provider.
+    pub state: Option<String>,
+    /// Where Qelos sends the browser after the login, with `?rt=<refresh token>` (an absolute
+    /// URL must be on a host of the app configuration's `websiteUrls`).
+    pub return_url: Option<String>,
+    /// Another origin for the provider callback (its host must be in `websiteUrls`).
+    pub redirect_url: Option<String>,
+}
+
+impl SocialLoginOptions {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the state.
+    #[must_use]
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+    /// Sets the return URL.
+    #[must_use]
+    pub fn return_url(mut self, url: impl Into<String>) -> Self {
+        self.return_url = Some(url.into());
+        self
+    }
+    /// Sets the callback origin.
+    #[must_use]
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.redirect_url = Some(url.into());
+        self
     }
 }
 

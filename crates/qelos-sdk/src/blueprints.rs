@@ -40,12 +40,24 @@ pub struct SumCard {
     /// The total.
     #[serde(default)]
     pub sum: f64,
-    /// `[{group, sum}]` when grouped.
+    /// The groups, when a group-by property was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<Value>>,
+    pub groups: Option<Vec<SumGroup>>,
     /// Every other field.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// One group of a [`SumCard`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SumGroup {
+    /// The group key: the property's value, or for dates the day of the week (`1` = Sunday)
+    /// and for times the hour; `null` for entities without the property.
+    #[serde(default)]
+    pub group: Value,
+    /// The sum of the group.
+    #[serde(default)]
+    pub sum: f64,
 }
 
 /// The blueprints API of one [`QelosSdk`].
@@ -62,21 +74,21 @@ impl QelosSdk {
 }
 
 impl Blueprints {
-    /// `GET /api/blueprints/:key`.
+    /// `GET /api/blueprints/:key`: `None` for an unknown key (Qelos answers `null` with 200).
     ///
     /// # Errors
     ///
-    /// [`Error::Api`] 404 unknown blueprint.
-    pub async fn get_blueprint(&self, key: &str) -> Result<Blueprint, Error> {
+    /// [`Error::Api`] 401 when signed out (the no-code service's empty 401).
+    pub async fn get_blueprint(&self, key: &str) -> Result<Option<Blueprint>, Error> {
         self.sdk
             .get_json(&format!("/api/blueprints/{}", segment(key)))
             .await
     }
-    /// `GET /api/blueprints`.
+    /// `GET /api/blueprints`: every blueprint of the tenant.
     ///
     /// # Errors
     ///
-    /// Network, timeout, decode errors.
+    /// [`Error::Api`] 401 when signed out; network, timeout, decode errors.
     pub async fn get_list(&self) -> Result<Vec<Blueprint>, Error> {
         self.sdk.get_json("/api/blueprints").await
     }
@@ -97,11 +109,14 @@ impl Blueprints {
             .send()
             .await
     }
-    /// `GET /api/blueprints/:key/charts/:chartType` with filters and chart options (`x`, ...).
+    /// `GET /api/blueprints/:key/charts/:chartType` (`line`, `bar`, ...) with filters; `x`
+    /// names the property to group by. The answer is an ECharts option: the group keys on
+    /// `xAxis.data`, the counts in `series[0].data`.
     ///
     /// # Errors
     ///
-    /// [`Error::Api`] 403 `not permitted`, 400 `xAxis is required`, 404 unknown blueprint.
+    /// [`Error::Api`] 403 `not permitted`, 400 `xAxis is required` (no `x`, or not a property),
+    /// 400 `cannot aggregate objects`, 404 unknown blueprint, 401 signed out.
     pub async fn get_chart(
         &self,
         key: &str,
@@ -110,7 +125,8 @@ impl Blueprints {
     ) -> Result<Value, Error> {
         self.chart(key, chart_type, query).await
     }
-    /// `GET /api/blueprints/:key/charts/pie` (`x` names the property to group by).
+    /// `GET /api/blueprints/:key/charts/pie` (`x` names the property to group by): an ECharts
+    /// pie option, `series[0].data` = `[{name, value}]`.
     ///
     /// # Errors
     ///
@@ -134,7 +150,8 @@ impl Blueprints {
     ///
     /// # Errors
     ///
-    /// As [`get_chart`](Self::get_chart).
+    /// [`Error::Api`] 400 `sum property is required`, `sum property must be of type number`,
+    /// `groupBy property not found`; otherwise as [`get_chart`](Self::get_chart).
     pub async fn get_sum(
         &self,
         key: &str,

@@ -1,5 +1,5 @@
 //! An async client for the [Qelos](https://qelos.io) HTTP API: authentication, workspaces, invites,
-//! blocks, app configuration, lambdas, AI (threads, chat, streamed chat, RAG), blueprint entities,
+//! blocks, app configuration, lambdas, payments, AI (threads, chat, streamed chat, RAG), blueprint entities,
 //! API tokens, the administrator API ([`QelosSdk::admin`], see the [`admin`] module), and an
 //! escape hatch ([`QelosSdk::request`]) for the rest.
 //!
@@ -115,6 +115,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
+mod agents;
 pub mod ai;
 pub mod auth;
 pub mod blocks;
@@ -128,7 +129,9 @@ pub mod entity_find;
 mod error;
 pub mod invites;
 pub mod lambdas;
+pub mod mcp;
 mod models;
+pub mod payments;
 pub mod request;
 mod secret;
 mod sse;
@@ -136,6 +139,7 @@ mod tls;
 pub mod workspaces;
 
 pub use admin::AdminSdk;
+pub use auth::SocialLoginOptions;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;
 pub use entities::{Entities, Entity, EntityQuery};

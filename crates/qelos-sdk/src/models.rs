@@ -101,6 +101,7 @@ pub struct Workspace {
 /// assert!(!format!("{c:?}").contains("admin\""));
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Credentials {
     /// Username or email.
     pub username: String,
@@ -128,6 +129,12 @@ impl Credentials {
         self.workspace = Some(id.into());
         self
     }
+    /// Only succeed if the user holds one of `roles`.
+    #[must_use]
+    pub fn roles(mut self, roles: Vec<String>) -> Self {
+        self.roles = Some(roles);
+        self
+    }
     pub(crate) fn body(&self, auth_type: &str) -> Value {
         let mut body = serde_json::json!({
             "username": self.username,
@@ -144,8 +151,9 @@ impl Credentials {
     }
 }
 
-/// Sign-up details.
+/// Sign-up details: [`Signup::new`], then [`last_name`](Signup::last_name).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Signup {
     /// Username.
     pub username: String,
@@ -160,6 +168,27 @@ pub struct Signup {
 }
 
 impl Signup {
+    /// The required fields.
+    pub fn new(
+        username: impl Into<String>,
+        password: Secret,
+        email: impl Into<String>,
+        first_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            username: username.into(),
+            password,
+            email: email.into(),
+            first_name: first_name.into(),
+            last_name: None,
+        }
+    }
+    /// Sets the last name.
+    #[must_use]
+    pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
+        self.last_name = Some(last_name.into());
+        self
+    }
     pub(crate) fn body(&self, auth_type: &str) -> Value {
         let mut body = serde_json::json!({
             "username": self.username,
@@ -275,8 +304,10 @@ impl std::fmt::Debug for AuthCallback {
     }
 }
 
-/// Fields of `POST /api/me`; `None` leaves a field alone.
+/// Fields of `POST /api/me`; `None` leaves a field alone. `UserUpdate::default()`, then the
+/// setters.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct UserUpdate {
     /// First name.
     pub first_name: Option<String>,
@@ -292,7 +323,38 @@ pub struct UserUpdate {
     pub password: Option<Secret>,
 }
 
+macro_rules! update_setters {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(mut self, value: impl Into<String>) -> Self {
+                self.$name = Some(value.into());
+                self
+            }
+        )*
+    };
+}
+
 impl UserUpdate {
+    update_setters! {
+        /// Sets the first name.
+        first_name,
+        /// Sets the last name.
+        last_name,
+        /// Sets the full name.
+        full_name,
+        /// Sets the profile image URL (`""` clears it).
+        profile_image,
+        /// Sets the birth date.
+        birth_date,
+    }
+    /// Sets a new password.
+    #[must_use]
+    pub fn password(mut self, password: Secret) -> Self {
+        self.password = Some(password);
+        self
+    }
     pub(crate) fn body(&self) -> Value {
         let mut m = Map::new();
         let mut put = |k: &str, v: &Option<String>| {
@@ -332,8 +394,9 @@ pub struct ApiTokenInfo {
     pub extra: Map<String, Value>,
 }
 
-/// A new API token request.
+/// A new API token request: [`NewApiToken::new`], then [`workspace`](NewApiToken::workspace).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct NewApiToken {
     /// Nickname.
     pub nickname: String,
@@ -341,6 +404,23 @@ pub struct NewApiToken {
     pub expires_at: String,
     /// Workspace to scope it to.
     pub workspace: Option<String>,
+}
+
+impl NewApiToken {
+    /// A token named `nickname` that expires at `expires_at` (ISO-8601).
+    pub fn new(nickname: impl Into<String>, expires_at: impl Into<String>) -> Self {
+        Self {
+            nickname: nickname.into(),
+            expires_at: expires_at.into(),
+            workspace: None,
+        }
+    }
+    /// Scopes the token to a workspace.
+    #[must_use]
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = Some(workspace.into());
+        self
+    }
 }
 
 /// A created API token: the raw token is shown once.
@@ -352,8 +432,9 @@ pub struct CreatedApiToken {
     pub info: ApiTokenInfo,
 }
 
-/// A new workspace.
+/// A new workspace: [`NewWorkspace::new`], then the setters.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct NewWorkspace {
     /// Name.
     pub name: String,
@@ -363,6 +444,28 @@ pub struct NewWorkspace {
     /// Logo URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
+}
+
+impl NewWorkspace {
+    /// A workspace named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+    /// Sets the labels.
+    #[must_use]
+    pub fn labels(mut self, labels: Vec<String>) -> Self {
+        self.labels = labels;
+        self
+    }
+    /// Sets the logo URL.
+    #[must_use]
+    pub fn logo(mut self, logo: impl Into<String>) -> Self {
+        self.logo = Some(logo.into());
+        self
+    }
 }
 
 /// A workspace member, as `GET /api/workspaces/:id/members` lists it.

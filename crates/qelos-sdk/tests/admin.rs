@@ -440,13 +440,14 @@ async fn drafts_are_per_user_and_impersonation_acts_as_the_user() {
         last_header(&mock, "PUT", "/api/drafts", "x-impersonate-user").as_deref(),
         Some(user_id.as_str())
     );
+    // An unknown user: the gateway's `/api/me` refuses the impersonation, so the drafts
+    // service sees no user (an empty 401); the auth service itself answers 404.
+    let ghost = admin
+        .impersonate_user("000000000000000000000000", None)
+        .unwrap();
+    refused(ghost.drafts().get_list().await, 401, None);
     refused(
-        admin
-            .impersonate_user("000000000000000000000000", None)
-            .unwrap()
-            .drafts()
-            .get_list()
-            .await,
+        ghost.roles().get_existing_roles().await,
         404,
         Some("Impersonated user not found"),
     );

@@ -25,10 +25,7 @@ async fn threads_are_created_listed_read_and_deleted_by_their_owner() {
     let user = plain_user(&mock).await;
     let threads = user.ai().threads();
     let created = threads
-        .create(&NewThread {
-            integration: AI_INTEGRATION_ID.into(),
-            title: Some("Support".into()),
-        })
+        .create(&NewThread::new(AI_INTEGRATION_ID).title("Support"))
         .await
         .unwrap();
     assert_eq!(created.integration, AI_INTEGRATION_ID);
@@ -43,13 +40,12 @@ async fn threads_are_created_listed_read_and_deleted_by_their_owner() {
     // Another (non-privileged) user cannot see it: 404, as Qelos filters by owner.
     let base = anonymous(&mock);
     let other = base
-        .oauth_signup(&qelos_sdk::Signup {
-            username: "other@test.com".into(),
-            password: qelos_sdk::Secret::new("longenough"),
-            email: "other@test.com".into(),
-            first_name: "Other".into(),
-            last_name: None,
-        })
+        .oauth_signup(&qelos_sdk::Signup::new(
+            "other@test.com",
+            qelos_sdk::Secret::new("longenough"),
+            "other@test.com",
+            "Other",
+        ))
         .await
         .unwrap();
     let other = base.with_auth(qelos_sdk::Auth::OAuth(other.tokens), None);
@@ -69,10 +65,7 @@ async fn thread_refusals_unknown_integration_bad_id_signed_out() {
     let err = sdk
         .ai()
         .threads()
-        .create(&NewThread {
-            integration: "6650ffffffffffffffffffff".into(),
-            title: None,
-        })
+        .create(&NewThread::new("6650ffffffffffffffffffff"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -98,10 +91,7 @@ async fn chat_answers_whole_and_in_a_thread_the_thread_keeps_both_messages() {
     let thread = sdk
         .ai()
         .threads()
-        .create(&NewThread {
-            integration: AI_INTEGRATION_ID.into(),
-            title: None,
-        })
+        .create(&NewThread::new(AI_INTEGRATION_ID))
         .await
         .unwrap();
     chat.chat_in_thread(AI_INTEGRATION_ID, &thread.id, &hello())
@@ -157,10 +147,7 @@ async fn chat_stream_in_a_thread_and_a_refusal_before_streaming() {
     let thread = sdk
         .ai()
         .threads()
-        .create(&NewThread {
-            integration: AI_INTEGRATION_ID.into(),
-            title: None,
-        })
+        .create(&NewThread::new(AI_INTEGRATION_ID))
         .await
         .unwrap();
     let events: Vec<_> = sdk
@@ -245,14 +232,7 @@ async fn rag_storage_create_upload_stream_and_clear() {
     let sdk = admin(&mock).await;
     let rag = sdk.ai().rag();
     let created = rag
-        .create_storage(
-            AI_SOURCE_ID,
-            &NewStorage {
-                integration_id: AI_INTEGRATION_ID.into(),
-                scope: "tenant".into(),
-                ..NewStorage::default()
-            },
-        )
+        .create_storage(AI_SOURCE_ID, &NewStorage::new(AI_INTEGRATION_ID, "tenant"))
         .await
         .unwrap();
     assert!(created.success);
@@ -263,12 +243,9 @@ async fn rag_storage_create_upload_stream_and_clear() {
     let uploaded = rag
         .upload_content(
             AI_SOURCE_ID,
-            &UploadContent {
-                integration_id: Some(AI_INTEGRATION_ID.into()),
-                vector_store_id: Some(store.clone()),
-                content: json!("Opening hours: 9-17"),
-                ..UploadContent::default()
-            },
+            &UploadContent::new(json!("Opening hours: 9-17"))
+                .integration_id(AI_INTEGRATION_ID)
+                .vector_store_id(store.clone()),
         )
         .await
         .unwrap();
@@ -291,13 +268,7 @@ async fn rag_storage_create_upload_stream_and_clear() {
     assert_eq!(streamed.extra["bytes"], document.len());
     assert_eq!(streamed.extra["fileName"], "handbook.md");
     let cleared = rag
-        .clear_storage(
-            AI_SOURCE_ID,
-            &ClearStorage {
-                vector_store_id: Some(store),
-                ..ClearStorage::default()
-            },
-        )
+        .clear_storage(AI_SOURCE_ID, &ClearStorage::vector_store(store))
         .await
         .unwrap();
     assert_eq!(cleared.extra["clearedCount"], 2);

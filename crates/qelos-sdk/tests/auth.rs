@@ -87,22 +87,20 @@ async fn bad_credentials_are_a_401_with_the_server_message() {
 async fn signup_creates_a_user_and_reports_validation_errors() {
     let mock = mock().await;
     let base = anonymous(&mock);
-    let signup = Signup {
-        username: "new@test.com".into(),
-        password: Secret::new("longenough"),
-        email: "new@test.com".into(),
-        first_name: "New".into(),
-        last_name: Some("Person".into()),
-    };
+    let signup = Signup::new(
+        "new@test.com",
+        Secret::new("longenough"),
+        "new@test.com",
+        "New",
+    )
+    .last_name("Person");
     let created = base.oauth_signup(&signup).await.unwrap();
     assert!(created.tokens.access.is_some() && created.tokens.refresh.is_some());
     let dup = base.signup(&signup).await.unwrap_err();
     assert_eq!(dup.status(), Some(400));
-    let bad = Signup {
-        email: "nope".into(),
-        password: Secret::new("short"),
-        ..signup
-    };
+    let mut bad = signup.clone();
+    bad.email = "nope".into();
+    bad.password = Secret::new("short");
     let err = base.signup(&bad).await.unwrap_err();
     let Error::Api { message, .. } = err else {
         panic!("api error")
@@ -178,11 +176,9 @@ async fn logout_revokes_the_paired_refresh_token() {
 async fn update_logged_in_user_changes_names() {
     let mock = mock().await;
     let sdk = admin(&mock).await;
-    let update = UserUpdate {
-        first_name: Some("Renamed".into()),
-        full_name: Some("Renamed Admin".into()),
-        ..Default::default()
-    };
+    let update = UserUpdate::default()
+        .first_name("Renamed")
+        .full_name("Renamed Admin");
     let me = sdk.update_logged_in_user(&update).await.unwrap();
     assert_eq!(me.first_name.as_deref(), Some("Renamed"));
     assert_eq!(
@@ -196,11 +192,7 @@ async fn api_tokens_can_be_created_used_listed_and_deleted() {
     let mock = mock().await;
     let sdk = admin(&mock).await;
     let created = sdk
-        .create_api_token(&NewApiToken {
-            nickname: "ci".into(),
-            expires_at: "2099-01-01T00:00:00.000Z".into(),
-            workspace: None,
-        })
+        .create_api_token(&NewApiToken::new("ci", "2099-01-01T00:00:00.000Z"))
         .await
         .unwrap();
     assert!(created.token.expose().starts_with("ql_"));
@@ -228,11 +220,7 @@ async fn api_tokens_can_be_created_used_listed_and_deleted() {
         Some(404)
     );
     let past = sdk
-        .create_api_token(&NewApiToken {
-            nickname: "old".into(),
-            expires_at: "2000-01-01T00:00:00.000Z".into(),
-            workspace: None,
-        })
+        .create_api_token(&NewApiToken::new("old", "2000-01-01T00:00:00.000Z"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -451,11 +439,7 @@ async fn api_token_management_follows_the_tenant_config_and_validates_input() {
     let open = mock().await;
     let sdk = admin(&open).await;
     let unparsable = sdk
-        .create_api_token(&NewApiToken {
-            nickname: "ci".into(),
-            expires_at: "next tuesday".into(),
-            workspace: None,
-        })
+        .create_api_token(&NewApiToken::new("ci", "next tuesday"))
         .await
         .unwrap_err();
     assert_eq!(

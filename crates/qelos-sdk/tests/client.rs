@@ -42,11 +42,10 @@ async fn each_auth_mode_sends_only_its_own_credential() {
     let cookie = admin_cookie(&mock, None);
     let key = admin(&mock)
         .await
-        .create_api_token(&qelos_sdk::NewApiToken {
-            nickname: "modes".into(),
-            expires_at: "2099-01-01T00:00:00.000Z".into(),
-            workspace: None,
-        })
+        .create_api_token(&qelos_sdk::NewApiToken::new(
+            "modes",
+            "2099-01-01T00:00:00.000Z",
+        ))
         .await
         .unwrap()
         .token;
@@ -93,13 +92,12 @@ async fn the_no_auth_endpoints_never_carry_the_instances_credentials() {
     assert_eq!(last_header(&mock, "POST", "/api/signin", "x-api-key"), None);
     let oauth = anonymous(&mock).with_auth(Auth::OAuth(minted(&mock, false)), None);
     oauth
-        .signup(&qelos_sdk::Signup {
-            username: "fresh@test.com".into(),
-            password: Secret::new("longenough"),
-            email: "fresh@test.com".into(),
-            first_name: "Fresh".into(),
-            last_name: None,
-        })
+        .signup(&qelos_sdk::Signup::new(
+            "fresh@test.com",
+            qelos_sdk::Secret::new("longenough"),
+            "fresh@test.com",
+            "Fresh",
+        ))
         .await
         .unwrap();
     assert_eq!(

@@ -258,13 +258,12 @@ async fn a_caller_without_a_workspace_is_refused_workspace_scoped_entities() {
     let mock = mock().await;
     let base = anonymous(&mock);
     let signed_up = base
-        .oauth_signup(&qelos_sdk::Signup {
-            username: "loner@test.com".into(),
-            password: qelos_sdk::Secret::new("longenough"),
-            email: "loner@test.com".into(),
-            first_name: "Lone".into(),
-            last_name: None,
-        })
+        .oauth_signup(&qelos_sdk::Signup::new(
+            "loner@test.com",
+            qelos_sdk::Secret::new("longenough"),
+            "loner@test.com",
+            "Lone",
+        ))
         .await
         .unwrap();
     let loner = base.with_auth(qelos_sdk::Auth::OAuth(signed_up.tokens), None);

@@ -69,11 +69,7 @@ async fn results_that_carry_tokens_or_cookies_debug_without_them() {
         .unwrap();
     let sdk = base.with_auth(Auth::OAuth(oauth.tokens.clone()), None);
     let created = sdk
-        .create_api_token(&NewApiToken {
-            nickname: "debug".into(),
-            expires_at: "2099-01-01T00:00:00.000Z".into(),
-            workspace: None,
-        })
+        .create_api_token(&NewApiToken::new("debug", "2099-01-01T00:00:00.000Z"))
         .await
         .unwrap();
     let minted = mock.mint_tokens(&qelos_mock::MintRequest::for_user("test@test.com"));

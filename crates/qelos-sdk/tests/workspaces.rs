@@ -16,11 +16,7 @@ async fn list_get_create_update_remove() {
     assert_eq!(names, ["Acme Inc", "Beta Labs"]);
     let created = sdk
         .workspaces()
-        .create(&NewWorkspace {
-            name: "Gamma".into(),
-            labels: vec!["x".into()],
-            logo: None,
-        })
+        .create(&NewWorkspace::new("Gamma").labels(vec!["x".into()]))
         .await
         .unwrap();
     assert_eq!(created.name, "Gamma");

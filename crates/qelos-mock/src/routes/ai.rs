@@ -128,15 +128,32 @@ async fn create_thread(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Re
             "Valid integration ID is required",
         ));
     }
-    if integration != AI_INTEGRATION_ID {
+    if !chat_integration(&mock, &p.tenant, integration) {
         return caller.finish(error(StatusCode::NOT_FOUND, "Integration not found"));
     }
+    let title = body.get("title").and_then(Value::as_str).map(str::to_owned);
+    let v = new_thread(&mock, &p, integration, title);
+    caller.finish((StatusCode::CREATED, axum::Json(v)).into_response())
+}
+
+/// Whether `id` is a chat-completion integration of `tenant`: the seeded one, or an agent.
+fn chat_integration(mock: &MockInner, tenant: &str, id: &str) -> bool {
+    id == AI_INTEGRATION_ID || super::agents::find(mock, tenant, id).is_some()
+}
+
+/// Stores a new empty thread of `p` on `integration`; answers its JSON.
+pub(super) fn new_thread(
+    mock: &MockInner,
+    p: &Principal,
+    integration: &str,
+    title: Option<String>,
+) -> Value {
     let now = now_ms();
     let thread = ThreadRec {
         id: object_id(),
         tenant: p.tenant.clone(),
         integration: integration.to_owned(),
-        title: body.get("title").and_then(Value::as_str).map(str::to_owned),
+        title,
         user: p.user_id.clone(),
         workspace: p.workspace_id(),
         messages: Vec::new(),
@@ -145,7 +162,7 @@ async fn create_thread(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Re
     };
     let v = thread_json(&thread, true);
     mock.user_api.ai.db().threads.push(thread);
-    caller.finish((StatusCode::CREATED, axum::Json(v)).into_response())
+    v
 }
 
 async fn list_threads(
@@ -279,7 +296,7 @@ fn complete(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if integration != AI_INTEGRATION_ID {
+    if !chat_integration(mock, &p.tenant, integration) {
         return caller.finish(message(StatusCode::NOT_FOUND, "integration not found"));
     }
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -291,10 +308,29 @@ fn complete(
     if messages.is_empty() {
         return caller.finish(message(StatusCode::BAD_REQUEST, "messages are required"));
     }
-    let answer = fake_answer(&messages);
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"))
+        || q.get("stream").is_some_and(|s| s == "true");
+    answer(mock, &caller, &p, integration, thread, &messages, streamed)
+}
+
+/// The fake model's answer to `messages` on `integration` (recorded in `thread`), whole or as
+/// Server-Sent Events.
+pub(super) fn answer(
+    mock: &Arc<MockInner>,
+    caller: &Caller,
+    p: &Principal,
+    integration: &str,
+    thread: Option<&str>,
+    messages: &[Value],
+    streamed: bool,
+) -> Response {
+    let answer = fake_answer(messages);
     if let Some(thread) = thread {
         let mut db = mock.user_api.ai.db();
-        match find_thread(&mut db, &p, thread) {
+        match find_thread(&mut db, p, thread) {
             Ok(t) => {
                 if t.integration != integration {
                     return caller.finish(message(StatusCode::NOT_FOUND, "thread not found"));
@@ -308,11 +344,6 @@ fn complete(
             Err(_) => return caller.finish(message(StatusCode::NOT_FOUND, "thread not found")),
         }
     }
-    let streamed = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/event-stream"))
-        || q.get("stream").is_some_and(|s| s == "true");
     if !streamed {
         return caller.finish(ok(json!({
             "id": format!("chatcmpl-{}", object_id()),

@@ -456,8 +456,48 @@ pub(crate) async fn me(State(mock): Mock, headers: HeaderMap) -> Response {
         Err(r) => return r,
     };
     match caller.require() {
+        Ok(p) if p.is_privileged() => {
+            match super::impersonation::header(&headers, "x-impersonate-user") {
+                Some(user) => caller.finish(impersonated_me(&mock.store, &headers, p, user)),
+                None => caller.finish(ok(me_json(&mock.store, p))),
+            }
+        }
         Ok(p) => caller.finish(ok(me_json(&mock.store, p))),
         Err(r) => r,
+    }
+}
+
+/// `getImpersonate`: the user `user_id` (and the workspace of `x-impersonate-workspace`), or
+/// `403 user not exist` / `403 workspace not exist`.
+fn impersonated_me(
+    store: &Store,
+    headers: &HeaderMap,
+    admin: &Principal,
+    user_id: &str,
+) -> Response {
+    use super::impersonation::{Refused, header, target};
+    let ws = header(headers, "x-impersonate-workspace");
+    match target(store, admin, user_id, ws) {
+        Ok(t) => {
+            let db = store.db();
+            let user = db.users.iter().find(|u| u.id == t.user_id);
+            ok(json!({
+                "_id": t.user_id,
+                "tenant": t.tenant,
+                "username": t.username,
+                "email": t.email,
+                "name": t.full_name,
+                "firstName": t.first_name,
+                "lastName": t.last_name,
+                "fullName": t.full_name,
+                "roles": t.roles,
+                "profileImage": user.and_then(|u| u.profile_image.clone()),
+                "metadata": {},
+                "workspace": t.workspace,
+            }))
+        }
+        Err(Refused::User) => message(StatusCode::FORBIDDEN, "user not exist"),
+        Err(Refused::Workspace) => message(StatusCode::FORBIDDEN, "workspace not exist"),
     }
 }
 

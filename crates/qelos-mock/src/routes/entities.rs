@@ -13,12 +13,12 @@ use serde_json::{Map, Value, json};
 use super::verify::{Caller, verify_user};
 use crate::MockInner;
 use crate::state::{BlueprintRec, EntityRec, Principal};
-use crate::util::{empty, iso, message, now_ms, ok};
+use crate::util::{iso, message, now_ms, ok};
 
 type Mock = State<Arc<MockInner>>;
 type Params = Query<HashMap<String, String>>;
 
-fn lenient(mock: &MockInner, headers: &HeaderMap) -> Caller {
+pub(super) fn lenient(mock: &MockInner, headers: &HeaderMap) -> Caller {
     verify_user(&mock.store, headers).unwrap_or(Caller {
         principal: None,
         set_cookie: None,
@@ -26,12 +26,12 @@ fn lenient(mock: &MockInner, headers: &HeaderMap) -> Caller {
 }
 
 /// The scoping of a permitted operation.
-struct Scope {
+pub(super) struct Scope {
     workspace: Option<String>,
     user: Option<String>,
 }
 
-fn bypass(headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
+pub(super) fn bypass(headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
     q.get("bypassAdmin").is_some_and(|v| v == "true")
         || headers
             .get("x-bypass-admin")
@@ -39,7 +39,7 @@ fn bypass(headers: &HeaderMap, q: &HashMap<String, String>) -> bool {
             .is_some_and(|v| v == "true" || v == "1")
 }
 
-fn permitted(
+pub(super) fn permitted(
     bp: &BlueprintRec,
     p: Option<&Principal>,
     op: &str,
@@ -98,7 +98,7 @@ fn permitted(
     }
 }
 
-fn in_scope(e: &EntityRec, s: &Scope) -> bool {
+pub(super) fn in_scope(e: &EntityRec, s: &Scope) -> bool {
     s.workspace
         .as_ref()
         .is_none_or(|w| e.workspace.as_ref() == Some(w))
@@ -222,7 +222,11 @@ fn body_props(body: &[u8]) -> Map<String, Value> {
     props
 }
 
-fn matches_filters(e: &EntityRec, bp: &BlueprintRec, q: &HashMap<String, String>) -> bool {
+pub(super) fn matches_filters(
+    e: &EntityRec,
+    bp: &BlueprintRec,
+    q: &HashMap<String, String>,
+) -> bool {
     q.iter()
         .filter(|(k, _)| !k.starts_with('$') && k.as_str() != "bypassAdmin")
         .all(|(k, want)| {
@@ -504,30 +508,4 @@ pub(crate) async fn remove(
     drop(db);
     super::plugins::emit(&mock, entity_event(&e, "delete"));
     caller.finish(ok(entity_json(&e, true, Shape::Write)))
-}
-
-/// `GET /api/blueprints/{key}/charts/count` (auth required).
-pub(crate) async fn count(
-    State(mock): Mock,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-    Query(q): Params,
-) -> Response {
-    let caller = lenient(&mock, &headers);
-    if caller.principal.is_none() {
-        return empty(StatusCode::UNAUTHORIZED);
-    }
-    let bp = blueprint!(mock, key);
-    let scope = match permitted(&bp, caller.principal.as_ref(), "read", bypass(&headers, &q)) {
-        Ok(s) => s,
-        Err(r) => return caller.finish(r),
-    };
-    let db = mock.store.db();
-    let n = db
-        .entities
-        .iter()
-        .filter(|e| e.blueprint == key && in_scope(e, &scope) && matches_filters(e, &bp, &q))
-        .count();
-    drop(db);
-    caller.finish(ok(json!({ "count": n })))
 }

@@ -74,6 +74,10 @@ async fn list(State(mock): Mock, headers: HeaderMap) -> Response {
         Ok(p) => p.clone(),
         Err(r) => return r,
     };
+    let p = match super::impersonation::auth_swap(&mock.store, &headers, &p) {
+        Ok(other) => other.unwrap_or(p),
+        Err(r) => return caller.finish(r),
+    };
     if p.email.is_empty() {
         return caller.finish(message(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -113,6 +117,10 @@ async fn respond(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Response
     let p = match caller.require() {
         Ok(p) => p.clone(),
         Err(r) => return r,
+    };
+    let p = match super::impersonation::auth_swap(&mock.store, &headers, &p) {
+        Ok(other) => other.unwrap_or(p),
+        Err(r) => return caller.finish(r),
     };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(ws_id) = body.get("workspace").and_then(Value::as_str) else {

@@ -2,12 +2,16 @@
 
 /// The administrator API and the routes next to it.
 pub(crate) mod admin;
+pub(crate) mod agents;
 pub(crate) mod ai;
 pub(crate) mod auth;
+pub(crate) mod charts;
 pub(crate) mod content;
 pub(crate) mod entities;
+pub(crate) mod impersonation;
 pub(crate) mod invites;
 pub(crate) mod lambdas;
+pub(crate) mod mcp;
 /// The plugin gateway, mounted as the fallback after every other `/api` route.
 pub(crate) mod plugins;
 pub(crate) mod verify;
@@ -19,4 +23,5 @@ pub(crate) struct UserApi {
     pub(crate) ai: ai::AiState,
     pub(crate) content: content::ContentState,
     pub(crate) invites: invites::InviteState,
+    pub(crate) mcp: mcp::McpState,
 }

@@ -40,8 +40,22 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     Some(v.split(' ').nth(1).unwrap_or_default().to_owned())
 }
 
-/// Resolves the caller. `Err` is a finished 401 response (bad bearer, bad API key).
+/// Resolves the caller, as the services behind the gateway see it: for a request the gateway
+/// marked for impersonation by a privileged caller, the impersonated user (or anonymous when
+/// that fails; see [`super::impersonation`]). `Err` is a finished 401 response (bad bearer,
+/// bad API key).
 pub(crate) fn verify_user(store: &Store, headers: &HeaderMap) -> Result<Caller, Response> {
+    let mut caller = verify_credentials(store, headers)?;
+    if let Some(swapped) =
+        super::impersonation::gateway_swap(store, headers, caller.principal.as_ref())
+    {
+        caller.principal = swapped;
+    }
+    Ok(caller)
+}
+
+/// Resolves the credentials of the request.
+fn verify_credentials(store: &Store, headers: &HeaderMap) -> Result<Caller, Response> {
     let tenant = tenant(headers);
     let anonymous = Caller {
         principal: None,

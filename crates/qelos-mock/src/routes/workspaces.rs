@@ -15,10 +15,16 @@ use crate::util::{iso, message, now_ms, object_id, ok, request_host};
 
 type Mock = State<Arc<MockInner>>;
 
+/// The signed-in caller; an admin's `x-impersonate-user` swaps in that user
+/// (`handleImpersonation`).
 fn caller(mock: &MockInner, headers: &HeaderMap) -> Result<(Principal, Caller), Response> {
     let caller = verify_user(&mock.store, headers)?;
     let p = caller.require()?.clone();
-    Ok((p, caller))
+    match super::impersonation::auth_swap(&mock.store, headers, &p) {
+        Ok(Some(other)) => Ok((other, caller)),
+        Ok(None) => Ok((p, caller)),
+        Err(r) => Err(caller.finish(r)),
+    }
 }
 
 fn member_json(m: &MemberRec) -> Value {

@@ -21,10 +21,11 @@ use serde_json::{Map, Value};
 
 use super::verify::{Caller, verify_user};
 use crate::MockInner;
-use crate::state::{CredentialKind, Principal, Store};
+use crate::state::Principal;
 use crate::util::{empty, message};
 
 mod blueprints;
+pub(crate) mod checkout;
 mod components;
 mod configurations;
 mod drafts;
@@ -89,6 +90,10 @@ impl Docs {
                 .find(|x| x["tenant"] == tenant && x[field] == key)
                 .cloned()
         })
+    }
+    /// The document of `coll` in any tenant whose `field` is `key`.
+    pub(crate) fn find_any(&self, coll: &'static str, field: &str, key: &str) -> Option<Value> {
+        self.with(|d| d.get(coll)?.iter().find(|x| x[field] == key).cloned())
     }
     pub(crate) fn insert(&self, coll: &'static str, doc: Value) {
         self.with(|d| d.entry(coll).or_default().push(doc));
@@ -201,8 +206,9 @@ fn privilege_refusal(guard: Guard) -> Option<Response> {
     })
 }
 
-/// Resolves the caller (with `x-impersonate-user` / `x-impersonate-workspace` for admins, as
-/// Qelos's `handleImpersonation` does) and applies `guard`.
+/// Resolves the caller (with `x-impersonate-user` / `x-impersonate-workspace` for admins: on
+/// auth-service routes as its `handleImpersonation` does, elsewhere as the gateway resolved it)
+/// and applies `guard`.
 pub(crate) fn check(mock: &MockInner, headers: &HeaderMap, guard: Guard) -> Result<Who, Response> {
     let caller = verify_user(&mock.store, headers)?;
     let Some(p) = caller.principal.clone() else {
@@ -210,7 +216,7 @@ pub(crate) fn check(mock: &MockInner, headers: &HeaderMap, guard: Guard) -> Resu
     };
     let privileged = p.is_privileged();
     let p = if privileged {
-        match impersonate(&mock.store, headers, &p) {
+        match super::impersonation::auth_swap(&mock.store, headers, &p) {
             Ok(Some(other)) => other,
             Ok(None) => p,
             Err(r) => return Err(caller.finish(r)),
@@ -231,51 +237,6 @@ pub(crate) fn check(mock: &MockInner, headers: &HeaderMap, guard: Guard) -> Resu
         privileged,
         caller,
     })
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-}
-
-/// The impersonated principal, `Ok(None)` without the header, `Err(404)` for an unknown user.
-fn impersonate(
-    store: &Store,
-    headers: &HeaderMap,
-    admin: &Principal,
-) -> Result<Option<Principal>, Response> {
-    let Some(user_id) = header(headers, "x-impersonate-user") else {
-        return Ok(None);
-    };
-    let db = store.db();
-    let Some(user) = db
-        .users
-        .iter()
-        .find(|u| u.id == user_id && u.tenant == admin.tenant)
-    else {
-        return Err(message(
-            StatusCode::NOT_FOUND,
-            "Impersonated user not found",
-        ));
-    };
-    let workspace = header(headers, "x-impersonate-workspace")
-        .and_then(|ws| Store::workspace_claim(&db, &user.id, ws, false));
-    Ok(Some(Principal {
-        user_id: user.id.clone(),
-        tenant: user.tenant.clone(),
-        username: user.username.clone(),
-        email: user.email.clone(),
-        roles: user.roles.clone(),
-        first_name: user.first_name.clone(),
-        last_name: user.last_name.clone(),
-        full_name: user.full_name.clone(),
-        workspace,
-        kind: CredentialKind::Bearer,
-        identifier: None,
-    }))
 }
 
 /// A JSON object body, or `Err(400 message)`.

@@ -1,6 +1,9 @@
-//! Payments service: plans, coupons, subscriptions, invoices, checkout and the tenant's
-//! payments configuration. The payment provider is faked: checkout answers a deterministic
-//! `checkoutUrl` on the mock itself and never charges; no invoice is ever issued by it.
+//! Payments service: plans (the admin CRUD, one plan for signed-in users, the public list),
+//! coupons, subscriptions (`/me` included), invoices and the tenant's payments configuration.
+//! Checkout, coupon validation and the fake provider live in [`super::checkout`].
+//!
+//! A non-admin's own subscriptions are billed to the user (`billableEntityType: "user"`, their
+//! id), also while a workspace is active.
 
 use std::sync::Arc;
 
@@ -12,7 +15,11 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde_json::{Map, Value, json};
 
-use super::{Guard, Mock, Query, Spec, Who, check, crud_get, crud_routes, new_doc};
+use super::checkout::{active_subscription, checkout, validate_coupon as validate_coupon_code};
+use super::{
+    Guard, Mock, Query, Spec, Who, check, crud_create, crud_list, crud_remove, crud_routes,
+    crud_update, new_doc,
+};
 use crate::MockInner;
 use crate::util::{message, ok};
 
@@ -54,7 +61,7 @@ fn validate_coupon(m: &mut Map<String, Value>) -> Result<(), &'static str> {
     Ok(())
 }
 
-static PLANS: Spec = Spec {
+pub(super) static PLANS: Spec = Spec {
     coll: "plans",
     key: "_id",
     read: Guard::PaymentsPrivileged,
@@ -65,7 +72,7 @@ static PLANS: Spec = Spec {
     validate: Some(validate_plan),
 };
 
-static COUPONS: Spec = Spec {
+pub(super) static COUPONS: Spec = Spec {
     coll: "coupons",
     key: "_id",
     read: Guard::PaymentsPrivileged,
@@ -76,7 +83,7 @@ static COUPONS: Spec = Spec {
     validate: Some(validate_coupon),
 };
 
-static INVOICES: Spec = Spec {
+pub(super) static INVOICES: Spec = Spec {
     coll: "invoices",
     key: "_id",
     read: Guard::PaymentsAuthenticated,
@@ -87,17 +94,45 @@ static INVOICES: Spec = Spec {
     validate: None,
 };
 
-const SUBS: &str = "subscriptions";
+pub(super) const SUBS: &str = "subscriptions";
 
 pub(super) fn routes(r: Router<Arc<MockInner>>) -> Router<Arc<MockInner>> {
-    // Plans and coupons: the generic CRUD, except that `GET /api/plans/{id}` is open to every
-    // signed-in user and `DELETE` deactivates.
+    // Coupons: the generic CRUD. Plans: the generic CRUD, except that `GET /api/plans/{id}` is
+    // open to every signed-in user (an inactive plan is `404` to them).
     let r = crud_routes(r, "/api/coupons", &COUPONS);
-    let r = crud_routes(r, "/api/plans", &PLANS);
+    let spec = &PLANS;
     r.route(
+        "/api/plans",
+        get(move |State(m): Mock, h: HeaderMap, q: Query| async move {
+            crud_list(&m, &h, &q, spec)
+        })
+        .post(move |State(m): Mock, h: HeaderMap, b: Bytes| async move {
+            crud_create(&m, &h, &b, spec, |_, body| {
+                validate_plan(body).map_err(|msg| message(StatusCode::BAD_REQUEST, msg))
+            })
+        }),
+    )
+    .route("/api/plans/public", get(public_plans))
+    .route(
+        "/api/plans/{key}",
+        get(get_plan)
+            .put(
+                move |State(m): Mock, h: HeaderMap, Path(k): Path<String>, b: Bytes| async move {
+                    crud_update(&m, &h, &k, &b, spec)
+                },
+            )
+            .delete(
+                move |State(m): Mock, h: HeaderMap, Path(k): Path<String>| async move {
+                    crud_remove(&m, &h, &k, spec)
+                },
+            ),
+    )
+    .route("/api/coupons/validate", post(validate_coupon_code))
+    .route(
         "/api/subscriptions",
         get(list_subscriptions).post(create_subscription),
     )
+    .route("/api/subscriptions/me", get(my_subscription))
     .route("/api/subscriptions/{id}", get(get_subscription))
     .route("/api/subscriptions/{id}/cancel", put(cancel_subscription))
     .route(
@@ -105,14 +140,7 @@ pub(super) fn routes(r: Router<Arc<MockInner>>) -> Router<Arc<MockInner>> {
         put(dynamic_amount),
     )
     .route("/api/invoices", get(list_invoices))
-    .route(
-        "/api/invoices/{id}",
-        get(
-            |State(m): Mock, h: HeaderMap, Path(k): Path<String>| async move {
-                crud_get(&m, &h, &k, &INVOICES)
-            },
-        ),
-    )
+    .route("/api/invoices/{id}", get(get_invoice))
     .route("/api/checkout", post(checkout))
     .route(
         "/api/payments/configuration",
@@ -120,7 +148,7 @@ pub(super) fn routes(r: Router<Arc<MockInner>>) -> Router<Arc<MockInner>> {
     )
 }
 
-fn body_map(body: &[u8]) -> Map<String, Value> {
+pub(super) fn body_map(body: &[u8]) -> Map<String, Value> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -151,6 +179,19 @@ async fn list_invoices(State(mock): Mock, headers: HeaderMap, q: Query) -> Respo
         })
         .collect();
     who.finish(ok(Value::from(out)))
+}
+
+/// `GET /api/invoices/{id}`: `403 access denied` for someone else's.
+async fn get_invoice(State(mock): Mock, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let who = match check(&mock, &headers, INVOICES.read_one) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match mock.admin.find(INVOICES.coll, who.tenant(), "_id", &id) {
+        Some(i) if visible(&who, &i) => who.finish(ok(i)),
+        Some(_) => who.finish(message(StatusCode::FORBIDDEN, "access denied")),
+        None => who.finish((INVOICES.not_found)()),
+    }
 }
 
 /// `GET /api/subscriptions?billableEntityType=&billableEntityId=&status=`.
@@ -190,8 +231,30 @@ async fn get_subscription(
     }
 }
 
+/// Who a new subscription bills: an admin may name any entity (default: themselves as a user);
+/// anyone else bills themselves.
+pub(super) fn billable(who: &Who, m: &Map<String, Value>) -> (String, String) {
+    if who.privileged {
+        (
+            m.get("billableEntityType")
+                .and_then(Value::as_str)
+                .unwrap_or("user")
+                .to_owned(),
+            m.get("billableEntityId")
+                .and_then(Value::as_str)
+                .map_or_else(|| who.p.user_id.clone(), str::to_owned),
+        )
+    } else {
+        ("user".to_owned(), who.p.user_id.clone())
+    }
+}
+
 /// A pending subscription for `plan` (or the refusal).
-fn pending(mock: &MockInner, who: &Who, m: &Map<String, Value>) -> Result<Value, Response> {
+pub(super) fn pending(
+    mock: &MockInner,
+    who: &Who,
+    m: &Map<String, Value>,
+) -> Result<Value, Response> {
     let plan_id = m.get("planId").and_then(Value::as_str);
     let cycle = m.get("billingCycle").and_then(Value::as_str);
     let (Some(plan_id), Some(cycle)) = (plan_id, cycle) else {
@@ -207,19 +270,7 @@ fn pending(mock: &MockInner, who: &Who, m: &Map<String, Value>) -> Result<Value,
     {
         return Err(plan_not_found());
     }
-    let (kind, entity) = if who.privileged {
-        (
-            m.get("billableEntityType")
-                .and_then(Value::as_str)
-                .unwrap_or("user")
-                .to_owned(),
-            m.get("billableEntityId")
-                .and_then(Value::as_str)
-                .map_or_else(|| who.p.user_id.clone(), str::to_owned),
-        )
-    } else {
-        ("user".to_owned(), who.p.user_id.clone())
-    };
+    let (kind, entity) = billable(who, m);
     let mut doc = Map::new();
     doc.insert("planId".into(), json!(plan_id));
     doc.insert("billingCycle".into(), json!(cycle));
@@ -303,37 +354,65 @@ async fn dynamic_amount(
     }
 }
 
-/// `POST /api/checkout`: a pending subscription and the fake provider's checkout URL.
-async fn checkout(State(mock): Mock, headers: HeaderMap, body: Bytes) -> Response {
+/// `GET /api/plans/public` (no sign-in; the `tenant` header): the active plans, their public
+/// fields only, by `sortOrder`.
+async fn public_plans(State(mock): Mock, headers: HeaderMap) -> Response {
+    const PUBLIC: [&str; 11] = [
+        "_id",
+        "name",
+        "description",
+        "features",
+        "monthlyPrice",
+        "yearlyPrice",
+        "currency",
+        "sortOrder",
+        "limits",
+        "metadata",
+        "dynamic",
+    ];
+    let tenant = crate::util::tenant(&headers);
+    let mut plans: Vec<Value> = mock
+        .admin
+        .list(PLANS.coll, &tenant)
+        .into_iter()
+        .filter(|p| p["isActive"] != false)
+        .map(|p| {
+            let mut out = Map::new();
+            for k in PUBLIC {
+                if let Some(v) = p.get(k) {
+                    out.insert(k.to_owned(), v.clone());
+                }
+            }
+            Value::Object(out)
+        })
+        .collect();
+    plans.sort_by(|a, b| {
+        let key = |p: &Value| p["sortOrder"].as_f64().unwrap_or(0.0);
+        key(a).total_cmp(&key(b))
+    });
+    ok(Value::from(plans))
+}
+
+/// `GET /api/plans/{id}` (signed in): an inactive plan is `404 plan not found` to non-admins.
+async fn get_plan(State(mock): Mock, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let who = match check(&mock, &headers, PLANS.read_one) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match mock.admin.find(PLANS.coll, who.tenant(), "_id", &id) {
+        Some(p) if who.privileged || p["isActive"] != false => who.finish(ok(p)),
+        _ => who.finish(plan_not_found()),
+    }
+}
+
+/// `GET /api/subscriptions/me`: the caller's active (or trialing) subscription, or `null`.
+async fn my_subscription(State(mock): Mock, headers: HeaderMap) -> Response {
     let who = match check(&mock, &headers, Guard::PaymentsAuthenticated) {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let body = body_map(&body);
-    if body.get("planId").is_none() && body.get("subscriptionId").is_none() {
-        return who.finish(message(
-            StatusCode::BAD_REQUEST,
-            "subscriptionId or planId is required",
-        ));
-    }
-    if !matches!(
-        body.get("billingCycle").and_then(Value::as_str),
-        Some("monthly" | "yearly")
-    ) {
-        return who.finish(message(
-            StatusCode::BAD_REQUEST,
-            "billingCycle must be monthly or yearly",
-        ));
-    }
-    let sub = match pending(&mock, &who, &body) {
-        Ok(s) => s,
-        Err(r) => return who.finish(r),
-    };
-    let id = sub["_id"].as_str().unwrap_or_default().to_owned();
-    who.finish(ok(json!({
-        "subscriptionId": id,
-        "checkoutUrl": format!("{}/__mock/checkout/{id}", mock.url),
-    })))
+    let found = active_subscription(&mock, who.tenant(), "user", &who.p.user_id);
+    who.finish(ok(found.unwrap_or(Value::Null)))
 }
 
 const CONFIG_KEY: &str = "payments-configuration";
