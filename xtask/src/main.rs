@@ -303,14 +303,8 @@ fn release_examples(root: &Path) -> Result {
         build.args(["--example", &format!("{adapter}-contract")]);
     }
     build.args(["-p", "qelos-integrator-tower", "--example", "hyper"]);
-    build.args([
-        "-p",
-        "framework-examples",
-        "--bins",
-        "-p",
-        "quickstart",
-        "--bins",
-    ]);
+    // `--bins` once: it applies to every selected package.
+    build.args(["-p", "framework-examples", "-p", "quickstart", "--bins"]);
     run(&mut build)
 }
 
@@ -336,10 +330,11 @@ fn timed(what: &str, f: impl FnOnce() -> Result) -> Result {
 }
 
 /// The published crates, dependencies first (the order `cargo publish` must follow).
-const PUBLISHED: [&str; 9] = [
+const PUBLISHED: [&str; 10] = [
     "qelos-mock",
     "qelos-sdk",
     "qelos-integrator-core",
+    "qelos-integrator-tower",
     "qelos-integrator-axum",
     "qelos-integrator-actix",
     "qelos-integrator-poem",
