@@ -464,6 +464,7 @@ fn docs(root: &Path) -> Result {
 fn package(root: &Path) -> Result {
     step("package (cargo package, dependencies first)");
     forget_unpacked_packages()?;
+    forget_built_packages(root)?;
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root)
         .args(["package", "--locked", "--allow-dirty"]);
@@ -493,6 +494,40 @@ fn forget_unpacked_packages() -> Result {
                 std::fs::remove_dir_all(&unpacked)
                     .map_err(|e| format!("could not remove {}: {e}", unpacked.display()))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Removes our crates' compiled artifacts from the debug target directory. Cargo takes a
+/// registry package's version as its whole fingerprint, so the packaged copies of our crates
+/// (all `0.1.0`, from the same overlay registry path) compiled by an earlier run count as fresh,
+/// and the adapters were verified against an earlier core (the overlay and path builds share
+/// the directory, so both are rebuilt; that is only our own crates).
+fn forget_built_packages(root: &Path) -> Result {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    for dir in [".fingerprint", "deps", "build"] {
+        let Ok(entries) = std::fs::read_dir(target.join("debug").join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with("qelos-")
+                || name.starts_with("qelos_")
+                || name.starts_with("libqelos_"))
+            {
+                continue;
+            }
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| format!("could not remove {}: {e}", path.display()))?;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //!
 //! The [`QelosLayer`] resolves each request's Qelos state before the inner service runs,
 //! leaves it in the request's extensions as a
-//! [`RequestState`](qelos_integrator_core::RequestState), answers refusals itself, and writes
+//! [`RequestState`], answers refusals itself, and writes
 //! the response cookies after *every* inner response, whatever the handler returned. Any
 //! `http` 1.x stack can mount it: axum, warp (around `warp::service`), plain hyper through
 //! `hyper-util`, tonic. Framework crates add only their extractors.
