@@ -1,20 +1,21 @@
-//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
+//! The same-origin front (core's route table): the login, logout and social-login routes and
+//! the `/api/**` proxy, as actix routes; and `http` 1.x responses as actix responses.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::StreamExt;
-use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use qelos_integrator_core::RequestState;
+use qelos_integrator_core::adapter::{AUTH_ROUTES, Front, FrontEndpoint, FrontRequest};
 use qelos_integrator_core::adapter::{Inbound, Proxy, body_channel, body_stream};
 
-use crate::{Qelos, QelosMiddleware};
+use crate::QelosMiddleware;
 
-/// Chunks of a request body in flight between actix's payload and the proxy.
+/// Chunks of a request body in flight between actix's payload and the core.
 const BODY_CHUNKS_IN_FLIGHT: usize = 8;
 
 /// An `http` 1.x response head as an actix response builder (actix uses `http` 0.2).
-fn builder(head: &http::response::Parts) -> HttpResponseBuilder {
+pub(crate) fn builder(head: &http::response::Parts) -> HttpResponseBuilder {
     let status =
         StatusCode::from_u16(head.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
@@ -29,24 +30,18 @@ fn builder(head: &http::response::Parts) -> HttpResponseBuilder {
     builder
 }
 
-fn respond(reply: AuthReply) -> HttpResponse {
-    let (head, body) = reply.into_response::<String>().into_parts();
-    builder(&head).body(body)
-}
-
-fn endpoint(req: &HttpRequest) -> EndpointRequest<'_> {
-    EndpointRequest::from_lookup(req.uri().query(), |name| {
-        req.headers().get(name).and_then(|v| v.to_str().ok())
-    })
-}
-
-async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
+async fn serve(
+    front: &Front,
+    endpoint: FrontEndpoint,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> HttpResponse {
     let inbound = Inbound {
         peer: req.peer_addr().map(|a| a.ip()),
         https: req.app_config().secure(),
     };
     // actix's payload is not `Send`: a local task pumps it into a bounded channel that the
-    // proxy streams upstream (backpressure keeps memory flat).
+    // core reads (backpressure keeps memory flat).
     let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
     actix_web::rt::spawn(async move {
         while let Some(chunk) = payload.next().await {
@@ -55,25 +50,26 @@ async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> 
             }
         }
     });
-    let path_and_query = req
+    let uri = req
         .uri()
         .path_and_query()
-        .map_or_else(|| req.path(), |pq| pq.as_str());
+        .map_or(req.path(), |pq| pq.as_str());
     let headers = req
         .headers()
         .iter()
-        .map(|(name, value)| (name.as_str(), value.as_bytes()));
-    let response = proxy
-        .forward_raw(
-            req.method().as_str(),
-            path_and_query,
-            headers,
-            body,
-            inbound,
-        )
-        .await;
-    let (head, body) = response.into_parts();
+        .map(|(n, v)| (n.as_str(), v.as_bytes()));
+    let request = FrontRequest::from_raw(req.method().as_str(), uri, headers, body)
+        .inbound(inbound)
+        .state(req.extensions().get::<RequestState>().cloned());
+    let (head, body) = front.serve(endpoint, request).await.into_parts();
     builder(&head).streaming(body_stream(body))
+}
+
+fn route(front: Front, endpoint: FrontEndpoint) -> actix_web::Route {
+    web::to(move |req: HttpRequest, payload: web::Payload| {
+        let front = front.clone();
+        async move { serve(&front, endpoint, req, payload).await }
+    })
 }
 
 /// A scope that forwards `/api` and `/api/**` to Qelos (path, query, method, streamed bodies,
@@ -81,8 +77,9 @@ async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> 
 ///
 /// Register it *after* the app's own `/api/...` routes: actix tries services in registration
 /// order, so the app's routes win. With
-/// [`api_proxy(true)`](crate::core::QelosConfigBuilder::api_proxy) in the config, the middleware
-/// leaves `/api/**` unresolved until a handler asks, so forwarded traffic is never probed.
+/// [`api_proxy(true)`](crate::core::QelosConfigBuilder::api_proxy) in the config, the
+/// middleware leaves `/api/**` unresolved until a handler asks, so forwarded traffic is never
+/// probed.
 ///
 /// # Examples
 ///
@@ -100,17 +97,15 @@ async fn forward(proxy: &Proxy, req: HttpRequest, mut payload: web::Payload) -> 
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> actix_web::Scope {
-    web::scope("/api").default_service(web::to(move |req: HttpRequest, payload: web::Payload| {
-        let proxy = proxy.clone();
-        async move { forward(&proxy, req, payload).await }
-    }))
+    let front = Front::proxy_only(proxy);
+    web::scope("/api").default_service(route(front, FrontEndpoint::Proxy))
 }
 
 impl QelosMiddleware {
     /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
     /// `GET /auth/callback`) bound to this middleware's integrator, for
     /// [`App::configure`](actix_web::App::configure). Register them where the middleware wraps
-    /// them (logout reads the caller's context).
+    /// them (logout signs out the context the middleware resolved).
     ///
     /// # Examples
     ///
@@ -123,42 +118,22 @@ impl QelosMiddleware {
     /// # let _ = app; Ok(()) }
     /// ```
     pub fn auth_routes(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-        let integrator = self.integrator().clone();
+        let front = Front::new(self.integrator());
         move |cfg| {
-            let login = integrator.clone();
-            let logout = integrator.clone();
-            let callback = integrator.clone();
-            let social = integrator;
-            cfg.route(
-                "/login",
-                web::post().to(move |req: HttpRequest, body: web::Bytes| {
-                    let integrator: Integrator = login.clone();
-                    async move { respond(integrator.login_endpoint(&endpoint(&req), &body).await) }
-                }),
-            )
-            .route(
-                "/logout",
-                web::post().to(move |req: HttpRequest, q: Qelos| {
-                    let integrator = logout.clone();
-                    async move { respond(integrator.logout_endpoint(&q, &endpoint(&req)).await) }
-                }),
-            )
-            .route(
-                "/auth/callback",
-                web::get().to(move |req: HttpRequest| {
-                    let integrator = callback.clone();
-                    async move { respond(integrator.callback_endpoint(&endpoint(&req)).await) }
-                }),
-            )
-            .route(
-                "/auth/{provider}",
-                web::get().to(move |req: HttpRequest, provider: web::Path<String>| {
-                    let integrator = social.clone();
-                    async move {
-                        respond(integrator.social_redirect_endpoint(&provider, &endpoint(&req)))
-                    }
-                }),
-            );
+            for r in &AUTH_ROUTES {
+                let path = r.path(|p| format!("{{{p}}}"), |r| format!("{{{r}:.*}}"));
+                let method = r.method.as_ref().map(|m| m.as_str().as_bytes());
+                let method = method.and_then(|m| actix_web::http::Method::from_bytes(m).ok());
+                let route = route(front.clone(), r.endpoint);
+                cfg.route(
+                    &path,
+                    if let Some(m) = method {
+                        route.method(m)
+                    } else {
+                        route
+                    },
+                );
+            }
         }
     }
 
@@ -166,6 +141,7 @@ impl QelosMiddleware {
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(&self) -> actix_web::Scope {
-        api_proxy(Proxy::for_integrator(self.integrator()))
+        let front = Front::new(self.integrator());
+        web::scope("/api").default_service(route(front, FrontEndpoint::Proxy))
     }
 }

@@ -27,7 +27,7 @@ impl ResponseError for QelosRejection {
             .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
     }
     fn error_response(&self) -> HttpResponse {
-        rejection_response(&self.0)
+        rejection_response(self.0.clone())
     }
 }
 

@@ -76,20 +76,9 @@ pub struct QelosService<S> {
 }
 
 /// The core rejection as an actix response.
-pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
-    let mut response = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(rejection.status().as_u16())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    response.content_type("application/json");
-    for (name, value) in set_cookie_headers(rejection.set_cookies().to_vec()) {
-        if name == "set-cookie" {
-            response.append_header((name, value));
-        } else {
-            response.insert_header((name, value));
-        }
-    }
-    response.body(rejection.body())
+pub(crate) fn rejection_response(rejection: Rejection) -> HttpResponse {
+    let (head, body) = rejection.into_response::<String>().into_parts();
+    crate::bff::builder(&head).body(body)
 }
 
 /// The request as the core reads it. Header conversion (actix has its own header map) happens
@@ -127,7 +116,7 @@ where
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             if let Err(rejection) = state.admit().await {
-                let response = req.into_response(rejection_response(&rejection));
+                let response = req.into_response(rejection_response(rejection));
                 return Ok(response.map_into_right_body());
             }
             req.extensions_mut().insert(state.clone());

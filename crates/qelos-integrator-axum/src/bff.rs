@@ -1,72 +1,37 @@
-//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
+//! The same-origin front (core's route table): the login, logout and social-login routes and
+//! the `/api/**` proxy, mounted as axum routes.
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request};
-use axum::routing::{any, get, post};
-use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{EndpointRequest, Inbound, Proxy};
+use axum::extract::{ConnectInfo, Request};
+use axum::routing::{MethodFilter, any, on};
+use qelos_integrator_core::adapter::{
+    AUTH_ROUTES, Front, FrontRoute, Inbound, PROXY_ROUTES, Proxy,
+};
 
-use crate::Qelos;
-
-/// Largest login body read (a form or JSON with a username and password).
-const LOGIN_BODY_LIMIT: usize = 16 * 1024;
-
-fn endpoint_request(request: &Request) -> EndpointRequest<'_> {
-    EndpointRequest::from_parts(request.uri(), request.headers())
-}
-
-/// `POST /login`, `POST /logout`, `GET /auth/{provider}` and `GET /auth/callback`, answered by
-/// the integrator's ready-made endpoints. Merge them *before* `.layer(QelosLayer)` (logout
-/// reads the caller's context).
-pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integrator) -> Router<S> {
-    let login = integrator.clone();
-    let logout = integrator.clone();
-    let social = integrator.clone();
-    let callback = integrator.clone();
-    Router::new()
-        .route(
-            "/login",
-            post(move |request: Request| async move {
-                let (head, body) = request.into_parts();
-                let body = axum::body::to_bytes(body, LOGIN_BODY_LIMIT)
-                    .await
-                    .unwrap_or_default();
-                let req = EndpointRequest::from_parts(&head.uri, &head.headers);
-                let reply = login.login_endpoint(&req, &body).await;
-                reply.into_response::<Body>()
-            }),
-        )
-        .route(
-            "/logout",
-            post(move |qelos: Qelos, request: Request| async move {
-                let reply = logout
-                    .logout_endpoint(&qelos, &endpoint_request(&request))
-                    .await;
-                reply.into_response::<Body>()
-            }),
-        )
-        .route(
-            "/auth/callback",
-            get(move |request: Request| async move {
-                let reply = callback
-                    .callback_endpoint(&endpoint_request(&request))
-                    .await;
-                reply.into_response::<Body>()
-            }),
-        )
-        .route(
-            "/auth/{provider}",
-            get(
-                move |Path(provider): Path<String>, request: Request| async move {
-                    social
-                        .social_redirect_endpoint(&provider, &endpoint_request(&request))
-                        .into_response::<Body>()
-                },
-            ),
-        )
+/// `routes` mounted in axum's path syntax, each answered by `front`.
+fn mount<S: Clone + Send + Sync + 'static>(front: &Front, routes: &[FrontRoute]) -> Router<S> {
+    routes.iter().fold(Router::new(), |router, route| {
+        let (front, endpoint) = (front.clone(), route.endpoint);
+        let handler = move |request: Request| async move {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+            let inbound = Inbound {
+                peer: peer.map(|c| c.0.ip()),
+                https: false,
+            };
+            let response = front.serve_http(endpoint, request, inbound).await;
+            response.map(Body::new)
+        };
+        let path = route.path(|p| format!("{{{p}}}"), |r| format!("{{*{r}}}"));
+        let filter = route.method.clone().map(MethodFilter::try_from);
+        match filter {
+            None => router.route(&path, any(handler)),
+            Some(Ok(filter)) => router.route(&path, on(filter, handler)),
+            Some(Err(_)) => router,
+        }
+    })
 }
 
 /// `/api` and `/api/**` forwarded to Qelos by `proxy`. Merge this *after* `.layer(QelosLayer)`:
@@ -88,39 +53,15 @@ pub(crate) fn auth_routes<S: Clone + Send + Sync + 'static>(integrator: &Integra
 /// # Ok(app) }
 /// ```
 pub fn api_proxy<S: Clone + Send + Sync + 'static>(proxy: Proxy) -> Router<S> {
-    let handler = any(move |request: Request| {
-        let proxy = proxy.clone();
-        async move {
-            let inbound = Inbound {
-                peer: request
-                    .extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0.ip()),
-                https: false,
-            };
-            let response = proxy.forward(request, inbound).await;
-            response.map(Body::new)
-        }
-    });
-    Router::new()
-        .route("/api", handler.clone())
-        .route("/api/{*rest}", handler)
+    mount(&Front::proxy_only(proxy), &PROXY_ROUTES)
 }
 
 /// The same-origin routes of a [`QelosLayer`](crate::QelosLayer), as axum routers (import
 /// this trait to call them on the layer).
 pub trait QelosRoutes {
     /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
-    /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`.
-    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
-    /// [`api_proxy`] to this layer's Qelos, signed in as the caller when the request carries
-    /// the integrator's cookies. Merge it after `.layer(..)`.
-    fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
-}
-
-impl QelosRoutes for crate::QelosLayer {
-    /// The auth routes (`POST /login`, `POST /logout`, `GET /auth/{provider}`,
-    /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`.
+    /// `GET /auth/callback`) bound to this layer's integrator. Merge them before `.layer(..)`
+    /// (logout signs out the context the layer resolved).
     ///
     /// # Examples
     ///
@@ -132,14 +73,20 @@ impl QelosRoutes for crate::QelosLayer {
     /// let app = Router::new().merge(qelos.auth_routes()).layer(qelos);
     /// # Ok(app) }
     /// ```
-    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        auth_routes(self.integrator())
-    }
-
+    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
     /// [`api_proxy`] to this layer's Qelos (or the `QELOS_PROXY_TARGET` environment override),
     /// with the config's body limit and timeout, signed in as the caller when the request
-    /// carries the integrator's cookies ([`Proxy::for_integrator`]).
+    /// carries the integrator's cookies ([`Proxy::for_integrator`]). Merge it after
+    /// `.layer(..)`.
+    fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S>;
+}
+
+impl QelosRoutes for crate::QelosLayer {
+    fn auth_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        mount(&Front::new(self.integrator()), &AUTH_ROUTES)
+    }
+
     fn api_proxy<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        api_proxy(Proxy::for_integrator(self.integrator()))
+        mount(&Front::new(self.integrator()), &PROXY_ROUTES)
     }
 }

@@ -11,10 +11,15 @@
 //! 3. after the handler, the middleware writes [`RequestState::take_response_cookies`] with
 //!    [`append_set_cookies`] (or [`set_cookie_headers`] for non-`http` header types).
 //!
-//! The same-origin front (login, logout, social login, the `/api/**` proxy) is answered by
-//! [`EndpointRequest`]/[`AuthReply`] and [`Proxy`]. `docs/porting.md` walks through an adapter.
+//! The same-origin front (login, logout, social login, the `/api/**` proxy) is one table of
+//! routes ([`AUTH_ROUTES`], [`PROXY_ROUTES`]) that an adapter mounts in its framework's syntax
+//! ([`FrontRoute::path`]), all answered by [`Front::serve`]. `docs/porting.md` walks through an adapter.
 
 pub use crate::endpoints::{AuthReply, EndpointRequest, SOCIAL_STATE_COOKIE};
+pub use crate::front::{
+    AUTH_ROUTES, Front, FrontEndpoint, FrontRequest, FrontRoute, LOGIN_BODY_LIMIT, PROXY_ROUTES,
+    Segment, front_route,
+};
 pub use crate::headers::{append_set_cookies, no_store, set_cookie_headers};
 pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,

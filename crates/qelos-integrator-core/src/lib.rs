@@ -77,6 +77,7 @@ pub mod cookies;
 pub mod credentials;
 pub mod cross_site;
 mod endpoints;
+mod front;
 mod headers;
 pub mod jwt;
 mod observe;

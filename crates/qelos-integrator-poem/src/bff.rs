@@ -1,26 +1,38 @@
-//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
+//! The same-origin front (core's route table): the login, logout and social-login routes and
+//! the `/api/**` proxy, mounted as poem endpoints.
 
 use poem::http::uri::Scheme;
-use poem::web::Path;
-use poem::{Body, Endpoint, Request, Response, Route, get, handler, post};
-use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
+use poem::{Body, Endpoint, EndpointExt as _, Request, Response, Route, RouteMethod};
+use qelos_integrator_core::RequestState;
+use qelos_integrator_core::adapter::{AUTH_ROUTES, Front, FrontEndpoint, FrontRequest};
 use qelos_integrator_core::adapter::{Inbound, Proxy, body_stream};
 
-use crate::{Qelos, QelosMiddleware};
+use crate::QelosMiddleware;
 
-/// Largest login body read (a form or JSON with a username and password).
-const LOGIN_BODY_LIMIT: usize = 16 * 1024;
-
-fn endpoint_request(req: &Request) -> EndpointRequest<'_> {
-    EndpointRequest::from_parts(req.uri(), req.headers())
-}
-
-fn reply(reply: AuthReply) -> Response {
-    let (head, body) = reply.into_response::<Body>().into_parts();
-    let mut response = Response::builder().status(head.status).body(body);
-    *response.headers_mut() = head.headers;
-    response
+/// An endpoint that answers `endpoint` with `front`.
+fn serve(front: Front, endpoint: FrontEndpoint) -> impl Endpoint<Output = Response> {
+    poem::endpoint::make(move |mut req: Request| {
+        let front = front.clone();
+        async move {
+            let inbound = Inbound {
+                peer: req.remote_addr().as_socket_addr().map(|a| a.ip()),
+                https: req.scheme() == &Scheme::HTTPS,
+            };
+            let state = req.extensions().get::<RequestState>().cloned();
+            let body = req.take_body().into_bytes_stream();
+            let (mut head, ()) = poem::http::Request::new(()).into_parts();
+            head.method = req.method().clone();
+            head.uri = req.uri().clone();
+            head.headers = std::mem::take(req.headers_mut());
+            let request = FrontRequest::new(head, body).inbound(inbound).state(state);
+            let (head, body) = front.serve(endpoint, request).await.into_parts();
+            let mut response = Response::builder()
+                .status(head.status)
+                .body(Body::from_bytes_stream(body_stream(body)));
+            *response.headers_mut() = head.headers;
+            response
+        }
+    })
 }
 
 /// An endpoint that forwards every request to Qelos (`/api/...` path, query, method, streamed
@@ -51,68 +63,15 @@ fn reply(reply: AuthReply) -> Response {
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> impl Endpoint<Output = Response> {
-    poem::endpoint::make(move |mut req: Request| {
-        let proxy = proxy.clone();
-        async move {
-            let inbound = Inbound {
-                peer: req.remote_addr().as_socket_addr().map(|a| a.ip()),
-                https: req.scheme() == &Scheme::HTTPS,
-            };
-            let body = req.take_body().into_bytes_stream();
-            let (mut parts, ()) = poem::http::Request::new(()).into_parts();
-            parts.method = req.method().clone();
-            parts.uri = req.uri().clone();
-            parts.headers = std::mem::take(req.headers_mut());
-            let (head, body) = proxy
-                .forward_stream(parts, body, inbound)
-                .await
-                .into_parts();
-            let mut response = Response::builder()
-                .status(head.status)
-                .body(Body::from_bytes_stream(body_stream(body)));
-            *response.headers_mut() = head.headers;
-            response
-        }
-    })
-}
-
-#[handler]
-async fn login(req: &Request, body: Body, integrator: poem::web::Data<&Integrator>) -> Response {
-    let body = body
-        .into_bytes_limit(LOGIN_BODY_LIMIT)
-        .await
-        .unwrap_or_default();
-    reply(
-        integrator
-            .login_endpoint(&endpoint_request(req), &body)
-            .await,
-    )
-}
-
-#[handler]
-async fn logout(req: &Request, q: Qelos, integrator: poem::web::Data<&Integrator>) -> Response {
-    reply(integrator.logout_endpoint(&q, &endpoint_request(req)).await)
-}
-
-#[handler]
-async fn social(
-    req: &Request,
-    Path(provider): Path<String>,
-    integrator: poem::web::Data<&Integrator>,
-) -> Response {
-    reply(integrator.social_redirect_endpoint(&provider, &endpoint_request(req)))
-}
-
-#[handler]
-async fn callback(req: &Request, integrator: poem::web::Data<&Integrator>) -> Response {
-    reply(integrator.callback_endpoint(&endpoint_request(req)).await)
+    serve(Front::proxy_only(proxy), FrontEndpoint::Proxy)
 }
 
 impl QelosMiddleware {
     /// Adds the auth routes (`POST /login`, `POST /logout`, `GET /auth/:provider`,
     /// `GET /auth/callback`), bound to this middleware's integrator, to `route`: the route the
-    /// middleware wraps (logout reads the caller's context). They are added as paths of
-    /// `route` itself rather than nested at `/`, which in poem would shadow the app's own `/`.
+    /// middleware wraps (logout signs out the context the middleware resolved). They are added
+    /// as paths of `route` itself rather than nested at `/`, which in poem would shadow the
+    /// app's own `/`.
     ///
     /// # Examples
     ///
@@ -129,19 +88,21 @@ impl QelosMiddleware {
     /// # let _ = app; Ok(()) }
     /// ```
     pub fn auth_routes(&self, route: Route) -> Route {
-        use poem::EndpointExt;
-        let integrator = self.integrator();
-        route
-            .at("/login", post(login).data(integrator.clone()))
-            .at("/logout", post(logout).data(integrator.clone()))
-            .at("/auth/callback", get(callback).data(integrator.clone()))
-            .at("/auth/:provider", get(social).data(integrator.clone()))
+        let front = Front::new(self.integrator());
+        AUTH_ROUTES.iter().fold(route, |route, r| {
+            let path = r.path(|p| format!(":{p}"), |r| format!("*{r}"));
+            let endpoint = serve(front.clone(), r.endpoint).boxed();
+            match r.method.clone() {
+                Some(method) => route.at(path, RouteMethod::new().method(method, endpoint)),
+                None => route.at(path, endpoint),
+            }
+        })
     }
 
     /// [`api_proxy`] to this middleware's Qelos (or the `QELOS_PROXY_TARGET` environment
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(&self) -> impl Endpoint<Output = Response> + use<> {
-        api_proxy(Proxy::for_integrator(self.integrator()))
+        serve(Front::new(self.integrator()), FrontEndpoint::Proxy)
     }
 }

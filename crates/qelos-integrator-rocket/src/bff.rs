@@ -1,30 +1,26 @@
-//! The same-origin front: the `/api/**` proxy and the login, logout and social-login routes.
-
-use std::io::Cursor;
+//! The same-origin front (core's route table): the login, logout and social-login routes and
+//! the `/api/**` proxy, as Rocket routes.
 
 use bytes::BytesMut;
-use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{AuthReply, EndpointRequest};
-use qelos_integrator_core::adapter::{Inbound, Proxy, ProxyBody, body_channel, body_stream};
-use rocket::data::{ByteUnit, ToByteUnit};
+use qelos_integrator_core::adapter::{AUTH_ROUTES, Front, FrontEndpoint, FrontRequest};
+use qelos_integrator_core::adapter::{FrontRoute, Inbound, PROXY_ROUTES, Proxy};
+use qelos_integrator_core::adapter::{body_channel, body_stream};
+use rocket::data::ByteUnit;
 use rocket::http::{Method, Status};
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request, Response};
 use tokio::io::AsyncReadExt;
 
-use crate::{Qelos, QelosFairing};
+use crate::QelosFairing;
 
 /// Rank of the proxy routes: after every route of the application (Rocket's default ranks are
 /// negative to -1 for paths without a query), so the app's own `/api/...` routes win.
 const PROXY_RANK: isize = 100;
 
-/// Chunks of a request body in flight between Rocket's data stream and the proxy.
+/// Chunks of a request body in flight between Rocket's data stream and the core.
 const BODY_CHUNKS_IN_FLIGHT: usize = 8;
 
-/// Largest login body read (a form or JSON with a username and password).
-const LOGIN_BODY_LIMIT: u64 = 16 * 1024;
-
-/// Methods the proxy forwards.
+/// Methods a route without a method (the proxy) is mounted for.
 const METHODS: [Method; 7] = [
     Method::Get,
     Method::Head,
@@ -35,125 +31,69 @@ const METHODS: [Method; 7] = [
     Method::Options,
 ];
 
-/// An `http` 1.x response as a Rocket response with `body`.
-fn response<'r>(head: http::response::Parts, body: impl FnOnce(&mut Response<'r>)) -> Response<'r> {
-    let mut response = Response::new();
-    response.set_status(Status::new(head.status.as_u16()));
-    for (name, value) in &head.headers {
-        if let Ok(value) = value.to_str() {
-            response.adjoin_raw_header(name.as_str().to_owned(), value.to_owned());
-        }
-    }
-    body(&mut response);
-    response
-}
-
-fn respond<'r>(reply: AuthReply) -> Outcome<'r> {
-    let (head, body) = reply.into_response::<String>().into_parts();
-    Outcome::Success(response(head, |r| {
-        r.set_sized_body(body.len(), Cursor::new(body))
-    }))
-}
-
-fn streamed<'r>(head: http::response::Parts, body: ProxyBody) -> Response<'r> {
-    response(head, |r| {
-        r.set_streamed_body(tokio_util::io::StreamReader::new(body_stream(body)));
-    })
-}
-
-/// The `/api/**` proxy as Rocket routes: mount them at `/` (see [`QelosFairing::api_proxy`]).
+/// One front route's handler.
 #[derive(Clone, Debug)]
-struct ProxyHandler(Proxy);
+struct FrontHandler(Front, FrontEndpoint);
 
 #[rocket::async_trait]
-impl Handler for ProxyHandler {
+impl Handler for FrontHandler {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let inbound = Inbound {
             peer: req.remote().map(|a| a.ip()),
             https: false,
         };
-        // Rocket's data borrows the request: it is pumped into a bounded channel that the
-        // proxy streams upstream, both in this future (backpressure keeps memory flat).
+        // Rocket's data borrows the request: it is pumped into a bounded channel that the core
+        // reads, both in this future (backpressure keeps memory flat).
         let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
         let mut stream = data.open(ByteUnit::max_value());
         let pump = async move {
             loop {
                 let mut chunk = BytesMut::with_capacity(64 * 1024);
-                match stream.read_buf(&mut chunk).await {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        if !sender.send(Ok(chunk.freeze())).await {
-                            break;
-                        }
-                    }
-                    Err(err) => {
-                        sender.send(Err(err)).await;
-                        break;
-                    }
+                let read = stream.read_buf(&mut chunk).await;
+                let more = matches!(read, Ok(n) if n > 0);
+                let sent = match read {
+                    Ok(0) => false,
+                    Ok(_) => sender.send(Ok(chunk.freeze())).await,
+                    Err(err) => sender.send(Err(err)).await,
+                };
+                if !(more && sent) {
+                    break;
                 }
             }
         };
         let uri = req.uri().to_string();
-        let headers: Vec<(String, String)> = req
-            .headers()
+        let headers: Vec<_> = req.headers().iter().collect();
+        let headers = headers
             .iter()
-            .map(|h| (h.name().as_str().to_owned(), h.value().to_owned()))
-            .collect();
-        let forward = self.0.forward_raw(
-            req.method().as_str(),
-            &uri,
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
-            body,
-            inbound,
-        );
-        let (response, ()) = tokio::join!(forward, pump);
+            .map(|h| (h.name().as_str(), h.value().as_bytes()));
+        let request = FrontRequest::from_raw(req.method().as_str(), &uri, headers, body);
+        let (response, ()) = tokio::join!(self.0.serve(self.1, request.inbound(inbound)), pump);
         let (head, body) = response.into_parts();
-        Outcome::Success(streamed(head, body))
-    }
-}
-
-/// The auth endpoints, one handler per route.
-#[derive(Clone, Debug)]
-enum AuthHandler {
-    Login(Integrator),
-    Logout(Integrator),
-    Callback(Integrator),
-    Social(Integrator),
-}
-
-fn endpoint<'a>(req: &'a Request<'_>) -> EndpointRequest<'a> {
-    EndpointRequest::from_lookup(req.uri().query().map(|q| q.as_str()), |name| {
-        req.headers().get_one(name)
-    })
-}
-
-#[rocket::async_trait]
-impl Handler for AuthHandler {
-    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        match self {
-            Self::Login(integrator) => {
-                let body = match data.open(LOGIN_BODY_LIMIT.bytes()).into_bytes().await {
-                    Ok(body) if body.is_complete() => body.into_inner(),
-                    _ => Vec::new(),
-                };
-                respond(integrator.login_endpoint(&endpoint(req), &body).await)
-            }
-            Self::Logout(integrator) => match req.guard::<&Qelos>().await {
-                rocket::outcome::Outcome::Success(q) => {
-                    respond(integrator.logout_endpoint(q, &endpoint(req)).await)
-                }
-                rocket::outcome::Outcome::Error((status, _)) => Outcome::Error(status),
-                rocket::outcome::Outcome::Forward(status) => Outcome::Error(status),
-            },
-            Self::Callback(integrator) => {
-                respond(integrator.callback_endpoint(&endpoint(req)).await)
-            }
-            Self::Social(integrator) => {
-                let provider = req.param::<&str>(1).and_then(Result::ok).unwrap_or("");
-                respond(integrator.social_redirect_endpoint(provider, &endpoint(req)))
+        let mut response = Response::new();
+        response.set_status(Status::new(head.status.as_u16()));
+        for (name, value) in &head.headers {
+            if let Ok(value) = value.to_str() {
+                response.adjoin_raw_header(name.as_str().to_owned(), value.to_owned());
             }
         }
+        response.set_streamed_body(tokio_util::io::StreamReader::new(body_stream(body)));
+        Outcome::Success(response)
     }
+}
+
+/// `routes` as Rocket routes answered by `front`, ranked `rank` (`None`: Rocket's default).
+fn mount(front: &Front, routes: &[FrontRoute], rank: Option<isize>) -> Vec<Route> {
+    let mut mounted = Vec::new();
+    for r in routes {
+        let path = r.path(|p| format!("<{p}>"), |r| format!("<{r}..>"));
+        let handler = FrontHandler(front.clone(), r.endpoint);
+        let method: Option<Method> = r.method.as_ref().and_then(|m| m.as_str().parse().ok());
+        for method in method.as_ref().map_or(&METHODS[..], std::slice::from_ref) {
+            let route = Route::ranked(rank, *method, &path, handler.clone());
+            mounted.push(route);
+        }
+    }
+    mounted
 }
 
 /// Routes that forward `/api` and `/api/**` to Qelos (path, query, method, streamed bodies,
@@ -182,11 +122,12 @@ impl Handler for AuthHandler {
 /// # Ok(rocket) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> Vec<Route> {
-    let handler = ProxyHandler(proxy);
-    METHODS
-        .iter()
-        .map(|method| Route::ranked(PROXY_RANK, *method, "/api/<path..>", handler.clone()))
-        .collect()
+    // Rocket's `<path..>` also matches `/api` itself: the rest-of-path route alone.
+    mount(
+        &Front::proxy_only(proxy),
+        &PROXY_ROUTES[1..],
+        Some(PROXY_RANK),
+    )
 }
 
 impl QelosFairing {
@@ -203,35 +144,17 @@ impl QelosFairing {
     /// # Ok(rocket) }
     /// ```
     pub fn auth_routes(&self) -> Vec<Route> {
-        let integrator = self.integrator().clone();
-        vec![
-            Route::new(
-                Method::Post,
-                "/login",
-                AuthHandler::Login(integrator.clone()),
-            ),
-            Route::new(
-                Method::Post,
-                "/logout",
-                AuthHandler::Logout(integrator.clone()),
-            ),
-            Route::new(
-                Method::Get,
-                "/auth/callback",
-                AuthHandler::Callback(integrator.clone()),
-            ),
-            Route::new(
-                Method::Get,
-                "/auth/<provider>",
-                AuthHandler::Social(integrator),
-            ),
-        ]
+        mount(&Front::new(self.integrator()), &AUTH_ROUTES, None)
     }
 
     /// [`api_proxy`] to this fairing's Qelos (or the `QELOS_PROXY_TARGET` environment
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(&self) -> Vec<Route> {
-        api_proxy(Proxy::for_integrator(self.integrator()))
+        mount(
+            &Front::new(self.integrator()),
+            &PROXY_ROUTES[1..],
+            Some(PROXY_RANK),
+        )
     }
 }
