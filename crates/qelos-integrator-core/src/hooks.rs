@@ -88,7 +88,8 @@ impl TokenRefresh {
 ///
 /// Refreshes stay single-flight: when several requests carry the same refresh token, Qelos is
 /// asked once, and the hook runs once per request that receives the new pair (each with its
-/// own response's cookies).
+/// own response's cookies). A hook awaited while the middleware identifies the caller counts
+/// towards the config's timeout: keep slow work out of it (spawn it).
 ///
 /// # Examples
 ///
