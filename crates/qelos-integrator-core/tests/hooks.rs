@@ -276,3 +276,47 @@ async fn sdk_options_reach_every_upstream_call_and_their_timeout_bounds_resoluti
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn the_proxys_refresh_runs_the_hook_with_the_proxied_request() {
+    use qelos_integrator_core::proxy::{Inbound, Proxy};
+    use qelos_integrator_core::{bytes::Bytes, http, http_body_util::Full};
+    let mock = MockServer::start().await.unwrap();
+    let t = minted(&mock, true);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let config = QelosConfig::builder(mock.url())
+        .proxy_target(mock.url())
+        .build()
+        .unwrap();
+    let integrator = Integrator::new(config).on_token_refresh(recording_hook(Arc::clone(&seen)));
+    let proxy = Proxy::for_integrator(&integrator);
+    let cookie = format!("q_access_token={}; q_refresh_token={}", t.access, t.refresh);
+    let request = http::Request::builder()
+        .uri("/api/me")
+        .header("cookie", cookie)
+        .header("x-trace", "abc")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = proxy.forward(request, Inbound::default()).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "forwarded with the new access token"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].path, "/api/me");
+    assert_eq!(seen[0].trace.as_deref(), Some("abc"));
+    assert_eq!(seen[0].old_refresh.as_deref(), Some(t.refresh.as_str()));
+    let written: Vec<_> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        written.iter().any(|c| c.starts_with("q_access_token=")),
+        "the hook's set_tokens reached the response: {} cookies",
+        written.len()
+    );
+}
