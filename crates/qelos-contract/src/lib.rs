@@ -49,7 +49,7 @@ pub fn run<F: std::future::Future<Output = ()>>(scenario: F) {
 }
 
 /// The scenario names, in order, as the test functions are called (for the CI table).
-pub const SCENARIOS: [&str; 25] = [
+pub const SCENARIOS: [&str; 26] = [
     "s01_bearer_token_resolves_user",
     "s02_access_cookie_resolves_user",
     "s03_anonymous_makes_no_upstream_call",
@@ -75,6 +75,7 @@ pub const SCENARIOS: [&str; 25] = [
     "s23_different_routes_at_once_share_one_refresh",
     "s24_the_apps_own_not_found_handler_still_answers",
     "s25_extractor_semantics_are_the_same_everywhere",
+    "s28_on_token_refresh_hook_sets_its_own_cookie",
 ];
 
 /// Expands to one `#[test]` per scenario for the adapter type `$app` (a [`ContractApp`]).
@@ -107,6 +108,7 @@ macro_rules! contract_tests {
             s23_different_routes_at_once_share_one_refresh,
             s24_the_apps_own_not_found_handler_still_answers,
             s25_extractor_semantics_are_the_same_everywhere,
+            s28_on_token_refresh_hook_sets_its_own_cookie,
         );
     };
     (@each $app:ty; $($name:ident),* $(,)?) => {

@@ -911,3 +911,41 @@ pub async fn s25_extractor_semantics_are_the_same_everywhere<A: ContractApp>() {
         );
     }
 }
+
+/// Scenario 28: An `on_token_refresh` hook given in the config sets a cookie of its own and keeps
+/// the default ones: an expired access token answers with the hook's cookie, exactly as the hook
+/// wrote it, and both rotated token cookies.
+pub async fn s28_on_token_refresh_hook_sets_its_own_cookie<A: ContractApp>() {
+    use qelos_integrator_core::TokenRefresh;
+    use qelos_integrator_core::cookies::SetCookie;
+    let s = Setup::start::<A>(|c| {
+        c.on_token_refresh(|event: TokenRefresh| async move {
+            // Something async before writing, as a hook that stores the pair would do.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            event.set_tokens();
+            let marker = SetCookie::new("q_refreshed", "1").path("/").http_only(true);
+            event.cookies().set(&marker).expect("a valid cookie");
+        })
+    })
+    .await;
+    let t = s.admin_tokens(true);
+    s.mock.reset_calls();
+    let r = s.get("/me", &[("cookie", &cookies(&t))]).await;
+    assert_signed_in_admin(&s, &r);
+    assert_eq!(s.mock.calls(REFRESH), 1, "one refresh");
+    assert_eq!(
+        r.cookie("q_refreshed"),
+        Some("q_refreshed=1; Path=/; HttpOnly"),
+        "the hook's cookie: {:?}",
+        r.set_cookies
+    );
+    assert_token_cookie_attributes(&r, "q_access_token");
+    assert_token_cookie_attributes(&r, "q_refresh_token");
+    assert_ne!(r.cookie_value("q_access_token"), Some(t.access.clone()));
+    assert_ne!(r.cookie_value("q_refresh_token"), Some(t.refresh.clone()));
+    // Without a refresh the hook does not run.
+    let fresh = s.admin_tokens(false);
+    let r = s.get("/me", &[("cookie", &cookies(&fresh))]).await;
+    assert_signed_in_admin(&s, &r);
+    assert!(r.set_cookies.is_empty(), "{:?}", r.set_cookies);
+}

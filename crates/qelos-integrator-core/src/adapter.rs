@@ -134,7 +134,9 @@ macro_rules! integrator_methods {
                 self
             }
 
-            /// Runs `hook` after each token refresh instead of writing the default cookies.
+            /// Runs `hook` (an async closure of a [`TokenRefresh`]($crate::TokenRefresh)) after
+            /// each token refresh instead of writing the default cookies; replaces a hook given
+            /// in the config. See [`OnTokenRefresh`]($crate::OnTokenRefresh).
             #[must_use]
             pub fn on_token_refresh(mut self, hook: impl $crate::OnTokenRefresh) -> Self {
                 self.integrator = self.integrator.on_token_refresh(hook);

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use qelos_sdk::{QelosSdk, Secret};
+use qelos_sdk::{QelosSdk, QelosSdkBuilder, Secret};
+
+use crate::hooks::{OnTokenRefresh, SharedHook};
 
 use crate::refresh::DEFAULT_REFRESH_LOCK_TTL;
 use crate::store::SharedStore;
@@ -85,6 +87,7 @@ pub struct QelosConfig {
     pub(crate) api_proxy: bool,
     pub(crate) proxy: ProxySettings,
     pub(crate) site: SiteSettings,
+    pub(crate) on_refresh: Option<SharedHook>,
 }
 
 /// The cross-site and redirect rules' settings.
@@ -121,6 +124,7 @@ impl std::fmt::Debug for QelosConfig {
             .field("refresh_lock_ttl", &self.refresh_lock_ttl)
             .field("api_proxy", &self.api_proxy)
             .field("site", &self.site)
+            .field("on_token_refresh", &self.on_refresh.is_some())
             .finish()
     }
 }
@@ -338,7 +342,12 @@ pub struct QelosConfigBuilder {
     redirect_origins: Vec<String>,
     allow_same_site: bool,
     proxy_cross_site: crate::cross_site::ProxyCrossSite,
+    on_refresh: Option<SharedHook>,
+    sdk_options: Vec<SdkOptions>,
 }
+
+/// A change to the per-request SDK's builder, from [`QelosConfigBuilder::sdk_options`].
+type SdkOptions = Box<dyn FnOnce(QelosSdkBuilder) -> QelosSdkBuilder + Send>;
 
 impl std::fmt::Debug for QelosConfigBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -347,6 +356,8 @@ impl std::fmt::Debug for QelosConfigBuilder {
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("require_auth", &self.require_auth)
             .field("skip_paths", &self.skip_paths)
+            .field("on_token_refresh", &self.on_refresh.is_some())
+            .field("sdk_options", &self.sdk_options.len())
             .finish_non_exhaustive()
     }
 }
@@ -374,6 +385,8 @@ impl QelosConfigBuilder {
             redirect_origins: Vec::new(),
             allow_same_site: false,
             proxy_cross_site: crate::cross_site::ProxyCrossSite::default(),
+            on_refresh: None,
+            sdk_options: Vec::new(),
         }
     }
 
@@ -573,6 +586,63 @@ impl QelosConfigBuilder {
         self
     }
 
+    /// Changes the builder of the SDK every request uses, after the integrator's own settings
+    /// ([`timeout`](Self::timeout), [`http_client`](Self::http_client),
+    /// [`header`](Self::header)): any [`QelosSdkBuilder`] option is reachable. A timeout or
+    /// client set here replaces the integrator's; headers add to its headers. Called once, by
+    /// [`build`](Self::build); several calls apply in order.
+    ///
+    /// The SDK's [`timeout`](QelosSdkBuilder::timeout) set here is also the bound on identity
+    /// resolution ([`QelosConfig::timeout`]). A Qelos served under a path prefix needs no
+    /// option: give the prefix in the app URL (`https://host/qelos`), and every call goes to
+    /// `https://host/qelos/api/...`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_integrator_core::QelosConfig;
+    ///
+    /// let config = QelosConfig::builder("https://host.example.com/qelos")
+    ///     .sdk_options(|sdk| sdk.header("tenant", "t1").timeout(Duration::from_secs(3)))
+    ///     .build()?;
+    /// assert_eq!(config.timeout(), Duration::from_secs(3));
+    /// assert_eq!(config.app_url().path(), "/qelos");
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn sdk_options(
+        mut self,
+        f: impl FnOnce(QelosSdkBuilder) -> QelosSdkBuilder + Send + 'static,
+    ) -> Self {
+        self.sdk_options.push(Box::new(f));
+        self
+    }
+
+    /// Runs `hook` after every refresh of a request's tokens, instead of writing the default
+    /// token cookies (see [`OnTokenRefresh`]); the same as
+    /// [`Integrator::on_token_refresh`](crate::Integrator::on_token_refresh) and the adapters'
+    /// `on_token_refresh`, which replace it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::cookies::SetCookie;
+    /// use qelos_integrator_core::{QelosConfig, TokenRefresh};
+    ///
+    /// let config = QelosConfig::builder("https://app.example.com")
+    ///     .on_token_refresh(|event: TokenRefresh| async move {
+    ///         event.set_tokens();
+    ///         let _ = event.cookies().set(&SetCookie::new("q_refreshed", "1").path("/"));
+    ///     })
+    ///     .build()?;
+    /// # let _ = config;
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn on_token_refresh(mut self, hook: impl OnTokenRefresh) -> Self {
+        self.on_refresh = Some(Arc::new(hook));
+        self
+    }
+
     /// Validates and builds the configuration, including the shared HTTP client.
     ///
     /// # Errors
@@ -606,6 +676,9 @@ impl QelosConfigBuilder {
         for (name, value) in &self.headers {
             sdk = sdk.header(name, value);
         }
+        for options in self.sdk_options {
+            sdk = options(sdk);
+        }
         let sdk = sdk.build()?;
         let secure_cookies = !sdk.app_url().scheme().eq_ignore_ascii_case("http");
         Ok(QelosConfig {
@@ -628,6 +701,7 @@ impl QelosConfigBuilder {
                 proxy: self.proxy_cross_site,
                 redirect_origins,
             },
+            on_refresh: self.on_refresh,
         })
     }
 }

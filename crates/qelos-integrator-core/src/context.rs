@@ -86,6 +86,28 @@ impl ResponseCookies {
         }
     }
 
+    /// Queues any cookie, with its attributes. `Secure` follows the token cookies unless the
+    /// cookie sets it (see [`SetCookie`](cookies::SetCookie)).
+    ///
+    /// # Errors
+    ///
+    /// [`CookieError`](cookies::CookieError) for a name, path or domain a `Set-Cookie` cannot
+    /// carry; nothing is queued then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::cookies::{CookieError, SetCookie};
+    /// # fn hook(cookies: &qelos_integrator_core::ResponseCookies) -> Result<(), CookieError> {
+    /// cookies.set(&SetCookie::new("q_refreshed", "1").path("/").http_only(true))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set(&self, cookie: &cookies::SetCookie) -> Result<(), cookies::CookieError> {
+        let value = cookie.to_header(self.settings.secure)?;
+        self.push(value);
+        Ok(())
+    }
+
     /// Queues the expiry (`Max-Age=0`) of both token cookies (contract step 8).
     pub fn expire_tokens(&self) {
         let s = &self.settings;

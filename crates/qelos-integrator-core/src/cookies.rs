@@ -134,6 +134,214 @@ pub fn token_cookie(name: &str, value: &str, secure: bool) -> String {
     out
 }
 
+/// The `SameSite` attribute of a cookie written with [`SetCookie`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Strict`: never sent on cross-site requests.
+    Strict,
+    /// `SameSite=Lax`: sent on top-level cross-site navigations (the token cookies' setting).
+    Lax,
+    /// `SameSite=None`: sent everywhere; browsers require `Secure` with it.
+    None,
+}
+
+impl SameSite {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "Strict",
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+}
+
+/// Why a [`SetCookie`] could not be written. The cookie's value is never part of it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CookieError {
+    /// The name is empty or has characters a cookie name cannot have.
+    #[error("invalid cookie name {0:?}: use letters, digits and !#$%&'*+-.^_`|~")]
+    InvalidName(String),
+    /// The `Path` has a `;` or a character that is not visible ASCII.
+    #[error("invalid Path for cookie {0:?}")]
+    InvalidPath(String),
+    /// The `Domain` is not a host name.
+    #[error("invalid Domain for cookie {0:?}")]
+    InvalidDomain(String),
+}
+
+/// A cookie to write with the response, with its attributes: what an `on_token_refresh` hook
+/// (or any code holding the [`ResponseCookies`](crate::ResponseCookies)) queues with
+/// [`ResponseCookies::set`](crate::ResponseCookies::set).
+///
+/// Only the attributes asked for are written, except `Secure`, which follows the integrator's
+/// token cookies (on unless the Qelos URL is `http://`) unless [`secure`](Self::secure) says
+/// otherwise. The value is percent-encoded like `encodeURIComponent` (what Express's
+/// `res.cookie` does), so any text is safe. Setters never fail; an invalid name, path or
+/// domain is reported by [`ResponseCookies::set`](crate::ResponseCookies::set). `Debug`
+/// redacts the value.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use qelos_integrator_core::cookies::{SameSite, SetCookie};
+///
+/// let cookie = SetCookie::new("q_refreshed", "1")
+///     .path("/")
+///     .domain("app.example.com")
+///     .max_age(Duration::from_secs(3600))
+///     .http_only(true)
+///     .same_site(SameSite::Strict)
+///     .secure(true);
+/// assert_eq!(
+///     cookie.to_header(false)?,
+///     "q_refreshed=1; Path=/; Domain=app.example.com; Max-Age=3600; HttpOnly; SameSite=Strict; Secure"
+/// );
+/// // Without `secure(..)`, `Secure` follows the integrator (here: an `http://` Qelos).
+/// assert_eq!(SetCookie::new("a", "b c").to_header(false)?, "a=b%20c");
+/// # Ok::<(), qelos_integrator_core::cookies::CookieError>(())
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct SetCookie {
+    name: String,
+    value: String,
+    path: Option<String>,
+    domain: Option<String>,
+    max_age: Option<std::time::Duration>,
+    http_only: bool,
+    same_site: Option<SameSite>,
+    secure: Option<bool>,
+}
+
+impl std::fmt::Debug for SetCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("name", &self.name)
+            .field("value", &"***")
+            .field("path", &self.path)
+            .field("domain", &self.domain)
+            .field("max_age", &self.max_age)
+            .field("http_only", &self.http_only)
+            .field("same_site", &self.same_site)
+            .field("secure", &self.secure)
+            .finish()
+    }
+}
+
+impl SetCookie {
+    /// A cookie `name=value` with no attributes (`Secure` following the integrator).
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            path: None,
+            domain: None,
+            max_age: None,
+            http_only: false,
+            same_site: None,
+            secure: None,
+        }
+    }
+
+    /// `Path=<path>`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// `Domain=<domain>` (without it the cookie is host-only).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// `Max-Age=<seconds>` (whole seconds; zero deletes the cookie).
+    pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// `HttpOnly` when `on`: scripts in the page cannot read the cookie.
+    pub fn http_only(mut self, on: bool) -> Self {
+        self.http_only = on;
+        self
+    }
+
+    /// `SameSite=<same_site>`.
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = Some(same_site);
+        self
+    }
+
+    /// `Secure` when `on`, whatever the integrator's scheme.
+    pub fn secure(mut self, on: bool) -> Self {
+        self.secure = Some(on);
+        self
+    }
+
+    /// The cookie's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `Set-Cookie` header value; `secure_default` is what `Secure` is when
+    /// [`secure`](Self::secure) was not called.
+    ///
+    /// # Errors
+    ///
+    /// [`CookieError`] for a name, path or domain a `Set-Cookie` cannot carry.
+    pub fn to_header(&self, secure_default: bool) -> Result<String, CookieError> {
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !name_ok {
+            return Err(CookieError::InvalidName(self.name.clone()));
+        }
+        let mut out = format!(
+            "{}={}",
+            self.name,
+            utf8_percent_encode(&self.value, COMPONENT)
+        );
+        if let Some(path) = &self.path {
+            if path.is_empty() || !path.bytes().all(|b| b.is_ascii_graphic() && b != b';') {
+                return Err(CookieError::InvalidPath(self.name.clone()));
+            }
+            out.push_str("; Path=");
+            out.push_str(path);
+        }
+        if let Some(domain) = &self.domain {
+            let host = domain.strip_prefix('.').unwrap_or(domain);
+            let valid = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            if !valid {
+                return Err(CookieError::InvalidDomain(self.name.clone()));
+            }
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
+        if let Some(max_age) = self.max_age {
+            out.push_str(&format!("; Max-Age={}", max_age.as_secs()));
+        }
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
+        if let Some(same_site) = self.same_site {
+            out.push_str("; SameSite=");
+            out.push_str(same_site.as_str());
+        }
+        if self.secure.unwrap_or(secure_default) {
+            out.push_str("; Secure");
+        }
+        Ok(out)
+    }
+}
+
 /// Builds a `Set-Cookie` value that makes the browser drop the cookie `name` (`Max-Age=0`).
 ///
 /// # Examples
@@ -282,6 +490,65 @@ mod tests {
             token_cookie("n", "a;b,c=d/é", false),
             "n=a%3Bb%2Cc%3Dd%2F%C3%A9; Path=/; HttpOnly; SameSite=Lax"
         );
+    }
+
+    #[test]
+    fn set_cookie_writes_only_the_attributes_asked_for_in_a_fixed_order() {
+        let c = SetCookie::new("q_refreshed", "1").path("/").http_only(true);
+        assert_eq!(
+            c.to_header(false).expect("valid"),
+            "q_refreshed=1; Path=/; HttpOnly"
+        );
+        assert_eq!(
+            c.to_header(true).expect("valid"),
+            "q_refreshed=1; Path=/; HttpOnly; Secure"
+        );
+        let c = c.secure(false).same_site(SameSite::None);
+        assert_eq!(
+            c.to_header(true).expect("valid"),
+            "q_refreshed=1; Path=/; HttpOnly; SameSite=None"
+        );
+    }
+
+    #[test]
+    fn set_cookie_encodes_the_value_so_it_cannot_add_attributes() {
+        let c = SetCookie::new("n", "x; Domain=evil.com").to_header(false);
+        assert_eq!(c.expect("valid"), "n=x%3B%20Domain%3Devil.com");
+    }
+
+    #[test]
+    fn set_cookie_refuses_names_paths_and_domains_that_would_break_the_header() {
+        assert_eq!(
+            SetCookie::new("a b", "1").to_header(false),
+            Err(CookieError::InvalidName("a b".into()))
+        );
+        assert_eq!(
+            SetCookie::new("", "1").to_header(false),
+            Err(CookieError::InvalidName(String::new()))
+        );
+        assert_eq!(
+            SetCookie::new("a", "1").path("/; Secure").to_header(false),
+            Err(CookieError::InvalidPath("a".into()))
+        );
+        assert_eq!(
+            SetCookie::new("a", "1")
+                .domain("evil.com; Path=/")
+                .to_header(false),
+            Err(CookieError::InvalidDomain("a".into()))
+        );
+        assert!(
+            SetCookie::new("a", "1")
+                .domain(".example.com")
+                .to_header(false)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn set_cookie_debug_never_shows_the_value() {
+        let dbg = format!("{:?}", SetCookie::new("session", "top-secret-value"));
+        assert!(!dbg.contains("top-secret"), "{dbg}");
+        assert!(dbg.contains("session"), "{dbg}");
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub mod cross_site;
 mod endpoints;
 mod front;
 mod headers;
+mod hooks;
 pub mod jwt;
 mod observe;
 mod pipeline;
@@ -95,7 +96,8 @@ pub mod workspace;
 
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
 pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn};
-pub use pipeline::{Integrator, OnTokenRefresh};
+pub use hooks::{OnTokenRefresh, TokenRefresh};
+pub use pipeline::Integrator;
 pub use refresh::{RefreshCoordinator, RefreshError};
 pub use rejection::{Rejection, RejectionKind};
 pub use request::RequestHead;

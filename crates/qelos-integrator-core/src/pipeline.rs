@@ -16,6 +16,7 @@ use crate::context::{
 };
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
+use crate::hooks::{self, OnTokenRefresh, SharedHook};
 use crate::jwt;
 use crate::observe::{self, Throttle, outage_warn};
 use crate::refresh::{RefreshCoordinator, RefreshError};
@@ -27,45 +28,6 @@ use crate::store::{MemoryStore, SharedStore};
 use crate::token_key::TokenKey;
 use crate::workspace::{ResolveWorkspace, default_choice};
 
-/// Runs after every successful refresh with the new tokens and the response's cookie queue.
-///
-/// The default calls [`ResponseCookies::set_tokens`]. Closures implement it.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::{OnTokenRefresh, ResponseCookies};
-/// use qelos_sdk::TokenPair;
-///
-/// let hook = |tokens: &TokenPair, cookies: &ResponseCookies| {
-///     tracing::info!("tokens refreshed");
-///     cookies.set_tokens(tokens); // keep the default cookies
-/// };
-/// fn assert_hook(_: impl OnTokenRefresh) {}
-/// assert_hook(hook);
-/// ```
-pub trait OnTokenRefresh: Send + Sync + 'static {
-    /// Called with the new pair.
-    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies);
-}
-
-impl<F> OnTokenRefresh for F
-where
-    F: Fn(&TokenPair, &ResponseCookies) + Send + Sync + 'static,
-{
-    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies) {
-        self(tokens, cookies);
-    }
-}
-
-struct DefaultOnRefresh;
-
-impl OnTokenRefresh for DefaultOnRefresh {
-    fn on_token_refresh(&self, tokens: &TokenPair, cookies: &ResponseCookies) {
-        cookies.set_tokens(tokens);
-    }
-}
-
 /// `true` when the pair has no access token, or one whose JWT `exp` has passed.
 fn access_expired(tokens: &TokenPair) -> bool {
     tokens
@@ -75,16 +37,32 @@ fn access_expired(tokens: &TokenPair) -> bool {
 }
 
 impl Shared {
-    /// Refreshes `tokens` through the process-wide coordinator and queues the new pair with the
-    /// `on_token_refresh` hook (by default: the two cookies on `cookies`).
+    /// Refreshes `tokens` through the process-wide coordinator and hands the new pair to the
+    /// `on_token_refresh` hook, awaited (by default: the two cookies on `cookies`).
     async fn refresh(
         &self,
+        request: Option<&Arc<RequestHead>>,
         tokens: &TokenPair,
         cookies: &ResponseCookies,
     ) -> Result<TokenPair, RefreshError> {
         let pair = self.coordinator.refresh(&self.config.sdk, tokens).await?;
-        self.on_refresh.on_token_refresh(&pair, cookies);
+        hooks::after_refresh(self.on_refresh.as_ref(), request, tokens, &pair, cookies).await;
         Ok(pair)
+    }
+
+    /// The request's head for the hooks that read it (a workspace resolver, a custom
+    /// `on_token_refresh`); `None` without them, so that requests copy no headers for nothing.
+    fn head_for_hooks<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        headers: &http::HeaderMap,
+    ) -> Option<Arc<RequestHead>> {
+        (self.resolver.is_some() || self.on_refresh.is_some()).then(|| {
+            Arc::new(RequestHead {
+                path: request.path().to_owned(),
+                headers: headers.clone(),
+            })
+        })
     }
 }
 
@@ -96,7 +74,8 @@ struct Shared {
     /// The shared identity cache: the store and the TTL, when on.
     shared_cache: Option<(Arc<dyn SharedStore>, Duration)>,
     resolver: Option<Arc<dyn ResolveWorkspace>>,
-    on_refresh: Arc<dyn OnTokenRefresh>,
+    /// The custom `on_token_refresh` hook; `None`: the default token cookies.
+    on_refresh: Option<SharedHook>,
     cookie_settings: Arc<CookieSettings>,
     /// One "Qelos unavailable" warning per interval, however many requests see the outage.
     outages: Arc<Throttle>,
@@ -163,7 +142,7 @@ impl Integrator {
                     .identity_cache_ttl
                     .map(|ttl| Arc::new(IdentityCache::new(ttl))),
                 resolver: None,
-                on_refresh: Arc::new(DefaultOnRefresh),
+                on_refresh: config.on_refresh.clone(),
                 cookie_settings,
                 outages: Arc::new(Throttle::new(observe::OUTAGE_WARN_INTERVAL)),
                 config,
@@ -178,10 +157,26 @@ impl Integrator {
         self
     }
 
-    /// Runs `hook` after each refresh instead of writing the default cookies.
+    /// Runs `hook` after each refresh instead of writing the default cookies (see
+    /// [`OnTokenRefresh`]); replaces a hook given to
+    /// [`QelosConfigBuilder::on_token_refresh`](crate::QelosConfigBuilder::on_token_refresh).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::{Integrator, QelosConfig, TokenRefresh};
+    /// # fn run() -> Result<(), qelos_integrator_core::ConfigError> {
+    /// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?)
+    ///     .on_token_refresh(|event: TokenRefresh| async move {
+    ///         tracing::info!(path = %event.request().path, "refreshed");
+    ///         event.set_tokens();
+    ///     });
+    /// # let _ = integrator;
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn on_token_refresh(mut self, hook: impl OnTokenRefresh) -> Self {
-        Arc::make_mut(&mut self.shared).on_refresh = Arc::new(hook);
+        Arc::make_mut(&mut self.shared).on_refresh = Some(Arc::new(hook));
         self
     }
 
@@ -299,8 +294,9 @@ impl Integrator {
     /// that refresh. `None`: forward the request as it is.
     pub(crate) async fn proxy_credentials(
         &self,
-        headers: &http::HeaderMap,
+        request: &http::request::Parts,
     ) -> Option<(qelos_sdk::Secret, Vec<String>)> {
+        let headers = &request.headers;
         let shared = &self.shared;
         let config = &shared.config;
         if config.api_token.is_some() || headers.contains_key(http::header::AUTHORIZATION) {
@@ -314,8 +310,12 @@ impl Integrator {
         tokens.refresh.as_ref()?;
         let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
         let span = tracing::debug_span!("qelos.proxy.refresh");
+        let head = shared
+            .on_refresh
+            .is_some()
+            .then(|| Arc::new(RequestHead::from_parts(request)));
         let pair = shared
-            .refresh(&tokens, &cookies)
+            .refresh(head.as_ref(), &tokens, &cookies)
             .instrument(span)
             .await
             .ok()?;
@@ -363,15 +363,13 @@ impl Integrator {
                     && let Some(identity) = cached_identity(shared, &creds)
                 {
                     let domain = credentials::inbound_cookie_domain(&headers);
-                    return Start::Done(from_cache(shared, creds, domain, identity));
+                    let head = shared.head_for_hooks(request, &headers);
+                    return Start::Done(from_cache(shared, creds, domain, head, identity));
                 }
                 (creds, Mode::Caller)
             }
         };
-        let head = shared.resolver.as_ref().map(|_| RequestHead {
-            path: path.to_owned(),
-            headers: headers.clone().into_owned(),
-        });
+        let head = shared.head_for_hooks(request, &headers);
         Start::Identify(Job {
             creds,
             mode,
@@ -419,7 +417,8 @@ struct Job {
     creds: RequestCredentials,
     mode: Mode,
     domain: Option<String>,
-    head: Option<RequestHead>,
+    /// For the workspace resolver and the `on_token_refresh` hook, when either is set.
+    head: Option<Arc<RequestHead>>,
 }
 
 enum Start {
@@ -467,10 +466,11 @@ fn from_cache(
     shared: &Arc<Shared>,
     creds: RequestCredentials,
     domain: Option<String>,
+    head: Option<Arc<RequestHead>>,
     identity: Arc<Identity>,
 ) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, domain);
+    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, domain, head);
     let tokens = TokenPair::new(creds.access, creds.refresh);
     let sdk = shared
         .config
@@ -503,6 +503,8 @@ struct RequestHooks {
     shared: Arc<Shared>,
     cookies: ResponseCookies,
     domain: Option<String>,
+    /// The request, for the `on_token_refresh` hook.
+    head: Option<Arc<RequestHead>>,
     session_dead: AtomicBool,
     /// A refresh ran for this request (before or during the identifying calls).
     refreshed: AtomicBool,
@@ -540,7 +542,15 @@ impl SessionHooks for RequestHooks {
         Box::pin(async move {
             self.refreshed.store(true, Ordering::Relaxed);
             match self.shared.coordinator.refresh(sdk, current).await {
-                Ok(pair) => Ok(pair),
+                Ok(pair) => {
+                    // The hook runs here rather than in `on_tokens` (synchronous): the SDK awaits
+                    // it before retrying the call, so its cookies are queued before the handler
+                    // returns.
+                    let hook = self.shared.on_refresh.as_ref();
+                    hooks::after_refresh(hook, self.head.as_ref(), current, &pair, &self.cookies)
+                        .await;
+                    Ok(pair)
+                }
                 Err(RefreshError::Unavailable(message)) => Err(qelos_sdk::Error::Network(message)),
                 Err(RefreshError::NoRefreshToken) => Err(qelos_sdk::Error::NoRefreshToken),
                 Err(_) => {
@@ -554,12 +564,6 @@ impl SessionHooks for RequestHooks {
         })
     }
 
-    fn on_tokens(&self, tokens: &TokenPair) {
-        self.shared
-            .on_refresh
-            .on_token_refresh(tokens, &self.cookies);
-    }
-
     fn on_set_cookie(&self, set_cookie: &[String]) {
         for value in set_cookie {
             self.cookies
@@ -569,11 +573,17 @@ impl SessionHooks for RequestHooks {
 }
 
 impl RequestHooks {
-    fn new(shared: &Arc<Shared>, cookies: &ResponseCookies, domain: Option<String>) -> Arc<Self> {
+    fn new(
+        shared: &Arc<Shared>,
+        cookies: &ResponseCookies,
+        domain: Option<String>,
+        head: Option<Arc<RequestHead>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             shared: Arc::clone(shared),
             cookies: cookies.clone(),
             domain,
+            head,
             session_dead: AtomicBool::new(false),
             refreshed: AtomicBool::new(false),
             source: AtomicU8::new(Source::None as u8),
@@ -593,7 +603,7 @@ impl RequestHooks {
 
 async fn identify(shared: Arc<Shared>, job: Arc<Job>, started: Option<Instant>) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone());
+    let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone(), job.head.clone());
     let decision = decide(&shared, &job, &hooks, cookies).await;
     observe::finish(
         &tracing::Span::current(),
@@ -680,7 +690,8 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
                         // Boxed: refreshing is rare, and inline it would enlarge every
                         // request's future.
                         hooks.refreshed.store(true, Ordering::Relaxed);
-                        match Box::pin(shared.refresh(&tokens, &hooks.cookies)).await {
+                        let refresh = shared.refresh(job.head.as_ref(), &tokens, &hooks.cookies);
+                        match Box::pin(refresh).await {
                             Ok(pair) => tokens = pair,
                             Err(RefreshError::Unavailable(_)) => {
                                 return Authenticated::Anonymous(

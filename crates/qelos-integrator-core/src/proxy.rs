@@ -212,7 +212,7 @@ impl Proxy {
         }
         let mut set_cookies = Vec::new();
         if let Some(integrator) = &self.integrator
-            && let Some((access, cookies)) = integrator.proxy_credentials(&parts.headers).await
+            && let Some((access, cookies)) = integrator.proxy_credentials(&parts).await
         {
             if let Ok(value) = HeaderValue::try_from(format!("Bearer {}", access.expose())) {
                 parts.headers.insert(header::AUTHORIZATION, value);

@@ -76,6 +76,14 @@ impl RequestHead {
         }
     }
 
+    /// The path and headers of an `http` request head (copied).
+    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+        Self {
+            path: parts.uri.path().to_owned(),
+            headers: parts.headers.clone(),
+        }
+    }
+
     /// Adds a header; values that are not valid header values are skipped.
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {

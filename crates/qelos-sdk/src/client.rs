@@ -249,6 +249,24 @@ impl<'a> Call<'a> {
 
 impl QelosSdk {
     /// Starts building a client for the Qelos application at `app_url`.
+    ///
+    /// A Qelos served under a path prefix (a base path) is given by the URL's path: with
+    /// `https://host/qelos` every call goes to `https://host/qelos/api/...`. A trailing `/`
+    /// makes no difference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use qelos_sdk::QelosSdk;
+    ///
+    /// let sdk = QelosSdk::builder("https://host.example.com/qelos/")
+    ///     .timeout(Duration::from_secs(5))
+    ///     .header("tenant", "t1")
+    ///     .build()?;
+    /// assert_eq!(sdk.app_url().path(), "/qelos"); // calls go to /qelos/api/...
+    /// # Ok::<(), qelos_sdk::Error>(())
+    /// ```
     pub fn builder(app_url: impl AsRef<str>) -> QelosSdkBuilder {
         QelosSdkBuilder {
             app_url: app_url.as_ref().to_owned(),
@@ -819,6 +837,11 @@ impl State {
 }
 
 /// Builder for [`QelosSdk`]. Setters never fail; [`build`](Self::build) reports problems.
+///
+/// The options: [`client`](Self::client), [`timeout`](Self::timeout), [`header`](Self::header),
+/// the credentials ([`auth`](Self::auth) and its shortcuts) and [`hooks`](Self::hooks); the
+/// base path is the path of the app URL ([`QelosSdk::builder`]). The integrators pass it
+/// through their config's `sdk_options`.
 #[must_use]
 pub struct QelosSdkBuilder {
     app_url: String,

@@ -157,3 +157,43 @@ fn builder_errors_wait_for_build_and_never_echo_secrets() {
     let builder = QelosSdk::builder("http://user:hunter2@example.com").api_token("ql_hunter2");
     assert!(!format!("{builder:?}").contains("hunter2"));
 }
+
+/// Serves one HTTP/1.1 request on a local port: answers `body` as JSON and hands back the
+/// request line it received.
+async fn one_shot_server(body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the request head arrives");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(answer.as_bytes()).await.unwrap();
+        let head = String::from_utf8(head).unwrap();
+        head.lines().next().unwrap_or_default().to_owned()
+    });
+    (url, served)
+}
+
+#[tokio::test]
+async fn a_qelos_under_a_path_prefix_is_reached_through_the_app_urls_path() {
+    let (url, served) = one_shot_server(r#"{"_id":"u1","username":"jane","roles":[]}"#).await;
+    // The base path is the path of the app URL (with or without a trailing slash).
+    let sdk = QelosSdk::builder(format!("{url}/qelos/"))
+        .oauth(qelos_sdk::TokenPair::new(Some("a.b.c".into()), None))
+        .build()
+        .unwrap();
+    let me = sdk.get_logged_in_user().await.unwrap();
+    assert_eq!(me.username, "jane");
+    assert_eq!(served.await.unwrap(), "GET /qelos/api/me HTTP/1.1");
+}
