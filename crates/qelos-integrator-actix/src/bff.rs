@@ -2,7 +2,7 @@
 //! the `/api/**` proxy, as actix routes; and `http` 1.x responses as actix responses.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use futures_util::StreamExt;
 use qelos_integrator_core::RequestState;
@@ -14,61 +14,57 @@ use crate::QelosMiddleware;
 /// Chunks of a request body in flight between actix's payload and the core.
 const BODY_CHUNKS_IN_FLIGHT: usize = 8;
 
-/// An `http` 1.x response head as an actix response builder (actix uses `http` 0.2).
+/// `http` 1.x headers as actix's (`http` 0.2).
+pub(crate) fn actix_headers(
+    headers: &http::HeaderMap,
+) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
+    headers.iter().filter_map(|(name, value)| {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes()).ok()?;
+        Some((name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
+    })
+}
+
+/// An `http` 1.x response head as an actix response builder.
 pub(crate) fn builder(head: &http::response::Parts) -> HttpResponseBuilder {
-    let status =
-        StatusCode::from_u16(head.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut builder = HttpResponse::build(status);
-    for (name, value) in &head.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            builder.append_header((name, value));
-        }
+    let status = StatusCode::from_u16(head.status.as_u16());
+    let mut builder = HttpResponse::build(status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    for header in actix_headers(&head.headers) {
+        builder.append_header(header);
     }
     builder
 }
 
-async fn serve(
-    front: &Front,
-    endpoint: FrontEndpoint,
-    req: HttpRequest,
-    mut payload: web::Payload,
-) -> HttpResponse {
-    let inbound = Inbound {
-        peer: req.peer_addr().map(|a| a.ip()),
-        https: req.app_config().secure(),
-    };
-    // actix's payload is not `Send`: a local task pumps it into a bounded channel that the
-    // core reads (backpressure keeps memory flat).
-    let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
-    actix_web::rt::spawn(async move {
-        while let Some(chunk) = payload.next().await {
-            if !sender.send(chunk.map_err(std::io::Error::other)).await {
-                break;
-            }
-        }
-    });
-    let uri = req
-        .uri()
-        .path_and_query()
-        .map_or(req.path(), |pq| pq.as_str());
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()));
-    let request = FrontRequest::from_raw(req.method().as_str(), uri, headers, body)
-        .inbound(inbound)
-        .state(req.extensions().get::<RequestState>().cloned());
-    let (head, body) = front.serve(endpoint, request).await.into_parts();
-    builder(&head).streaming(body_stream(body))
+/// actix's headers as name and raw value.
+pub(crate) fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
+    headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
 }
 
+/// A route answered by `front`'s `endpoint`.
 fn route(front: Front, endpoint: FrontEndpoint) -> actix_web::Route {
-    web::to(move |req: HttpRequest, payload: web::Payload| {
+    web::to(move |req: HttpRequest, mut payload: web::Payload| {
         let front = front.clone();
-        async move { serve(&front, endpoint, req, payload).await }
+        async move {
+            let inbound = Inbound {
+                peer: req.peer_addr().map(|a| a.ip()),
+                https: req.app_config().secure(),
+            };
+            // actix's payload is not `Send`: a local task pumps it into a bounded channel that
+            // the core reads (backpressure keeps memory flat).
+            let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
+            actix_web::rt::spawn(async move {
+                while let Some(chunk) = payload.next().await {
+                    if !sender.send(chunk.map_err(std::io::Error::other)).await {
+                        break;
+                    }
+                }
+            });
+            let (method, uri) = (req.method().as_str(), req.uri().to_string());
+            let request = FrontRequest::from_raw(method, &uri, pairs(req.headers()), body)
+                .inbound(inbound)
+                .state(req.extensions().get::<RequestState>().cloned());
+            let (head, body) = front.serve(endpoint, request).await.into_parts();
+            builder(&head).streaming(body_stream(body))
+        }
     })
 }
 
@@ -127,11 +123,7 @@ impl QelosMiddleware {
                 let route = route(front.clone(), r.endpoint);
                 cfg.route(
                     &path,
-                    if let Some(m) = method {
-                        route.method(m)
-                    } else {
-                        route
-                    },
+                    method.into_iter().fold(route, actix_web::Route::method),
                 );
             }
         }

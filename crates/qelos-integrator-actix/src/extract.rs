@@ -3,48 +3,46 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use qelos_integrator_core::adapter::require_state;
-use qelos_integrator_core::{Rejection, RequestState};
-
-use crate::middleware::rejection_response;
+use qelos_integrator_core::RequestState;
+use qelos_integrator_core::adapter::FromState;
 
 const HINT: &str =
     "add `.wrap(QelosMiddleware::new(config))` to the App or scope serving this route";
 
-/// A Qelos refusal as an actix error: the contract's status, JSON body and cookies.
-#[derive(Debug)]
-pub struct QelosRejection(pub Rejection);
-
-impl std::fmt::Display for QelosRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+qelos_integrator_core::rejection_type! {
+    /// A Qelos refusal as an actix error: the contract's status, JSON body and cookies.
+    QelosRejection
 }
 
 impl ResponseError for QelosRejection {
     fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::from_u16(self.0.status().as_u16())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+        self.error_response().status()
     }
     fn error_response(&self) -> HttpResponse {
-        rejection_response(self.0.clone())
-    }
-}
-
-impl From<Rejection> for QelosRejection {
-    fn from(rejection: Rejection) -> Self {
-        Self(rejection)
+        let (head, body) = self.0.clone().into_response::<String>().into_parts();
+        crate::bff::builder(&head).body(body)
     }
 }
 
 /// The future of the Qelos extractors.
 pub type ExtractFuture<T> = LocalBoxFuture<'static, Result<T, QelosRejection>>;
 
-/// The state the middleware left in the request.
-fn state(req: &HttpRequest) -> Result<RequestState, QelosRejection> {
-    let extensions = req.extensions();
-    Ok(require_state(extensions.get::<RequestState>(), HINT)?.clone())
+/// `FromRequest` for extractor types: made from the state the middleware left in the request.
+macro_rules! from_request {
+    ($($name:ident),*) => {$(
+        impl FromRequest for $name {
+            type Error = QelosRejection;
+            type Future = ExtractFuture<Self>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let state = req.extensions().get::<RequestState>().cloned();
+                Box::pin(async move { Ok($name::from_state(state, HINT).await?) })
+            }
+        }
+    )*};
 }
+
+from_request!(Qelos, RequireUser, QelosSdk);
 
 qelos_integrator_core::extractor_types! {
     /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -91,34 +89,4 @@ qelos_integrator_core::extractor_types! {
     /// }
     /// ```
     QelosSdk;
-}
-
-impl FromRequest for Qelos {
-    type Error = QelosRejection;
-    type Future = ExtractFuture<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state(req);
-        Box::pin(async move { Ok(Qelos(state?.context().await?)) })
-    }
-}
-
-impl FromRequest for RequireUser {
-    type Error = QelosRejection;
-    type Future = ExtractFuture<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state(req);
-        Box::pin(async move { Ok(RequireUser(state?.signed_in().await?)) })
-    }
-}
-
-impl FromRequest for QelosSdk {
-    type Error = QelosRejection;
-    type Future = ExtractFuture<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state(req);
-        Box::pin(async move { Ok(QelosSdk(state?.context().await?.sdk().clone())) })
-    }
 }

@@ -11,8 +11,4 @@ pub use bff::api_proxy;
 pub use extract::{ExtractFuture, Qelos, QelosRejection, QelosSdk, RequireUser};
 pub use middleware::{QelosMiddleware, QelosService, ResponseFuture};
 
-#[doc(no_inline)]
-pub use qelos_integrator_core::{
-    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
-    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
-};
+qelos_integrator_core::application_api!();

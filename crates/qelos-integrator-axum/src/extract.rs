@@ -3,8 +3,8 @@
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use qelos_integrator_core::adapter::{optional_context, optional_user, require_state};
-use qelos_integrator_core::{Rejection, RequestState};
+use qelos_integrator_core::RequestState;
+use qelos_integrator_core::adapter::{FromState, optional_context, optional_user};
 
 const HINT: &str = "add `.layer(QelosLayer::new(config))` to the router that serves this route";
 
@@ -77,8 +77,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Qelos {
     type Rejection = QelosRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
-        Ok(Qelos(state.context().await?))
+        Ok(Self::from_state(parts.extensions.get().cloned(), HINT).await?)
     }
 }
 
@@ -98,8 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
     type Rejection = QelosRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let state = require_state(parts.extensions.get::<RequestState>(), HINT)?;
-        Ok(RequireUser(state.signed_in().await?))
+        Ok(Self::from_state(parts.extensions.get().cloned(), HINT).await?)
     }
 }
 
@@ -118,20 +116,14 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for RequireUser {
 impl<S: Send + Sync> FromRequestParts<S> for QelosSdk {
     type Rejection = QelosRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Qelos(ctx) = <Qelos as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        Ok(QelosSdk(ctx.sdk().clone()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_state(parts.extensions.get().cloned(), HINT).await?)
     }
 }
 
-/// The refusal of a Qelos extractor, answered as the contract's JSON.
-#[derive(Debug)]
-pub struct QelosRejection(pub Rejection);
-
-impl From<Rejection> for QelosRejection {
-    fn from(rejection: Rejection) -> Self {
-        Self(rejection)
-    }
+qelos_integrator_core::rejection_type! {
+    /// The refusal of a Qelos extractor, answered as the contract's JSON.
+    QelosRejection
 }
 
 impl IntoResponse for QelosRejection {
@@ -139,11 +131,3 @@ impl IntoResponse for QelosRejection {
         self.0.into_response()
     }
 }
-
-impl std::fmt::Display for QelosRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for QelosRejection {}

@@ -61,11 +61,7 @@ pub use bff::{QelosRoutes, api_proxy};
 pub use extract::{Qelos, QelosRejection, QelosSdk, RequireUser};
 pub use qelos_integrator_tower::{QelosLayer, QelosService, ResponseFuture};
 
-#[doc(no_inline)]
-pub use qelos_integrator_core::{
-    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
-    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
-};
+qelos_integrator_core::application_api!();
 
 /// The code block of the repository's `README.md`, compiled by `cargo test --doc`.
 #[cfg(doctest)]

@@ -24,18 +24,33 @@ pub use crate::headers::{append_set_cookies, no_store, set_cookie_headers};
 pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
-pub use crate::request::{RequestHead, RequestView, header_map};
+pub use crate::request::{RawView, RequestHead, RequestView, header_map};
 pub use crate::state::{RequestState, optional_context, optional_user, require_state};
 
-/// Declares an adapter's extractor types, each a newtype with `Deref` to what it holds:
-/// `Qelos` (the [`QelosContext`](crate::QelosContext)), `RequireUser` (a
-/// [`SignedIn`](crate::SignedIn)) and `QelosSdk` (the request's
-/// [`QelosSdk`](crate::qelos_sdk::QelosSdk)). The adapter writes only the framework's
-/// extraction for them; the doc comments (with the framework's examples) go before each name.
+/// What an extractor type is made of: the [`RequestState`] the middleware left on the request.
+/// [`extractor_types!`](crate::extractor_types) implements it for `Qelos`, `RequireUser` and
+/// `QelosSdk`, so an adapter's extraction is one call.
+pub trait FromState: Sized {
+    /// The value for a request whose middleware left `state` (`None`: the middleware did not
+    /// run here, answered `500 QELOS_MIDDLEWARE_MISSING` with `hint`).
+    fn from_state(
+        state: Option<RequestState>,
+        hint: &'static str,
+    ) -> impl std::future::Future<Output = Result<Self, crate::Rejection>> + Send + 'static;
+}
+
+/// Declares an adapter's extractor types, each a newtype with `Deref` to what it holds and
+/// [`FromState`]: `Qelos` (the [`QelosContext`](crate::QelosContext)), `RequireUser` (a
+/// [`SignedIn`](crate::SignedIn); `401` for anonymous callers and on skip paths) and
+/// `QelosSdk` (the request's [`QelosSdk`](crate::qelos_sdk::QelosSdk)). The adapter writes
+/// only the framework's extraction for them; the doc comments (with the framework's
+/// examples) go before each name.
 ///
 /// # Examples
 ///
 /// ```
+/// use qelos_integrator_core::adapter::FromState;
+///
 /// qelos_integrator_core::extractor_types! {
 ///     /// The request's Qelos context.
 ///     Qelos;
@@ -44,49 +59,99 @@ pub use crate::state::{RequestState, optional_context, optional_user, require_st
 ///     /// The request's SDK.
 ///     QelosSdk;
 /// }
-/// # fn use_it(q: Qelos) -> bool { q.is_authenticated() }
+/// # async fn use_it() {
+/// let refused = Qelos::from_state(None, "add the middleware").await;
+/// assert_eq!(refused.map(|_| ()).unwrap_err().status(), 500);
+/// # }
 /// ```
 #[macro_export]
 macro_rules! extractor_types {
     ($(#[$q:meta])* Qelos; $(#[$u:meta])* RequireUser; $(#[$s:meta])* QelosSdk;) => {
-        $(#[$q])*
+        $crate::extractor_types!(@one $(#[$q])* Qelos($crate::QelosContext)
+            |state| state.context().await);
+        $crate::extractor_types!(@one $(#[$u])* RequireUser($crate::SignedIn)
+            |state| state.signed_in().await);
+        $crate::extractor_types!(@one $(#[$s])* QelosSdk($crate::qelos_sdk::QelosSdk)
+            |state| state.context().await.map(|ctx| ctx.sdk().clone()));
+    };
+    (@one $(#[$m:meta])* $name:ident($inner:ty) |$state:ident| $make:expr) => {
+        $(#[$m])*
         #[derive(Clone, Debug)]
-        pub struct Qelos(pub $crate::QelosContext);
+        pub struct $name(pub $inner);
 
-        impl ::std::ops::Deref for Qelos {
-            type Target = $crate::QelosContext;
-            fn deref(&self) -> &$crate::QelosContext {
+        impl ::std::ops::Deref for $name {
+            type Target = $inner;
+            fn deref(&self) -> &$inner {
                 &self.0
             }
         }
 
-        $(#[$u])*
-        #[derive(Clone, Debug)]
-        pub struct RequireUser(pub $crate::SignedIn);
+        impl $crate::adapter::FromState for $name {
+            fn from_state(
+                state: ::std::option::Option<$crate::RequestState>,
+                hint: &'static str,
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<Self, $crate::Rejection>,
+            > + Send
+                   + 'static {
+                async move {
+                    let $state = $crate::adapter::require_state(state.as_ref(), hint)?;
+                    $make.map($name)
+                }
+            }
+        }
+    };
+}
 
-        impl ::std::ops::Deref for RequireUser {
-            type Target = $crate::SignedIn;
-            fn deref(&self) -> &$crate::SignedIn {
-                &self.0
+/// Declares an adapter's refusal type: `QelosRejection(pub Rejection)`, with `Display`,
+/// `Error`, `From<Rejection>` and `Deref` to the [`Rejection`](crate::Rejection). The adapter
+/// implements its framework's response trait for it; the doc comment goes before the name.
+///
+/// # Examples
+///
+/// ```
+/// qelos_integrator_core::rejection_type! {
+///     /// Why a request was refused.
+///     QelosRejection
+/// }
+/// let refused = QelosRejection::from(qelos_integrator_core::Rejection::unauthorized());
+/// assert_eq!(refused.to_string(), "401 UNAUTHORIZED");
+/// ```
+#[macro_export]
+macro_rules! rejection_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Debug)]
+        pub struct $name(pub $crate::Rejection);
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0, f)
             }
         }
 
-        $(#[$s])*
-        #[derive(Clone, Debug)]
-        pub struct QelosSdk(pub $crate::qelos_sdk::QelosSdk);
+        impl ::std::error::Error for $name {}
 
-        impl ::std::ops::Deref for QelosSdk {
-            type Target = $crate::qelos_sdk::QelosSdk;
-            fn deref(&self) -> &$crate::qelos_sdk::QelosSdk {
+        impl ::std::convert::From<$crate::Rejection> for $name {
+            fn from(rejection: $crate::Rejection) -> Self {
+                Self(rejection)
+            }
+        }
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::Rejection;
+            fn deref(&self) -> &$crate::Rejection {
                 &self.0
             }
         }
     };
 }
 
-/// The builder methods every adapter's middleware type has, over its `integrator` field and
-/// its own `from_integrator` constructor: `new(config)`, `integrator()`,
-/// `resolve_workspace(resolver)` and `on_token_refresh(hook)`.
+/// The builder methods every adapter's middleware type has, over its `integrator` field:
+/// `new(config)`, `integrator()`, `resolve_workspace(resolver)` and `on_token_refresh(hook)`;
+/// with `{ field: value, .. }` after the type name (empty for none) also
+/// `from_integrator(integrator)`, the other fields set to those values. Without the braces
+/// the type writes its own `from_integrator`.
 ///
 /// # Examples
 ///
@@ -97,22 +162,27 @@ macro_rules! extractor_types {
 /// #[derive(Clone, Debug)]
 /// pub struct QelosMiddleware {
 ///     integrator: Integrator,
+///     excluded: Vec<String>,
 /// }
 ///
-/// impl QelosMiddleware {
-///     /// A middleware over an existing integrator.
-///     pub fn from_integrator(integrator: Integrator) -> Self {
-///         Self { integrator }
-///     }
-/// }
-///
-/// qelos_integrator_core::integrator_methods!(QelosMiddleware);
+/// qelos_integrator_core::integrator_methods!(QelosMiddleware { excluded: Vec::new() });
 /// # fn build() -> Result<QelosMiddleware, qelos_integrator_core::ConfigError> {
 /// # Ok(QelosMiddleware::new(qelos_integrator_core::QelosConfig::builder("http://localhost:3000").build()?))
 /// # }
 /// ```
 #[macro_export]
 macro_rules! integrator_methods {
+    ($ty:ident { $($field:ident : $value:expr),* $(,)? }) => {
+        impl $ty {
+            /// The middleware over an existing integrator (several middlewares, or routers,
+            /// sharing one refresh coordinator and cache).
+            pub fn from_integrator(integrator: $crate::Integrator) -> Self {
+                Self { integrator, $($field: $value),* }
+            }
+        }
+
+        $crate::integrator_methods!($ty);
+    };
     ($ty:ty) => {
         impl $ty {
             /// The middleware for `config`, with an integrator of its own.
@@ -143,5 +213,30 @@ macro_rules! integrator_methods {
                 self
             }
         }
+    };
+}
+
+/// Re-exports at an adapter's top level what applications use from the core: the core itself
+/// (as `core`), the config, the context, the hooks' types and the SDK, so an application
+/// depends on its adapter alone.
+///
+/// # Examples
+///
+/// ```
+/// mod my_adapter {
+///     qelos_integrator_core::application_api!();
+/// }
+/// let _ = my_adapter::QelosConfig::builder("http://localhost:3000");
+/// ```
+#[macro_export]
+macro_rules! application_api {
+    () => {
+        #[doc(no_inline)]
+        pub use $crate::cookies::SetCookie;
+        #[doc(no_inline)]
+        pub use $crate::{
+            self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext,
+            RequestHead, ResolveWorkspace, ResponseCookies, TokenRefresh, qelos_sdk, resolve_async,
+        };
     };
 }

@@ -1,26 +1,19 @@
 //! Extractors: [`Qelos`], `Option<Qelos>`, [`RequireUser`] and [`QelosSdk`].
 
 use poem::{FromRequest, Request, RequestBody};
-use qelos_integrator_core::adapter::require_state;
-use qelos_integrator_core::{QelosContext, Rejection, RequestState};
+use qelos_integrator_core::RequestState;
+use qelos_integrator_core::adapter::FromState;
 
 use crate::middleware::rejection_response;
 
 const HINT: &str = "add `.with(QelosMiddleware::new(config))` around this route";
 
-/// The refusal of a Qelos extractor: a `poem::Error` answered with the contract's status, JSON
-/// body and cookies. An outer `catch_error` can match it
-/// (`err.downcast_ref::<QelosRejection>()`).
-#[derive(Debug)]
-pub struct QelosRejection(pub Rejection);
-
-impl std::fmt::Display for QelosRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+qelos_integrator_core::rejection_type! {
+    /// The refusal of a Qelos extractor: a `poem::Error` answered with the contract's status, JSON
+    /// body and cookies. An outer `catch_error` can match it
+    /// (`err.downcast_ref::<QelosRejection>()`).
+    QelosRejection
 }
-
-impl std::error::Error for QelosRejection {}
 
 impl poem::error::ResponseError for QelosRejection {
     fn status(&self) -> poem::http::StatusCode {
@@ -32,13 +25,12 @@ impl poem::error::ResponseError for QelosRejection {
     }
 }
 
-fn refused(rejection: Rejection) -> poem::Error {
-    poem::Error::from(QelosRejection(rejection))
-}
-
-async fn context(req: &Request) -> poem::Result<QelosContext> {
-    let state = require_state(req.extensions().get::<RequestState>(), HINT).map_err(refused)?;
-    state.context().await.map_err(refused)
+/// `T` made from the state the middleware left in the request.
+async fn extract<T: FromState>(req: &Request) -> poem::Result<T> {
+    let state = req.extensions().get::<RequestState>().cloned();
+    T::from_state(state, HINT)
+        .await
+        .map_err(|r| QelosRejection(r).into())
 }
 
 qelos_integrator_core::extractor_types! {
@@ -97,19 +89,18 @@ qelos_integrator_core::extractor_types! {
 
 impl<'a> FromRequest<'a> for Qelos {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req).await.map(Qelos)
+        extract(req).await
     }
 }
 
 impl<'a> FromRequest<'a> for RequireUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let state = require_state(req.extensions().get::<RequestState>(), HINT).map_err(refused)?;
-        state.signed_in().await.map(RequireUser).map_err(refused)
+        extract(req).await
     }
 }
 
 impl<'a> FromRequest<'a> for QelosSdk {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        context(req).await.map(|c| QelosSdk(c.sdk().clone()))
+        extract(req).await
     }
 }

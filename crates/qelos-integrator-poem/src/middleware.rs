@@ -30,14 +30,7 @@ pub struct QelosMiddleware {
     integrator: Integrator,
 }
 
-impl QelosMiddleware {
-    /// A middleware over an existing integrator.
-    pub fn from_integrator(integrator: Integrator) -> Self {
-        Self { integrator }
-    }
-}
-
-qelos_integrator_core::integrator_methods!(QelosMiddleware);
+qelos_integrator_core::integrator_methods!(QelosMiddleware {});
 
 impl<E: Endpoint> Middleware<E> for QelosMiddleware {
     type Output = QelosEndpoint<E>;

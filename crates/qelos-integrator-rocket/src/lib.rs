@@ -13,8 +13,4 @@ pub use guards::{Qelos, QelosSdk, RequireUser};
 /// The refusal a guard fails with (its `Error`): status, JSON body and cookies.
 pub use qelos_integrator_core::Rejection as QelosRejection;
 
-#[doc(no_inline)]
-pub use qelos_integrator_core::{
-    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
-    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
-};
+qelos_integrator_core::application_api!();

@@ -31,14 +31,7 @@ pub struct QelosLayer {
     integrator: Integrator,
 }
 
-impl QelosLayer {
-    /// A layer over an existing integrator (to share its refresh coordinator and cache).
-    pub fn from_integrator(integrator: Integrator) -> Self {
-        Self { integrator }
-    }
-}
-
-qelos_integrator_core::integrator_methods!(QelosLayer);
+qelos_integrator_core::integrator_methods!(QelosLayer {});
 
 impl<S> Layer<S> for QelosLayer {
     type Service = QelosService<S>;

@@ -30,11 +30,9 @@ fn mount(front: Front, routes: &'static [FrontRoute]) -> BoxedFilter<(Response,)
                 let route = front_route(routes, &method, path.as_str());
                 let endpoint = route.ok_or_else(warp::reject::not_found)?.endpoint;
                 let (mut parts, ()) = http::Request::new(()).into_parts();
-                let uri = match query.as_str() {
-                    "" => path.as_str().to_owned(),
-                    query => format!("{}?{query}", path.as_str()),
-                };
-                parts.uri = uri.parse().map_err(|_| warp::reject::not_found())?;
+                let sep = if query.is_empty() { "" } else { "?" };
+                let uri = format!("{}{sep}{query}", path.as_str()).parse();
+                parts.uri = uri.map_err(|_| warp::reject::not_found())?;
                 (parts.method, parts.headers) = (method, headers);
                 Ok::<_, warp::Rejection>(Head(endpoint, parts, peer))
             },

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 
-use qelos_integrator_core::adapter::{optional_context, require_state};
+use qelos_integrator_core::adapter::{FromState, optional_context, optional_user as signed_in};
 use qelos_integrator_core::{Rejection, RequestState};
 use warp::Filter;
 use warp::reply::Response;
@@ -19,9 +19,10 @@ qelos_integrator_core::extractor_types! {
     QelosSdk;
 }
 
-/// A Qelos refusal as a warp rejection; [`recover`] answers it.
-#[derive(Debug)]
-pub struct QelosRejection(pub Rejection);
+qelos_integrator_core::rejection_type! {
+    /// A Qelos refusal as a warp rejection; [`recover`] answers it.
+    QelosRejection
+}
 
 impl warp::reject::Reject for QelosRejection {}
 
@@ -29,20 +30,15 @@ fn refused(rejection: Rejection) -> warp::Rejection {
     warp::reject::custom(QelosRejection(rejection))
 }
 
-/// The state the layer left, or the "middleware missing" refusal.
-fn state() -> impl Filter<Extract = (RequestState,), Error = warp::Rejection> + Clone {
-    warp::ext::optional::<RequestState>().and_then(|state: Option<RequestState>| async move {
-        require_state(state.as_ref(), HINT)
-            .cloned()
-            .map_err(refused)
-    })
+/// `T` made from the state the layer left, or a refusal [`recover`] answers.
+fn extract<T: FromState + Send>() -> impl Filter<Extract = (T,), Error = warp::Rejection> + Clone {
+    warp::ext::optional::<RequestState>()
+        .and_then(|state| async move { T::from_state(state, HINT).await.map_err(refused) })
 }
 
 /// The context (user may be `None`).
 pub fn qelos() -> impl Filter<Extract = (Qelos,), Error = warp::Rejection> + Clone {
-    state().and_then(|state: RequestState| async move {
-        state.context().await.map(Qelos).map_err(refused)
-    })
+    extract()
 }
 
 /// `Option<Qelos>`: `None` exactly where the layer did not run (outside it, or a skip path);
@@ -58,23 +54,19 @@ pub fn optional() -> impl Filter<Extract = (Option<Qelos>,), Error = warp::Rejec
 pub fn optional_user() -> impl Filter<Extract = (Option<RequireUser>,), Error = Infallible> + Clone
 {
     warp::ext::optional::<RequestState>().then(|state: Option<RequestState>| async move {
-        qelos_integrator_core::adapter::optional_user(state.as_ref())
-            .await
-            .map(RequireUser)
+        signed_in(state.as_ref()).await.map(RequireUser)
     })
 }
 
 /// A signed-in user, or a rejection [`recover`] answers as `401 {"code":"UNAUTHORIZED"}`
 /// (503 `QELOS_UNAVAILABLE` when Qelos is down).
 pub fn require_user() -> impl Filter<Extract = (RequireUser,), Error = warp::Rejection> + Clone {
-    state().and_then(|state: RequestState| async move {
-        state.signed_in().await.map(RequireUser).map_err(refused)
-    })
+    extract()
 }
 
 /// The request's SDK alone.
 pub fn sdk() -> impl Filter<Extract = (QelosSdk,), Error = warp::Rejection> + Clone {
-    qelos().map(|q: Qelos| QelosSdk(q.sdk().clone()))
+    extract()
 }
 
 /// Answers a [`QelosRejection`] with the contract's status, JSON body and cookies; passes

@@ -17,8 +17,4 @@ pub use serve::{PeerAddr, serve};
 /// `QelosLayer::layer(service)`: tower's `Layer`, re-exported.
 pub use tower_layer::Layer;
 
-#[doc(no_inline)]
-pub use qelos_integrator_core::{
-    self as core, AnonymousReason, ConfigError, Integrator, QelosConfig, QelosContext, RequestHead,
-    ResolveWorkspace, ResponseCookies, qelos_sdk, resolve_async,
-};
+qelos_integrator_core::application_api!();
