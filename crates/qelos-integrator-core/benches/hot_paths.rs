@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
-use qelos_integrator_core::{cookies, credentials, jwt};
+use qelos_integrator_core::__bench as hot;
 
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NjVmMDAwMDAwMDAwMDAwMDAwMDAwMDEiLCJ0ZW5hbnQiOiIwIiwidXNlcm5hbWUiOiJ0ZXN0QHRlc3QuY29tIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJl";
 
@@ -31,20 +31,20 @@ fn bench(c: &mut Criterion) {
         h
     };
     c.bench_function("credentials::read signed-in cookies", |b| {
-        b.iter(|| credentials::read(black_box(&headers), "q_access_token", "q_refresh_token"))
+        b.iter(|| hot::read(black_box(&headers), "q_access_token", "q_refresh_token"))
     });
     c.bench_function("credentials::read anonymous", |b| {
-        b.iter(|| credentials::read(black_box(&anonymous), "q_access_token", "q_refresh_token"))
+        b.iter(|| hot::read(black_box(&anonymous), "q_access_token", "q_refresh_token"))
     });
     c.bench_function("jwt::peek_exp", |b| {
-        b.iter(|| jwt::peek_exp(black_box(JWT)))
+        b.iter(|| hot::peek_exp(black_box(JWT)))
     });
     c.bench_function("cookies::token_cookie", |b| {
-        b.iter(|| cookies::token_cookie("q_access_token", black_box(JWT), true))
+        b.iter(|| hot::token_cookie("q_access_token", black_box(JWT), true))
     });
     let upstream = "qlt_0=abc; Max-Age=2592000; Domain=qelos.internal; Path=/api; Expires=Thu, 01 Jan 2037 00:00:00 GMT; HttpOnly; Secure; SameSite=None";
     c.bench_function("cookies::rewrite_domain", |b| {
-        b.iter(|| cookies::rewrite_domain(black_box(upstream), Some("app.example.com")))
+        b.iter(|| hot::rewrite_domain(black_box(upstream), Some("app.example.com")))
     });
 }
 

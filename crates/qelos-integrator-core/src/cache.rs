@@ -10,7 +10,7 @@ use crate::token_key::TokenKey;
 
 /// What the cache remembers for a credential.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// The user from `/api/me`.
     pub user: User,
     /// The workspaces from `/api/workspaces`.
@@ -26,7 +26,7 @@ const MAX_ENTRIES: usize = 50_000;
 ///
 /// A cached identity outlives a logout by at most the TTL: keep it short.
 #[derive(Debug)]
-pub struct IdentityCache {
+pub(crate) struct IdentityCache {
     ttl: Duration,
     entries: Mutex<HashMap<TokenKey, Entry>>,
 }
@@ -37,7 +37,7 @@ type Entry = (Instant, Option<u64>, Arc<Identity>);
 
 impl IdentityCache {
     /// A cache whose entries live for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
             entries: Mutex::default(),
@@ -54,7 +54,7 @@ impl IdentityCache {
     ///
     /// Because the entry knows when its credential expires, a hit needs no look at the token
     /// itself: that is what makes a cached request cheap.
-    pub fn get(&self, key: &TokenKey, now: u64) -> Option<Arc<Identity>> {
+    pub(crate) fn get(&self, key: &TokenKey, now: u64) -> Option<Arc<Identity>> {
         let entries = self.lock();
         let (at, exp, identity) = entries.get(key)?;
         let live = at.elapsed() < self.ttl && exp.is_none_or(|exp| exp > now);
@@ -63,7 +63,12 @@ impl IdentityCache {
 
     /// Remembers `identity` for `key`, whose credential expires at `credential_exp` (seconds
     /// since the epoch; `None` for credentials without a known expiry, such as API tokens).
-    pub fn insert(&self, key: TokenKey, identity: Arc<Identity>, credential_exp: Option<u64>) {
+    pub(crate) fn insert(
+        &self,
+        key: TokenKey,
+        identity: Arc<Identity>,
+        credential_exp: Option<u64>,
+    ) {
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
@@ -73,16 +78,6 @@ impl IdentityCache {
             }
         }
         entries.insert(key, (Instant::now(), credential_exp, identity));
-    }
-
-    /// Number of entries (expired ones included until pruned).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// `true` when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

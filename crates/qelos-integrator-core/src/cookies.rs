@@ -20,15 +20,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Splits a `Cookie` header value into `(name, raw value)` pairs, skipping empty and nameless items.
 ///
 /// Quoted values are unquoted. Values are **not** percent-decoded (see [`decode_value`]).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::pairs;
-/// let got: Vec<_> = pairs("a=1; b=\"two\";;=x; c").collect();
-/// assert_eq!(got, vec![("a", "1"), ("b", "two")]);
-/// ```
-pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
     header.split(';').filter_map(|item| {
         let (name, value) = item.split_once('=')?;
         let name = name.trim();
@@ -46,15 +38,7 @@ pub fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// Percent-decodes a cookie value. `None` when the result is not UTF-8 (for example a truncated
 /// `%E0%A4` sequence): a value that cannot be decoded is treated as absent, never as an error page.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::decode_value;
-/// assert_eq!(decode_value("a%2Eb").as_deref(), Some("a.b"));
-/// assert_eq!(decode_value("%E0%A4%A"), None);
-/// ```
-pub fn decode_value(raw: &str) -> Option<String> {
+pub(crate) fn decode_value(raw: &str) -> Option<String> {
     percent_decode_str(raw)
         .decode_utf8()
         .ok()
@@ -62,14 +46,16 @@ pub fn decode_value(raw: &str) -> Option<String> {
 }
 
 /// Finds the first cookie called `name` in any of the given `Cookie` header values and returns it
-/// percent-decoded. Empty values count as absent.
+/// percent-decoded. Empty values count as absent. For reading an application cookie (a chosen
+/// workspace, say) in a workspace resolver.
 ///
 /// # Examples
 ///
 /// ```
 /// use qelos_integrator_core::cookies::find;
-/// assert_eq!(find(["x=1; q_access_token=abc"], "q_access_token").as_deref(), Some("abc"));
-/// assert_eq!(find(["q_access_token="], "q_access_token"), None);
+/// let headers = ["theme=dark; q_workspace=w%201", "q_workspace=ignored"];
+/// assert_eq!(find(headers, "q_workspace").as_deref(), Some("w 1"));
+/// assert_eq!(find(["a="], "a"), None);
 /// ```
 pub fn find<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<String> {
     headers
@@ -81,22 +67,15 @@ pub fn find<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> Optio
 }
 
 /// `true` for the names of Qelos's own session cookie: `qlt_<tenant prefix>` or the legacy `token`.
-pub fn is_session_cookie_name(name: &str) -> bool {
+pub(crate) fn is_session_cookie_name(name: &str) -> bool {
     name == "token" || (name.starts_with("qlt_") && name.len() > 4)
 }
 
 /// Collects the Qelos session cookies (`qlt_…`, `token`) of the request into one `Cookie` header
 /// value to forward upstream, leaving the application's other cookies out. `None` when there are none.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::session_cookie_header;
-/// let header = session_cookie_header(["theme=dark; qlt_0=abc", "token=def"]);
-/// assert_eq!(header.as_deref(), Some("qlt_0=abc; token=def"));
-/// assert_eq!(session_cookie_header(["theme=dark"]), None);
-/// ```
-pub fn session_cookie_header<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn session_cookie_header<'a>(
+    headers: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let mut out = String::new();
     for (name, value) in headers.into_iter().flat_map(pairs) {
         if is_session_cookie_name(name) && !value.is_empty() {
@@ -113,17 +92,7 @@ pub fn session_cookie_header<'a>(headers: impl IntoIterator<Item = &'a str>) -> 
 
 /// Builds the `Set-Cookie` value for an integrator token cookie:
 /// `name=<encoded>; Path=/; HttpOnly; SameSite=Lax` plus `; Secure` when `secure`.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::token_cookie;
-/// assert_eq!(
-///     token_cookie("q_access_token", "a b", true),
-///     "q_access_token=a%20b; Path=/; HttpOnly; SameSite=Lax; Secure"
-/// );
-/// ```
-pub fn token_cookie(name: &str, value: &str, secure: bool) -> String {
+pub(crate) fn token_cookie(name: &str, value: &str, secure: bool) -> String {
     let mut out = format!(
         "{name}={}; Path=/; HttpOnly; SameSite=Lax",
         utf8_percent_encode(value, COMPONENT)
@@ -343,15 +312,7 @@ impl SetCookie {
 }
 
 /// Builds a `Set-Cookie` value that makes the browser drop the cookie `name` (`Max-Age=0`).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::expired_cookie;
-/// let c = expired_cookie("q_refresh_token", false);
-/// assert!(c.starts_with("q_refresh_token=; Path=/; Max-Age=0;"));
-/// ```
-pub fn expired_cookie(name: &str, secure: bool) -> String {
+pub(crate) fn expired_cookie(name: &str, secure: bool) -> String {
     let mut out = format!(
         "{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"
     );
@@ -366,16 +327,7 @@ pub fn expired_cookie(name: &str, secure: bool) -> String {
 ///
 /// Returns `None` for empty values or values with characters that do not belong in a host
 /// (so a hostile header can never inject cookie attributes).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::cookie_domain;
-/// assert_eq!(cookie_domain("App.Example.com:8443").as_deref(), Some("app.example.com"));
-/// assert_eq!(cookie_domain("[::1]:3000").as_deref(), Some("::1"));
-/// assert_eq!(cookie_domain("evil.com; Path=/"), None);
-/// ```
-pub fn cookie_domain(host: &str) -> Option<String> {
+pub(crate) fn cookie_domain(host: &str) -> Option<String> {
     let host = host.split(',').next()?.trim();
     let bare = if let Some(rest) = host.strip_prefix('[') {
         // [v6]:port or [v6]
@@ -396,22 +348,7 @@ pub fn cookie_domain(host: &str) -> Option<String> {
 /// Rewrites the `Domain` attribute of a `Set-Cookie` value to `domain`, or removes it when
 /// `domain` is `None`. Every other attribute is kept as it was, in order. A cookie without a
 /// `Domain` attribute is returned unchanged (it is already host-only).
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::cookies::rewrite_domain;
-/// let upstream = "qlt_0=abc; Max-Age=60; Domain=qelos.internal; Path=/api; HttpOnly; Secure; SameSite=None";
-/// assert_eq!(
-///     rewrite_domain(upstream, Some("app.example.com")),
-///     "qlt_0=abc; Max-Age=60; Domain=app.example.com; Path=/api; HttpOnly; Secure; SameSite=None"
-/// );
-/// assert_eq!(
-///     rewrite_domain(upstream, None),
-///     "qlt_0=abc; Max-Age=60; Path=/api; HttpOnly; Secure; SameSite=None"
-/// );
-/// ```
-pub fn rewrite_domain(set_cookie: &str, domain: Option<&str>) -> String {
+pub(crate) fn rewrite_domain(set_cookie: &str, domain: Option<&str>) -> String {
     let mut out = String::with_capacity(set_cookie.len() + 16);
     for (i, part) in set_cookie.split(';').enumerate() {
         let is_domain = i > 0
@@ -608,6 +545,82 @@ mod tests {
         assert_eq!(
             rewrite_domain("domain=x; Domain=up.io", Some("me.io")),
             "domain=x; Domain=me.io"
+        );
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn pairs_example() {
+        use super::pairs;
+        let got: Vec<_> = pairs("a=1; b=\"two\";;=x; c").collect();
+        assert_eq!(got, vec![("a", "1"), ("b", "two")]);
+    }
+
+    #[test]
+    fn decode_value_example() {
+        use super::decode_value;
+        assert_eq!(decode_value("a%2Eb").as_deref(), Some("a.b"));
+        assert_eq!(decode_value("%E0%A4%A"), None);
+    }
+
+    #[test]
+    fn find_example() {
+        use super::find;
+        assert_eq!(
+            find(["x=1; q_access_token=abc"], "q_access_token").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(find(["q_access_token="], "q_access_token"), None);
+    }
+
+    #[test]
+    fn session_cookie_header_example() {
+        use super::session_cookie_header;
+        let header = session_cookie_header(["theme=dark; qlt_0=abc", "token=def"]);
+        assert_eq!(header.as_deref(), Some("qlt_0=abc; token=def"));
+        assert_eq!(session_cookie_header(["theme=dark"]), None);
+    }
+
+    #[test]
+    fn expired_cookie_example() {
+        use super::expired_cookie;
+        let c = expired_cookie("q_refresh_token", false);
+        assert!(c.starts_with("q_refresh_token=; Path=/; Max-Age=0;"));
+    }
+
+    #[test]
+    fn cookie_domain_example() {
+        use super::cookie_domain;
+        assert_eq!(
+            cookie_domain("App.Example.com:8443").as_deref(),
+            Some("app.example.com")
+        );
+        assert_eq!(cookie_domain("[::1]:3000").as_deref(), Some("::1"));
+        assert_eq!(cookie_domain("evil.com; Path=/"), None);
+    }
+
+    #[test]
+    fn token_cookie_example() {
+        use super::token_cookie;
+        assert_eq!(
+            token_cookie("q_access_token", "a b", true),
+            "q_access_token=a%20b; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+    }
+
+    #[test]
+    fn rewrite_domain_example() {
+        use super::rewrite_domain;
+        let upstream = "qlt_0=abc; Max-Age=60; Domain=qelos.internal; Path=/api; HttpOnly; Secure; SameSite=None";
+        assert_eq!(
+            rewrite_domain(upstream, Some("app.example.com")),
+            "qlt_0=abc; Max-Age=60; Domain=app.example.com; Path=/api; HttpOnly; Secure; SameSite=None"
+        );
+        assert_eq!(
+            rewrite_domain(upstream, None),
+            "qlt_0=abc; Max-Age=60; Path=/api; HttpOnly; Secure; SameSite=None"
         );
     }
 }

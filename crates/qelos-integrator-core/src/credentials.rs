@@ -11,7 +11,7 @@ use crate::jwt::MAX_TOKEN_LEN;
 ///
 /// `Debug` never prints a token.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct RequestCredentials {
+pub(crate) struct RequestCredentials {
     /// Access token: `Authorization: Bearer …`, else the access cookie.
     pub access: Option<Secret>,
     /// Refresh token from the refresh cookie.
@@ -39,7 +39,7 @@ impl std::fmt::Debug for RequestCredentials {
 
 impl RequestCredentials {
     /// `true` when there is nothing to authenticate with.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.access.is_none() && self.refresh.is_none() && self.session_cookie.is_none()
     }
 }
@@ -52,20 +52,11 @@ impl RequestCredentials {
 ///
 /// Cookie values are percent-decoded; values that do not decode, headers that are not visible
 /// ASCII, and `Bearer` without a token count as absent.
-///
-/// # Examples
-///
-/// ```
-/// use http::HeaderMap;
-/// use qelos_integrator_core::credentials::read;
-///
-/// let mut headers = HeaderMap::new();
-/// headers.insert("cookie", "q_access_token=a.b.c; q_refresh_token=r".parse().unwrap());
-/// let creds = read(&headers, "q_access_token", "q_refresh_token");
-/// assert_eq!(creds.access.unwrap().expose(), "a.b.c");
-/// assert_eq!(creds.refresh.unwrap().expose(), "r");
-/// ```
-pub fn read(headers: &HeaderMap, access_cookie: &str, refresh_cookie: &str) -> RequestCredentials {
+pub(crate) fn read(
+    headers: &HeaderMap,
+    access_cookie: &str,
+    refresh_cookie: &str,
+) -> RequestCredentials {
     let mut creds = RequestCredentials::default();
     let mut garbage = false;
 
@@ -104,17 +95,8 @@ pub fn read(headers: &HeaderMap, access_cookie: &str, refresh_cookie: &str) -> R
 
 /// The token of an `Authorization: Bearer <token>` value, or `None` for other schemes and for
 /// `Bearer` without a token.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::credentials::bearer_token;
-/// assert_eq!(bearer_token("Bearer abc"), Some("abc"));
-/// assert_eq!(bearer_token("bearer   abc  "), Some("abc"));
-/// assert_eq!(bearer_token("Bearer"), None);
-/// assert_eq!(bearer_token("Basic Zm9v"), None);
-/// ```
-pub fn bearer_token(value: &str) -> Option<&str> {
+#[cfg(test)]
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     bearer_token_bytes(value.as_bytes())
 }
 
@@ -140,7 +122,7 @@ fn bearer_token_bytes(value: &[u8]) -> Option<&str> {
 }
 
 /// The cookie domain of the request (its `Host`, port stripped), see [`cookies::cookie_domain`].
-pub fn inbound_cookie_domain(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn inbound_cookie_domain(headers: &HeaderMap) -> Option<String> {
     headers
         .get(HOST)
         .and_then(|v| v.to_str().ok())
@@ -236,5 +218,32 @@ mod tests {
             inbound_cookie_domain(&h).as_deref(),
             Some("app.example.com")
         );
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn read_example() {
+        use super::read;
+        use http::HeaderMap;
+
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "cookie",
+            "q_access_token=a.b.c; q_refresh_token=r".parse().unwrap(),
+        );
+        let creds = read(&headers, "q_access_token", "q_refresh_token");
+        assert_eq!(creds.access.unwrap().expose(), "a.b.c");
+        assert_eq!(creds.refresh.unwrap().expose(), "r");
+    }
+
+    #[test]
+    fn bearer_token_example() {
+        use super::bearer_token;
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer   abc  "), Some("abc"));
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Basic Zm9v"), None);
     }
 }

@@ -7,23 +7,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// Longest token the integrator will look at. Anything longer is treated as garbage (no upstream call).
-pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+pub(crate) const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Returns the `exp` claim (seconds since the Unix epoch) of a JWT, or `None` when the token
 /// is not a JWT, has no numeric `exp`, or cannot be decoded.
 ///
 /// The signature is **not** checked.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::jwt::peek_exp;
-/// // header {"alg":"HS256"} . payload {"exp":1700000000} . signature
-/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
-/// assert_eq!(peek_exp(token), Some(1_700_000_000));
-/// assert_eq!(peek_exp("not-a-jwt"), None);
-/// ```
-pub fn peek_exp(token: &str) -> Option<u64> {
+pub(crate) fn peek_exp(token: &str) -> Option<u64> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
@@ -164,21 +154,12 @@ impl<'a> Scanner<'a> {
 /// `true` when the token is a JWT whose `exp` is at or before `now` (seconds since the epoch).
 ///
 /// Tokens that are not JWTs are never "known expired": Qelos decides about them.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::jwt::is_expired_at;
-/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
-/// assert!(is_expired_at(token, 1_700_000_000));
-/// assert!(!is_expired_at(token, 1_699_999_999));
-/// ```
-pub fn is_expired_at(token: &str, now: u64) -> bool {
+pub(crate) fn is_expired_at(token: &str, now: u64) -> bool {
     peek_exp(token).is_some_and(|exp| exp <= now)
 }
 
 /// [`is_expired_at`] with the system clock.
-pub fn is_expired(token: &str) -> bool {
+pub(crate) fn is_expired(token: &str) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -293,5 +274,25 @@ mod tests {
         let t = jwt(r#"{"exp":100}"#);
         assert!(is_expired_at(&t, 100));
         assert!(!is_expired_at(&t, 99));
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn peek_exp_example() {
+        use super::peek_exp;
+        // header {"alg":"HS256"} . payload {"exp":1700000000} . signature
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
+        assert_eq!(peek_exp(token), Some(1_700_000_000));
+        assert_eq!(peek_exp("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn is_expired_at_example() {
+        use super::is_expired_at;
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
+        assert!(is_expired_at(token, 1_700_000_000));
+        assert!(!is_expired_at(token, 1_699_999_999));
     }
 }

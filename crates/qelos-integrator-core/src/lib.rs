@@ -70,17 +70,17 @@
 
 pub mod adapter;
 pub mod auth;
-pub mod cache;
+mod cache;
 pub mod config;
 pub mod context;
 pub mod cookies;
-pub mod credentials;
+mod credentials;
 pub mod cross_site;
 mod endpoints;
 mod front;
 mod headers;
 mod hooks;
-pub mod jwt;
+mod jwt;
 mod observe;
 mod pipeline;
 pub mod proxy;
@@ -93,6 +93,28 @@ mod state;
 pub mod store;
 mod token_key;
 pub mod workspace;
+
+/// The per-request pure functions, for the crate's Criterion benchmarks only: not part of the
+/// API, and may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    /// `cookies::token_cookie`.
+    pub fn token_cookie(name: &str, value: &str, secure: bool) -> String {
+        crate::cookies::token_cookie(name, value, secure)
+    }
+    /// `cookies::rewrite_domain`.
+    pub fn rewrite_domain(set_cookie: &str, domain: Option<&str>) -> String {
+        crate::cookies::rewrite_domain(set_cookie, domain)
+    }
+    /// `credentials::read`: whether the headers carry credentials.
+    pub fn read(headers: &http::HeaderMap, access: &str, refresh: &str) -> bool {
+        !crate::credentials::read(headers, access, refresh).is_empty()
+    }
+    /// `jwt::peek_exp`.
+    pub fn peek_exp(token: &str) -> Option<u64> {
+        crate::jwt::peek_exp(token)
+    }
+}
 
 pub use config::{ConfigError, QelosConfig, QelosConfigBuilder};
 pub use context::{AnonymousReason, QelosContext, ResponseCookies, SignedIn};
