@@ -318,6 +318,55 @@ mod tests {
         assert_eq!(clone.signed_in().await.expect_err("shared").status(), 503);
     }
 
+    #[tokio::test]
+    async fn require_auth_under_refuses_anonymous_callers_under_the_prefix_only() {
+        let integrator = integrator(|b| b.require_auth_under("/private"));
+        let under = integrator.attach(&RequestHead::new("/private/me"));
+        assert_eq!(under.refusal().expect("refused").code(), "UNAUTHORIZED");
+        assert_eq!(under.admit().await.expect_err("refused").status(), 401);
+        for open in ["/me", "/privateer", "/"] {
+            let state = integrator.attach(&RequestHead::new(open));
+            assert!(state.refusal().is_none(), "{open} stays open");
+            assert!(state.admit().await.is_ok(), "{open} stays open");
+        }
+    }
+
+    #[tokio::test]
+    async fn require_auth_under_answers_an_outage_with_503_under_the_prefix_only() {
+        let integrator = integrator(|b| b.require_auth_under("/private"));
+        let bearer = |path| RequestHead::new(path).header("authorization", "Bearer a.b.c");
+        let under = integrator.attach(&bearer("/private/me"));
+        assert_eq!(under.admit().await.expect_err("down").status(), 503);
+        let open = integrator.attach(&bearer("/me"));
+        assert!(open.admit().await.is_ok(), "an outage continues anonymous");
+        let ctx = open.context().await.expect("context");
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(crate::AnonymousReason::Unavailable)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_skip_path_inside_a_required_prefix_is_still_skipped() {
+        let integrator = integrator(|b| b.require_auth_under("/health"));
+        let state = integrator.attach(&RequestHead::new("/health/db"));
+        assert!(state.is_skipped());
+        assert!(state.admit().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_api_path_under_a_required_prefix_is_refused_when_an_extractor_asks() {
+        let integrator = integrator(|b| b.api_proxy(true).require_auth_under("/api/private"));
+        let state = integrator.attach(&RequestHead::new("/api/private/x"));
+        assert!(
+            state.admit().await.is_ok(),
+            "forwarded traffic waits for nothing"
+        );
+        assert_eq!(state.context().await.expect_err("anonymous").status(), 401);
+        let open = integrator.attach(&RequestHead::new("/api/x"));
+        assert!(open.context().await.is_ok());
+    }
+
     #[test]
     fn require_state_names_the_missing_middleware() {
         let refusal = require_state(None, "add the layer").expect_err("missing");
