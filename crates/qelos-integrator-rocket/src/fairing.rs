@@ -1,57 +1,86 @@
-//! The fairing: resolves the context once per request, reroutes refusals, writes cookies.
+//! The fairing: leaves each request what its guards need, refuses requests to paths that
+//! require a user before routing, renders refusals with catchers, and writes cookies.
+//!
+//! Why it looks like this: a Rocket fairing cannot answer a request, and it runs before
+//! routing, so it cannot know whether the route asks for a Qelos guard. So `on_request` only
+//! leaves the integrator in the request-local cache, and the guards attach and resolve the
+//! request when a route first asks (routes without a Qelos guard, static files included, cost
+//! no upstream call). Paths under `require_auth`/`require_auth_under` are the exception: a
+//! guard-less route there must still refuse anonymous callers, so `on_request` decides them at
+//! once and, when refused, reroutes the request to an internal route whose handler fails with
+//! the refusal's status (from outside, with no refusal pending, it forwards: 404). Every refusal
+//! is rendered by a catcher; the fairing registers 401, 500 and 503 catchers at `/` only for
+//! the statuses the application has no catcher for there, so the application's own catchers
+//! keep answering. No response is rewritten.
 
-use std::borrow::Cow;
-use std::io::Cursor;
-use std::sync::{Mutex, PoisonError};
+use std::{borrow::Cow, sync::OnceLock};
 
-use qelos_integrator_core::adapter::{RequestView, header_map};
-use qelos_integrator_core::{Integrator, Rejection, RequestState};
-
+use qelos_integrator_core::adapter::{RequestView, header_map, set_cookie_headers};
+use qelos_integrator_core::{Integrator, Rejection, RequestState, config::path_is_under};
+use rocket::catcher::{self, Catcher};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
-use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
+use rocket::{Build, Data, Request, Response, Rocket, response::Responder, route, uri};
 
-/// What the fairing left for this request in the request-local cache (one entry per request):
-/// the core's `RequestState` (`None` when the fairing did not run: not attached, or an excluded
-/// path) and a refusal to render.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) attached: Option<RequestState>,
-    pending: Pending,
+const HINT: &str =
+    "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
+
+/// What a request carries in its local cache: the fairing's integrator (`None`: the fairing did
+/// not run here), the state attached on first use, and the first refusal to render.
+#[derive(Default)]
+struct Local {
+    integrator: Option<Integrator>,
+    state: OnceLock<RequestState>,
+    refusal: OnceLock<Rejection>,
 }
 
-/// A refusal to answer for this request, set by the fairing or by a guard.
-#[derive(Debug, Default)]
-struct Pending(Mutex<Option<Rejection>>);
-
-impl State {
-    fn new(attached: RequestState) -> Self {
-        Self {
-            attached: Some(attached),
-            pending: Pending::default(),
-        }
-    }
-
-    /// Remembers a refusal for `on_response` to render.
-    pub(crate) fn refuse(&self, rejection: Rejection) {
-        *self
-            .pending
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(rejection);
-    }
-
-    fn take_refusal(&self) -> Option<Rejection> {
-        self.pending
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
+fn local<'r>(req: &'r Request<'_>) -> &'r Local {
+    req.local_cache(Local::default)
 }
 
-pub(crate) fn state<'r>(req: &'r Request<'_>) -> &'r State {
-    req.local_cache(State::default)
+/// The request's state, attached on the first call.
+///
+/// # Errors
+///
+/// `500 QELOS_MIDDLEWARE_MISSING` where the fairing did not run.
+pub(crate) fn state<'r>(req: &'r Request<'_>) -> Result<&'r RequestState, Rejection> {
+    let local = local(req);
+    let integrator = local.integrator.as_ref();
+    let integrator = integrator.ok_or_else(|| Rejection::middleware_missing(HINT))?;
+    Ok(local.state.get_or_init(|| integrator.attach(&View(req))))
+}
+
+/// Remembers `rejection` for the catcher (the first refusal of a request wins); its status.
+pub(crate) fn remember(req: &Request<'_>, rejection: Rejection) -> Status {
+    let status = status(&rejection);
+    let _ = local(req).refusal.set(rejection);
+    status
+}
+
+fn status(rejection: &Rejection) -> Status {
+    Status::new(rejection.status().as_u16())
+}
+
+/// The Qelos refusal of this request, if a guard or the fairing refused it: for an
+/// application's own catcher, which answers Qelos refusals of its status too (Rocket routes an
+/// error status to one catcher). The fairing writes the refusal's cookies whichever catcher
+/// answers.
+///
+/// # Examples
+///
+/// ```
+/// use rocket::{Request, catch, http::ContentType};
+///
+/// #[catch(401)]
+/// fn unauthorized(req: &Request<'_>) -> (ContentType, String) {
+///     match qelos_integrator_rocket::refusal(req) {
+///         Some(refusal) => (ContentType::JSON, refusal.body()),
+///         None => (ContentType::Plain, "please sign in".into()),
+///     }
+/// }
+/// ```
+pub fn refusal<'r>(req: &'r Request<'_>) -> Option<&'r Rejection> {
+    local(req).refusal.get()
 }
 
 /// The request as the core reads it. Rocket has its own header type: headers are converted
@@ -63,14 +92,11 @@ impl RequestView for View<'_, '_> {
         self.0.uri().path().as_str()
     }
     fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        // Rocket's header iterator yields headers by value, borrowing the request.
-        let pairs = self.0.headers().iter().map(|h| {
-            let value = match h.value {
-                Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
-                Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-            };
-            (h.name, value)
-        });
+        let pairs = self
+            .0
+            .headers()
+            .iter()
+            .map(|h| (h.name, h.value.into_owned()));
         Cow::Owned(header_map(pairs))
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
@@ -78,18 +104,36 @@ impl RequestView for View<'_, '_> {
     }
 }
 
-/// The internal route a refused request is rerouted to, so no handler of the application runs.
-#[get("/__qelos/refused")]
-fn refused() -> Status {
-    Status::InternalServerError
+/// The internal route a request refused before routing goes to: it fails with the refusal's
+/// status (its catcher renders it), and forwards (404) when no refusal is pending.
+fn refused<'r>(req: &'r Request<'_>, data: Data<'r>) -> route::BoxFuture<'r> {
+    let outcome = match refusal(req) {
+        Some(refused) => route::Outcome::Error(status(refused)),
+        None => route::Outcome::Forward((data, Status::NotFound)),
+    };
+    Box::pin(async move { outcome })
 }
 
-/// A Rocket fairing that gives every request a Qelos context (or refuses it).
+/// A catcher that renders the request's refusal of its status as JSON, and otherwise answers
+/// as the catcher it stands in for (the application's default catcher, or Rocket's).
+#[derive(Clone)]
+struct Render(Box<dyn catcher::Handler>);
+
+#[rocket::async_trait]
+impl catcher::Handler for Render {
+    async fn handle<'r>(&self, status: Status, req: &'r Request<'_>) -> catcher::Result<'r> {
+        match refusal(req).filter(|r| self::status(r) == status) {
+            Some(r) => (status, (ContentType::JSON, r.body())).respond_to(req),
+            None => self.0.handle(status, req).await,
+        }
+    }
+}
+
+/// A Rocket fairing that gives every request a Qelos context on demand (or refuses it).
 ///
-/// A fairing cannot answer a request itself, so a refusal (`require_auth` without a user, or an
-/// outage where a user is required) reroutes the request to an internal route mounted by the
-/// fairing, and `on_response` writes the contract's JSON, status and cookies. Guards that refuse
-/// (`RequireUser`, a missing context) are rendered the same way.
+/// Guards resolve the request on first use; refusals are answered by catchers (see the crate
+/// docs). Paths under `require_auth` or `require_auth_under` are decided before routing, so a
+/// route without a Qelos guard there refuses anonymous callers too.
 ///
 /// # Examples
 ///
@@ -137,67 +181,58 @@ qelos_integrator_core::integrator_methods!(QelosFairing);
 #[rocket::async_trait]
 impl Fairing for QelosFairing {
     fn info(&self) -> Info {
+        let kind = Kind::Ignite | Kind::Request | Kind::Response;
         Info {
             name: "Qelos",
-            kind: Kind::Ignite | Kind::Request | Kind::Response,
+            kind,
         }
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
-        Ok(rocket.mount("/", routes![refused]))
+        let at_root = || rocket.catchers().filter(|c| c.base.path() == "/");
+        let fallback = at_root().find(|c| c.code.is_none()).cloned();
+        let fallback = fallback.unwrap_or_default().handler;
+        let taken: Vec<u16> = at_root().filter_map(|c| c.code).collect();
+        let catchers: Vec<Catcher> = [401, 500, 503]
+            .into_iter()
+            .filter(|code| !taken.contains(code))
+            .map(|code| Catcher::new(code, Render(fallback.clone())))
+            .collect();
+        let route = route::Route::ranked(-100, Method::Get, "/__qelos/refused", refused);
+        Ok(rocket.register("/", catchers).mount("/", vec![route]))
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _data: &mut Data<'_>) {
         let path = req.uri().path().as_str();
-        if self
-            .excluded
-            .iter()
-            .any(|p| qelos_integrator_core::config::path_is_under(path, p))
-        {
+        if self.excluded.iter().any(|p| path_is_under(path, p)) {
             return;
         }
-        let attached = self.integrator.attach(&View(req));
-        match attached.admit().await {
-            Ok(()) => {
-                req.local_cache(|| State::new(attached));
-            }
-            Err(rejection) => {
-                state(req).refuse(rejection);
-                req.set_method(Method::Get);
-                req.set_uri(uri!("/__qelos/refused"));
-            }
+        let required = self.integrator.config().requires_auth(path);
+        req.local_cache(|| Local {
+            integrator: Some(self.integrator.clone()),
+            ..Local::default()
+        });
+        let Some(state) = state(req).ok().filter(|_| required).cloned() else {
+            return;
+        };
+        if let Err(rejection) = state.admit().await {
+            remember(req, rejection);
+            req.set_method(Method::Get);
+            req.set_uri(uri!("/__qelos/refused"));
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let state = state(req);
-        let cookies = state
-            .attached
-            .as_ref()
-            .map(RequestState::take_response_cookies);
-        write_cookies(res, cookies.unwrap_or_default());
-        if let Some(rejection) = state.take_refusal() {
-            let code = rejection.status().as_u16();
-            // A refusal wrapped in `Option<…>` by the handler let the handler run: only a
-            // response that carries the refusal's status is rewritten.
-            if res.status().code == code || req.uri().path() == "/__qelos/refused" {
-                let body = rejection.body();
-                res.set_status(Status::new(code));
-                res.set_header(ContentType::JSON);
-                res.set_sized_body(body.len(), Cursor::new(body));
-                write_cookies(res, rejection.set_cookies().to_vec());
+        let local = local(req);
+        let state = local.state.get().map(RequestState::take_response_cookies);
+        let refused = local.refusal.get().map(|r| r.set_cookies().to_vec());
+        let cookies = [state, refused].into_iter().flatten().flatten().collect();
+        for (name, value) in set_cookie_headers(cookies) {
+            if name == "set-cookie" {
+                res.adjoin_raw_header(name, value);
+            } else {
+                res.set_raw_header(name, value);
             }
-        }
-    }
-}
-
-/// Writes cookies the way core says (`Set-Cookie` appended, `Cache-Control: no-store` set).
-fn write_cookies(res: &mut Response<'_>, set_cookies: Vec<String>) {
-    for (name, value) in qelos_integrator_core::adapter::set_cookie_headers(set_cookies) {
-        if name == "set-cookie" {
-            res.adjoin_raw_header(name, value);
-        } else {
-            res.set_raw_header(name, value);
         }
     }
 }
