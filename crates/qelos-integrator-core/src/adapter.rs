@@ -20,7 +20,7 @@ pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
 pub use crate::request::{RequestHead, RequestView, header_map};
-pub use crate::state::{RequestState, optional_context, optional_user, require_state};
+pub use crate::state::{RequestSlot, RequestState, optional_context, optional_user, require_state};
 
 /// Declares an adapter's extractor types, each a newtype with `Deref` to what it holds:
 /// `Qelos` (the [`QelosContext`](crate::QelosContext)), `RequireUser` (a

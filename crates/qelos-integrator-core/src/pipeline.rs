@@ -242,6 +242,17 @@ impl Integrator {
         }
     }
 
+    /// The request's [`RequestSlot`](crate::adapter::RequestSlot), for a middleware that runs
+    /// before routing and cannot answer a request itself (Rocket's fairing): [`attach`](Self::attach)
+    /// (no upstream call), remembering whether the path requires a user.
+    pub fn attach_slot<R>(&self, request: &R) -> crate::adapter::RequestSlot
+    where
+        R: RequestView + ?Sized,
+    {
+        let required = self.shared.config.requires_auth(request.path());
+        crate::adapter::RequestSlot::new(self.attach(request), required)
+    }
+
     /// The request's context, or the refusal to answer instead of the handler: [`attach`](Self::attach)
     /// and [`RequestState::context`] in one call, for code that serves a request from start to
     /// end itself (a custom framework, a test, a job).

@@ -13,52 +13,18 @@
 //! the statuses the application has no catcher for there, so the application's own catchers
 //! keep answering. No response is rewritten.
 
-use std::{borrow::Cow, sync::OnceLock};
+use std::borrow::Cow;
 
-use qelos_integrator_core::adapter::{RequestView, header_map, set_cookie_headers};
-use qelos_integrator_core::{Integrator, Rejection, RequestState, config::path_is_under};
+use qelos_integrator_core::adapter::{RequestSlot, RequestView, header_map};
+use qelos_integrator_core::{Integrator, Rejection, config::path_is_under};
 use rocket::catcher::{self, Catcher};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
 use rocket::{Build, Data, Request, Response, Rocket, response::Responder, route, uri};
 
-const HINT: &str =
-    "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
-
-/// What a request carries in its local cache: the fairing's integrator (`None`: the fairing did
-/// not run here), the state attached on first use, and the first refusal to render.
-#[derive(Default)]
-struct Local {
-    integrator: Option<Integrator>,
-    state: OnceLock<RequestState>,
-    refusal: OnceLock<Rejection>,
-}
-
-fn local<'r>(req: &'r Request<'_>) -> &'r Local {
-    req.local_cache(Local::default)
-}
-
-/// The request's state, attached on the first call.
-///
-/// # Errors
-///
-/// `500 QELOS_MIDDLEWARE_MISSING` where the fairing did not run.
-pub(crate) fn state<'r>(req: &'r Request<'_>) -> Result<&'r RequestState, Rejection> {
-    let local = local(req);
-    let integrator = local.integrator.as_ref();
-    let integrator = integrator.ok_or_else(|| Rejection::middleware_missing(HINT))?;
-    Ok(local.state.get_or_init(|| integrator.attach(&View(req))))
-}
-
-/// Remembers `rejection` for the catcher (the first refusal of a request wins); its status.
-pub(crate) fn remember(req: &Request<'_>, rejection: Rejection) -> Status {
-    let status = status(&rejection);
-    let _ = local(req).refusal.set(rejection);
-    status
-}
-
-fn status(rejection: &Rejection) -> Status {
-    Status::new(rejection.status().as_u16())
+/// What the fairing left for this request (the default where it did not run).
+pub(crate) fn slot<'r>(req: &'r Request<'_>) -> &'r RequestSlot {
+    req.local_cache(RequestSlot::default)
 }
 
 /// The Qelos refusal of this request, if a guard or the fairing refused it: for an
@@ -80,7 +46,7 @@ fn status(rejection: &Rejection) -> Status {
 /// }
 /// ```
 pub fn refusal<'r>(req: &'r Request<'_>) -> Option<&'r Rejection> {
-    local(req).refusal.get()
+    slot(req).refusal()
 }
 
 /// The request as the core reads it. Rocket has its own header type: headers are converted
@@ -92,12 +58,8 @@ impl RequestView for View<'_, '_> {
         self.0.uri().path().as_str()
     }
     fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        let pairs = self
-            .0
-            .headers()
-            .iter()
-            .map(|h| (h.name, h.value.into_owned()));
-        Cow::Owned(header_map(pairs))
+        let headers = self.0.headers().iter();
+        Cow::Owned(header_map(headers.map(|h| (h.name, h.value.into_owned()))))
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
         self.0.headers().contains(name.as_str())
@@ -105,26 +67,25 @@ impl RequestView for View<'_, '_> {
 }
 
 /// The internal route a request refused before routing goes to: it fails with the refusal's
-/// status (its catcher renders it), and forwards (404) when no refusal is pending.
+/// status (a catcher renders it), and forwards (404) when no refusal is pending.
 fn refused<'r>(req: &'r Request<'_>, data: Data<'r>) -> route::BoxFuture<'r> {
     let outcome = match refusal(req) {
-        Some(refused) => route::Outcome::Error(status(refused)),
+        Some(r) => route::Outcome::Error(Status::new(r.status().as_u16())),
         None => route::Outcome::Forward((data, Status::NotFound)),
     };
     Box::pin(async move { outcome })
 }
 
-/// A catcher that renders the request's refusal of its status as JSON, and otherwise answers
-/// as the catcher it stands in for (the application's default catcher, or Rocket's).
+/// The fairing's catcher: the request's refusal of its status as JSON, else Rocket's default.
 #[derive(Clone)]
-struct Render(Box<dyn catcher::Handler>);
+struct Render;
 
 #[rocket::async_trait]
 impl catcher::Handler for Render {
     async fn handle<'r>(&self, status: Status, req: &'r Request<'_>) -> catcher::Result<'r> {
-        match refusal(req).filter(|r| self::status(r) == status) {
+        match refusal(req).filter(|r| r.status().as_u16() == status.code) {
             Some(r) => (status, (ContentType::JSON, r.body())).respond_to(req),
-            None => self.0.handle(status, req).await,
+            None => Catcher::default().handler.handle(status, req).await,
         }
     }
 }
@@ -188,15 +149,16 @@ impl Fairing for QelosFairing {
         }
     }
 
+    /// Registers the catchers of the statuses a refusal has (401, 500, 503) that the
+    /// application has no catcher for at `/` (none when it has a default catcher there), and
+    /// the internal route of refused requests.
     async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
-        let at_root = || rocket.catchers().filter(|c| c.base.path() == "/");
-        let fallback = at_root().find(|c| c.code.is_none()).cloned();
-        let fallback = fallback.unwrap_or_default().handler;
-        let taken: Vec<u16> = at_root().filter_map(|c| c.code).collect();
-        let catchers: Vec<Catcher> = [401, 500, 503]
+        let at_root = rocket.catchers().filter(|c| c.base.path() == "/");
+        let taken: Vec<Option<u16>> = at_root.map(|c| c.code).collect();
+        let catchers: Vec<_> = [401, 500, 503]
             .into_iter()
-            .filter(|code| !taken.contains(code))
-            .map(|code| Catcher::new(code, Render(fallback.clone())))
+            .filter(|code| !taken.contains(&Some(*code)) && !taken.contains(&None))
+            .map(|code| Catcher::new(code, Render))
             .collect();
         let route = route::Route::ranked(-100, Method::Get, "/__qelos/refused", refused);
         Ok(rocket.register("/", catchers).mount("/", vec![route]))
@@ -207,27 +169,15 @@ impl Fairing for QelosFairing {
         if self.excluded.iter().any(|p| path_is_under(path, p)) {
             return;
         }
-        let required = self.integrator.config().requires_auth(path);
-        req.local_cache(|| Local {
-            integrator: Some(self.integrator.clone()),
-            ..Local::default()
-        });
-        let Some(state) = state(req).ok().filter(|_| required).cloned() else {
-            return;
-        };
-        if let Err(rejection) = state.admit().await {
-            remember(req, rejection);
+        let slot = req.local_cache(|| self.integrator.attach_slot(&View(req)));
+        if slot.refuse_before_routing().await {
             req.set_method(Method::Get);
             req.set_uri(uri!("/__qelos/refused"));
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let local = local(req);
-        let state = local.state.get().map(RequestState::take_response_cookies);
-        let refused = local.refusal.get().map(|r| r.set_cookies().to_vec());
-        let cookies = [state, refused].into_iter().flatten().flatten().collect();
-        for (name, value) in set_cookie_headers(cookies) {
+        for (name, value) in slot(req).response_headers() {
             if name == "set-cookie" {
                 res.adjoin_raw_header(name, value);
             } else {

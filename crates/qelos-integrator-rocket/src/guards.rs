@@ -1,10 +1,11 @@
 //! Request guards: `&Qelos` (or `Qelos`), `Option<&Qelos>`, [`RequireUser`] and [`QelosSdk`],
 //! each resolving the request on first use.
 
+use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::QelosRejection as Rejection;
-use crate::fairing::{remember, state};
+use crate::fairing::slot;
 
 qelos_integrator_core::extractor_types! {
     /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -59,42 +60,29 @@ qelos_integrator_core::extractor_types! {
     QelosSdk;
 }
 
-/// A guard's answer: the value, or the refusal remembered for the catcher.
-fn outcome<T>(req: &Request<'_>, result: Result<T, Rejection>) -> Outcome<T, Rejection> {
-    match result {
-        Ok(value) => Outcome::Success(value),
-        Err(rejection) => Outcome::Error((remember(req, rejection.clone()), rejection)),
-    }
-}
+const HINT: &str =
+    "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
 
 /// The context, resolved once per request and kept in the request-local cache to be lent.
 struct Resolved(Result<Qelos, Rejection>);
 
 async fn context<'r>(req: &'r Request<'_>) -> Result<&'r Qelos, Rejection> {
-    let resolve = async { Resolved(resolve(req).await) };
-    req.local_cache_async(resolve)
-        .await
-        .0
-        .as_ref()
-        .map_err(Clone::clone)
+    let resolve = async { slot(req).state(HINT)?.context().await.map(Qelos) };
+    let resolved = req.local_cache_async(async { Resolved(resolve.await) });
+    resolved.await.0.as_ref().map_err(Clone::clone)
 }
 
-async fn resolve(req: &Request<'_>) -> Result<Qelos, Rejection> {
-    state(req)?.context().await.map(Qelos)
-}
-
-async fn signed_in(req: &Request<'_>) -> Result<RequireUser, Rejection> {
-    state(req)?.signed_in().await.map(RequireUser)
-}
-
-/// Each guard type, and how a request gives it.
+/// Each guard and how a request gives it; a refusal is remembered for the catcher.
 macro_rules! guards {
-    ($r:lifetime, $req:ident: $($guard:ty => $value:expr;)*) => {$(
+    ($r:lifetime, $q:ident: $($guard:ty => $value:expr;)*) => {$(
         #[rocket::async_trait]
         impl<$r> FromRequest<$r> for $guard {
             type Error = Rejection;
-            async fn from_request($req: &$r Request<'_>) -> Outcome<Self, Rejection> {
-                outcome($req, $value)
+            async fn from_request($q: &$r Request<'_>) -> Outcome<Self, Rejection> {
+                match $value {
+                    Ok(value) => Outcome::Success(value),
+                    Err(r) => Outcome::Error((Status::new(r.status().into()), slot($q).refuse(r))),
+                }
             }
         }
     )*};
@@ -103,6 +91,6 @@ macro_rules! guards {
 guards! { 'r, req:
     &'r Qelos => context(req).await;
     Qelos => context(req).await.cloned();
-    RequireUser => signed_in(req).await;
+    RequireUser => async { slot(req).state(HINT)?.signed_in().await.map(RequireUser) }.await;
     QelosSdk => context(req).await.map(|q| QelosSdk(q.sdk().clone()));
 }
