@@ -1,5 +1,7 @@
 //! The fairing's catchers next to the application's own: which catcher answers what.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
 use qelos_integrator_rocket::{QelosConfig, QelosFairing, RequireUser};
 use rocket::http::{Accept, Header, Status};
 use rocket::local::asynchronous::Client;
@@ -80,9 +82,15 @@ async fn the_apps_default_catcher_keeps_answering_every_status() {
     let client = client(app(|r| r.register("/", catchers![app_default]))).await;
     let res = client.get("/secret").dispatch().await;
     assert_eq!(res.status(), Status::Unauthorized);
-    assert_eq!(res.into_string().await.as_deref(), Some("the app's own 401"));
+    assert_eq!(
+        res.into_string().await.as_deref(),
+        Some("the app's own 401")
+    );
     let res = client.get("/broken").dispatch().await;
-    assert_eq!(res.into_string().await.as_deref(), Some("the app's own 500"));
+    assert_eq!(
+        res.into_string().await.as_deref(),
+        Some("the app's own 500")
+    );
 }
 
 #[rocket::async_test]
@@ -113,8 +121,15 @@ async fn a_route_without_a_qelos_guard_makes_no_upstream_call_and_a_guarded_one_
     let res = client.get("/plain").header(cookie.clone()).dispatch().await;
     assert_eq!(res.status(), Status::Ok);
     assert_eq!(res.into_string().await.as_deref(), Some("plain"));
-    assert!(qelos.accept().is_err(), "no connection for a guard-less route");
+    assert!(
+        qelos.accept().is_err(),
+        "no connection for a guard-less route"
+    );
     let res = client.get("/secret").header(cookie).dispatch().await;
-    assert_eq!(res.status(), Status::ServiceUnavailable, "Qelos never answered");
+    assert_eq!(
+        res.status(),
+        Status::ServiceUnavailable,
+        "Qelos never answered"
+    );
     assert!(qelos.accept().is_ok(), "the guard asked Qelos");
 }
