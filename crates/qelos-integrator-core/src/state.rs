@@ -252,9 +252,8 @@ pub fn require_state<'a>(
 ///
 /// ```
 /// use qelos_integrator_core::adapter::RequestSlot;
-///
 /// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
-/// # async fn run() -> Result<(), qelos_integrator_core::ConfigError> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = QelosConfig::builder("http://localhost:3000").require_auth_under("/private");
 /// let integrator = Integrator::new(config.build()?);
 /// let slot = integrator.attach_slot(&RequestHead::new("/private/me"));
@@ -264,7 +263,7 @@ pub fn require_state<'a>(
 /// assert!(!open.refuse_before_routing().await);
 /// assert!(open.state("attach the middleware")?.context().await.is_ok());
 /// assert!(RequestSlot::default().state("attach the middleware").is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(()) }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Default)]
 pub struct RequestSlot {
