@@ -77,17 +77,13 @@ fn refused<'r>(req: &'r Request<'_>, data: Data<'r>) -> route::BoxFuture<'r> {
 }
 
 /// The fairing's catcher: the request's refusal of its status as JSON, else Rocket's default.
-#[derive(Clone)]
-struct Render;
-
-#[rocket::async_trait]
-impl catcher::Handler for Render {
-    async fn handle<'r>(&self, status: Status, req: &'r Request<'_>) -> catcher::Result<'r> {
+fn render<'r>(status: Status, req: &'r Request<'_>) -> catcher::BoxFuture<'r> {
+    Box::pin(async move {
         match refusal(req).filter(|r| r.status().as_u16() == status.code) {
             Some(r) => (status, (ContentType::JSON, r.body())).respond_to(req),
             None => Catcher::default().handler.handle(status, req).await,
         }
-    }
+    })
 }
 
 /// A Rocket fairing that gives every request a Qelos context on demand (or refuses it).
@@ -158,7 +154,7 @@ impl Fairing for QelosFairing {
         let catchers: Vec<_> = [401, 500, 503]
             .into_iter()
             .filter(|code| !taken.contains(&Some(*code)) && !taken.contains(&None))
-            .map(|code| Catcher::new(code, Render))
+            .map(|code| Catcher::new(code, render))
             .collect();
         let route = route::Route::ranked(-100, Method::Get, "/__qelos/refused", refused);
         Ok(rocket.register("/", catchers).mount("/", vec![route]))
