@@ -19,7 +19,7 @@ pub use crate::headers::{append_set_cookies, no_store, set_cookie_headers};
 pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
-pub use crate::request::{RequestHead, RequestView, header_map};
+pub use crate::request::{ForeignView, RequestHead, RequestView, header_map};
 pub use crate::state::{RequestSlot, RequestState, optional_context, optional_user, require_state};
 
 /// Declares an adapter's extractor types, each a newtype with `Deref` to what it holds:

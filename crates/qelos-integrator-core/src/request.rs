@@ -119,6 +119,53 @@ where
     headers
 }
 
+/// A [`RequestView`] for a framework with its own header type, from the request's path and two
+/// closures over its headers: `has(name)` answers [`RequestView::has_header`] with a lookup in
+/// the framework's headers (nothing converted), and `all()` converts every header (with
+/// [`header_map`]) when the core asks for them, which it does not for requests without
+/// credentials.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::adapter::{ForeignView, RequestView, header_map};
+///
+/// let theirs = [("Authorization", "Bearer a.b.c"), ("X-Tenant", "beta")];
+/// let view = ForeignView {
+///     path: "/me",
+///     has: |name: &str| theirs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
+///     all: || header_map(theirs),
+/// };
+/// assert!(view.has_header(&http::header::AUTHORIZATION));
+/// assert!(!view.has_header(&http::header::COOKIE));
+/// assert_eq!(view.headers()["x-tenant"], "beta");
+/// ```
+#[derive(Debug)]
+pub struct ForeignView<'a, H, A> {
+    /// The request path, without the query string.
+    pub path: &'a str,
+    /// Whether the request has a header of this name (given in lowercase).
+    pub has: H,
+    /// Every header, as an `http` map.
+    pub all: A,
+}
+
+impl<H, A> RequestView for ForeignView<'_, H, A>
+where
+    H: Fn(&str) -> bool,
+    A: Fn() -> HeaderMap,
+{
+    fn path(&self) -> &str {
+        self.path
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        Cow::Owned((self.all)())
+    }
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        (self.has)(name.as_str())
+    }
+}
+
 fn append_raw(headers: &mut HeaderMap, name: &str, value: &[u8]) {
     if let (Ok(n), Ok(v)) = (
         http::HeaderName::from_bytes(name.as_bytes()),

@@ -13,9 +13,7 @@
 //! the statuses the application has no catcher for there, so the application's own catchers
 //! keep answering. No response is rewritten.
 
-use std::borrow::Cow;
-
-use qelos_integrator_core::adapter::{RequestSlot, RequestView, header_map};
+use qelos_integrator_core::adapter::{ForeignView, RequestSlot, header_map};
 use qelos_integrator_core::{Integrator, Rejection, config::path_is_under};
 use rocket::catcher::{self, Catcher};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -47,23 +45,6 @@ pub(crate) fn slot<'r>(req: &'r Request<'_>) -> &'r RequestSlot {
 /// ```
 pub fn refusal<'r>(req: &'r Request<'_>) -> Option<&'r Rejection> {
     slot(req).refusal()
-}
-
-/// The request as the core reads it. Rocket has its own header type: headers are converted
-/// only when the core asks for them, which it does not for requests without credentials.
-struct View<'a, 'r>(&'a Request<'r>);
-
-impl RequestView for View<'_, '_> {
-    fn path(&self) -> &str {
-        self.0.uri().path().as_str()
-    }
-    fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        let headers = self.0.headers().iter();
-        Cow::Owned(header_map(headers.map(|h| (h.name, h.value.into_owned()))))
-    }
-    fn has_header(&self, name: &http::HeaderName) -> bool {
-        self.0.headers().contains(name.as_str())
-    }
 }
 
 /// The internal route a request refused before routing goes to: it fails with the refusal's
@@ -165,7 +146,14 @@ impl Fairing for QelosFairing {
         if self.excluded.iter().any(|p| path_is_under(path, p)) {
             return;
         }
-        let slot = req.local_cache(|| self.integrator.attach_slot(&View(req)));
+        // Rocket has its own header type: headers are converted only when the core asks for
+        // them, which it does not for requests without credentials.
+        let view = ForeignView {
+            path,
+            has: |name: &str| req.headers().contains(name),
+            all: || header_map(req.headers().iter().map(|h| (h.name, h.value.into_owned()))),
+        };
+        let slot = req.local_cache(|| self.integrator.attach_slot(&view));
         if slot.refuse_before_routing().await {
             req.set_method(Method::Get);
             req.set_uri(uri!("/__qelos/refused"));
