@@ -119,10 +119,9 @@ qelos_integrator_core::integrator_methods!(QelosFairing);
 #[rocket::async_trait]
 impl Fairing for QelosFairing {
     fn info(&self) -> Info {
-        let kind = Kind::Ignite | Kind::Request | Kind::Response;
         Info {
             name: "Qelos",
-            kind,
+            kind: Kind::Ignite | Kind::Request | Kind::Response,
         }
     }
 
