@@ -3,15 +3,16 @@
 //!
 //! Why it looks like this: a Rocket fairing cannot answer a request, and it runs before
 //! routing, so it cannot know whether the route asks for a Qelos guard. So `on_request` only
-//! leaves the integrator in the request-local cache, and the guards attach and resolve the
-//! request when a route first asks (routes without a Qelos guard, static files included, cost
-//! no upstream call). Paths under `require_auth`/`require_auth_under` are the exception: a
-//! guard-less route there must still refuse anonymous callers, so `on_request` decides them at
-//! once and, when refused, reroutes the request to an internal route whose handler fails with
-//! the refusal's status (from outside, with no refusal pending, it forwards: 404). Every refusal
-//! is rendered by a catcher; the fairing registers 401, 500 and 503 catchers at `/` only for
-//! the statuses the application has no catcher for there, so the application's own catchers
-//! keep answering. No response is rewritten.
+//! attaches the request (a `RequestSlot` in the request-local cache, no upstream call), and the
+//! guards resolve it when a route first asks (routes without a Qelos guard, static files
+//! included, cost no upstream call). Paths under `require_auth`/`require_auth_under` are the
+//! exception: a guard-less route there must still refuse anonymous callers, so `on_request`
+//! decides them at once and, when refused, reroutes the request to an internal route whose
+//! handler fails with the refusal's status (from outside, with no refusal pending, it forwards:
+//! 404). Every refusal is rendered by a catcher; the fairing registers 401, 500 and 503 catchers
+//! at `/` only for the statuses the application has no catcher for there (none when it has a
+//! default catcher there), so the application's own catchers keep answering. No response is
+//! rewritten: `on_response` only adds the cookies.
 
 use qelos_integrator_core::adapter::{ForeignView, RequestSlot, header_map};
 use qelos_integrator_core::{Integrator, Rejection, config::path_is_under};
