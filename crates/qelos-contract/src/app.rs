@@ -12,6 +12,9 @@
 //! | `GET /plain` | none: a plain string handler | [`PLAIN`] |
 //! | `GET /maybe-user` | the signed-in-only extractor | [`maybe_user_json`] |
 //! | `GET /health/user` | require a user, under a skip path | 401 `UNAUTHORIZED` |
+//! | `GET /private/me` | context, under `require_auth_under("/private")` in s26 | [`me_json`] |
+//! | `GET /private/plain` | none, under `require_auth_under("/private")` in s26 | [`PLAIN`] |
+//! | `GET /own/unauthorized` | none: fails with the framework's "unauthorized" error | the app's own 401 handler: [`app_unauthorized_json`] |
 //! | `GET /bare/me` | the context extractor, **outside** the middleware | 500 `QELOS_MIDDLEWARE_MISSING` |
 //! | anything else | the app's own not-found handler | 404 [`not_found_json`] |
 //!
@@ -49,6 +52,11 @@ pub fn maybe_user_json(signed_in: bool) -> Value {
 /// The body of the contract apps' own not-found handler (not the integrator's).
 pub fn not_found_json() -> Value {
     json!({ "code": "APP_NOT_FOUND" })
+}
+
+/// The body of the contract apps' own 401 handler (not the integrator's).
+pub fn app_unauthorized_json() -> Value {
+    json!({ "code": "APP_UNAUTHORIZED" })
 }
 
 /// The body of `/plain`: a handler with no Qelos extractor, answering a plain string.

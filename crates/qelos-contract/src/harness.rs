@@ -29,6 +29,9 @@ use qelos_integrator_core::QelosConfig;
 pub trait ContractApp {
     /// The adapter's name, as shown in the CI table.
     const NAME: &'static str;
+    /// `true` where a route without a Qelos extractor resolves nothing (rocket: the guards
+    /// resolve the request on first use), so it spends no refresh and sends no cookie.
+    const RESOLVES_ON_DEMAND: bool = false;
     /// Starts the contract app with `config` (its middleware configured from it, plus the
     /// tenant resolver) and returns once it accepts connections.
     ///

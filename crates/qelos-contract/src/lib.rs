@@ -49,7 +49,7 @@ pub fn run<F: std::future::Future<Output = ()>>(scenario: F) {
 }
 
 /// The scenario names, in order, as the test functions are called (for the CI table).
-pub const SCENARIOS: [&str; 26] = [
+pub const SCENARIOS: [&str; 28] = [
     "s01_bearer_token_resolves_user",
     "s02_access_cookie_resolves_user",
     "s03_anonymous_makes_no_upstream_call",
@@ -75,6 +75,8 @@ pub const SCENARIOS: [&str; 26] = [
     "s23_different_routes_at_once_share_one_refresh",
     "s24_the_apps_own_not_found_handler_still_answers",
     "s25_extractor_semantics_are_the_same_everywhere",
+    "s26_require_auth_subtree_refuses_anonymous_and_shares_refresh",
+    "s27_the_apps_own_unauthorized_handler_still_answers",
     "s28_on_token_refresh_hook_sets_its_own_cookie",
 ];
 
@@ -108,6 +110,8 @@ macro_rules! contract_tests {
             s23_different_routes_at_once_share_one_refresh,
             s24_the_apps_own_not_found_handler_still_answers,
             s25_extractor_semantics_are_the_same_everywhere,
+            s26_require_auth_subtree_refuses_anonymous_and_shares_refresh,
+            s27_the_apps_own_unauthorized_handler_still_answers,
             s28_on_token_refresh_hook_sets_its_own_cookie,
         );
     };

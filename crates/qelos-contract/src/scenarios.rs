@@ -1,4 +1,4 @@
-//! The 25 scenarios of the integrator contract, written once and run against every adapter.
+//! The 27 scenarios of the integrator contract, written once and run against every adapter.
 //!
 //! Each function starts its own `qelos-mock` and contract app on free ports and talks real HTTP.
 
@@ -805,12 +805,22 @@ pub async fn s21_missing_middleware_is_a_clear_500<A: ContractApp>() {
 
 /// Scenario 22: A handler written the plainest way (no Qelos extractor, a plain string answer)
 /// still sends both rotated cookies after the middleware refreshed the caller's tokens.
+///
+/// Where routes without a Qelos extractor resolve nothing ([`ContractApp::RESOLVES_ON_DEMAND`],
+/// rocket), the plain handler spends no refresh and sends no cookie, and the next route that
+/// asks for the context refreshes and sends both.
 pub async fn s22_plain_handler_after_a_refresh_sends_both_rotated_cookies<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let t = s.admin_tokens(true);
     s.mock.reset_calls();
-    let r = s.get("/plain", &[("cookie", &cookies(&t))]).await;
+    let mut r = s.get("/plain", &[("cookie", &cookies(&t))]).await;
     assert_eq!(r.status, 200, "{r:?}");
+    if A::RESOLVES_ON_DEMAND {
+        assert_eq!(s.mock.calls(REFRESH), 0, "a plain route resolves nothing");
+        assert!(r.set_cookies.is_empty(), "{r:?}");
+        r = s.get("/me", &[("cookie", &cookies(&t))]).await;
+        assert_signed_in_admin(&s, &r);
+    }
     assert_eq!(s.mock.calls(REFRESH), 1, "one refresh");
     assert_token_cookie_attributes(&r, "q_access_token");
     assert_token_cookie_attributes(&r, "q_refresh_token");
@@ -824,7 +834,8 @@ pub async fn s22_plain_handler_after_a_refresh_sends_both_rotated_cookies<A: Con
 }
 
 /// Scenario 23: Different routes hit at once with the same expired token (a plain handler, the
-/// context, the signed-in guard, the SDK) make one upstream refresh, and all get the same pair.
+/// context, the signed-in guard, the SDK) make one upstream refresh, and all get the same pair
+/// (except the plain handler where routes without an extractor resolve nothing: no cookies).
 pub async fn s23_different_routes_at_once_share_one_refresh<A: ContractApp>() {
     let s = Setup::start::<A>(|c| c).await;
     let t = s.admin_tokens(true);
@@ -836,8 +847,15 @@ pub async fn s23_different_routes_at_once_share_one_refresh<A: ContractApp>() {
         futures_util::future::join_all((0..24).map(|i| s.get(paths[i % paths.len()], &headers)))
             .await;
     let mut pairs = std::collections::HashSet::new();
-    for r in &replies {
+    for (i, r) in replies.iter().enumerate() {
         assert_eq!(r.status, 200, "{r:?}");
+        if A::RESOLVES_ON_DEMAND && paths[i % paths.len()] == "/plain" {
+            assert!(
+                r.set_cookies.is_empty(),
+                "a plain route resolves nothing: {r:?}"
+            );
+            continue;
+        }
         pairs.insert((
             r.cookie_value("q_access_token"),
             r.cookie_value("q_refresh_token"),
@@ -910,6 +928,59 @@ pub async fn s25_extractor_semantics_are_the_same_everywhere<A: ContractApp>() {
             "{r:?}"
         );
     }
+}
+
+/// Scenario 26: A sub-tree under `require_auth_under("/private")` refuses anonymous callers with
+/// `401 {"code":"UNAUTHORIZED"}`, on a route with the context extractor and on a plain route
+/// alike, while the rest of the app stays open; signed-in callers pass, and one expired token
+/// hitting the sub-tree and the rest of the app at once makes one upstream refresh.
+pub async fn s26_require_auth_subtree_refuses_anonymous_and_shares_refresh<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c.require_auth_under("/private")).await;
+    for path in ["/private/me", "/private/plain"] {
+        let r = s.get(path, &[]).await;
+        assert_eq!(r.status, 401, "{path}: {r:?}");
+        assert_eq!(r.body, json!({"code": "UNAUTHORIZED"}), "{path}");
+    }
+    assert_anonymous(&s.get("/me", &[]).await);
+    let t = s.admin_tokens(false);
+    let signed_in = [("authorization", bearer(&t.access))];
+    let signed_in: Vec<(&str, &str)> = signed_in.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_signed_in_admin(&s, &s.get("/private/me", &signed_in).await);
+    let r = s.get("/private/plain", &signed_in).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let expired = s.admin_tokens(true);
+    s.mock.reset_calls();
+    let cookie = cookies(&expired);
+    let headers = [("cookie", cookie.as_str())];
+    let (private, open) = tokio::join!(s.get("/private/me", &headers), s.get("/me", &headers));
+    assert_signed_in_admin(&s, &private);
+    assert_signed_in_admin(&s, &open);
+    assert_eq!(
+        s.mock.calls(REFRESH),
+        1,
+        "one refresh for the sub-tree and the app"
+    );
+}
+
+/// Scenario 27: The app's own 401 handler still answers a route without a Qelos extractor that
+/// fails with the framework's "unauthorized" error, for anonymous and signed-in callers alike;
+/// a Qelos refusal (the signed-in guard, anonymous) is still `401 {"code":"UNAUTHORIZED"}`.
+pub async fn s27_the_apps_own_unauthorized_handler_still_answers<A: ContractApp>() {
+    let s = Setup::start::<A>(|c| c).await;
+    let t = s.admin_tokens(false);
+    for headers in [vec![], vec![("authorization", bearer(&t.access))]] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = s.get("/own/unauthorized", &headers).await;
+        assert_eq!(r.status, 401, "{r:?}");
+        assert_eq!(
+            r.body,
+            json!({"code": "APP_UNAUTHORIZED"}),
+            "the app's own body"
+        );
+    }
+    let r = s.get("/secret", &[]).await;
+    assert_eq!(r.status, 401, "{r:?}");
+    assert_eq!(r.body, json!({"code": "UNAUTHORIZED"}), "a Qelos refusal");
 }
 
 /// Scenario 28: An `on_token_refresh` hook given in the config sets a cookie of its own and keeps

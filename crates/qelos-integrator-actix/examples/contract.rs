@@ -32,6 +32,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
             .route("/plain", web::get().to(|| async { app::PLAIN }))
             .route("/maybe-user", web::get().to(maybe_user))
             .route("/health/user", web::get().to(secret))
+            // The `/private` sub-tree (`require_auth_under("/private")` in s26).
+            .route("/private/me", web::get().to(me))
+            .route("/private/plain", web::get().to(|| async { app::PLAIN }))
+            // A route without a Qelos extractor failing with the app's own error type.
+            .route("/own/unauthorized", web::get().to(own_unauthorized))
             .route("/entities/{bp}", web::get().to(list))
             .route("/entities/{bp}", web::post().to(create))
             .route("/entities/{bp}/{id}", web::get().to(get_one))
@@ -45,6 +50,29 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, qelos: QelosMiddleware) {
                 HttpResponse::NotFound().json(app::not_found_json())
             })),
     );
+}
+
+/// The app's own "unauthorized" error, rendered by its own `ResponseError`.
+#[derive(Debug)]
+struct AppUnauthorized;
+
+impl std::fmt::Display for AppUnauthorized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unauthorized")
+    }
+}
+
+impl actix_web::ResponseError for AppUnauthorized {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Unauthorized().json(app::app_unauthorized_json())
+    }
+}
+
+async fn own_unauthorized() -> Result<&'static str, AppUnauthorized> {
+    Err(AppUnauthorized)
 }
 
 fn reply((status, body): app::Reply) -> HttpResponse {

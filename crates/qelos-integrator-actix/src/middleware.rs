@@ -9,7 +9,7 @@ use actix_web::http::header::SET_COOKIE;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use futures_util::future::LocalBoxFuture;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{RawView, append_set_cookies};
+use qelos_integrator_core::adapter::{ForeignView, append_set_cookies, header_map};
 
 use crate::QelosRejection;
 
@@ -83,8 +83,12 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // The request is read now; the state owns its data, so `!Send` actix types never
         // cross an await inside the core.
-        let headers = || crate::bff::pairs(req.headers());
-        let state = self.integrator.attach(&RawView::new(req.path(), headers));
+        let view = ForeignView {
+            path: req.path(),
+            has: |name: &str| req.headers().contains_key(name),
+            all: || header_map(crate::bff::pairs(req.headers())),
+        };
+        let state = self.integrator.attach(&view);
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             if let Err(rejection) = state.admit().await {

@@ -29,6 +29,11 @@ pub(crate) fn app(config: QelosConfig) -> Router {
         .route("/plain", get(|| async { app::PLAIN }))
         .route("/maybe-user", get(maybe_user))
         .route("/health/user", get(secret))
+        // The `/private` sub-tree (`require_auth_under("/private")` in s26).
+        .route("/private/me", get(me))
+        .route("/private/plain", get(|| async { app::PLAIN }))
+        // A route without a Qelos extractor failing with the app's own error type.
+        .route("/own/unauthorized", get(own_unauthorized))
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(app::not_found_json())) })
         .route("/entities/{blueprint}", get(list).post(create))
         .route(
@@ -40,6 +45,25 @@ pub(crate) fn app(config: QelosConfig) -> Router {
         // Merged after `.layer`: these routes run without the middleware.
         .merge(Router::new().route("/bare/me", get(me)))
         .merge(qelos.api_proxy())
+}
+
+/// The app's own error type, rendered by its own `IntoResponse`.
+enum AppError {
+    Unauthorized,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            AppError::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, Json(app::app_unauthorized_json())).into_response()
+            }
+        }
+    }
+}
+
+async fn own_unauthorized() -> Result<&'static str, AppError> {
+    Err(AppError::Unauthorized)
 }
 
 fn reply((status, body): app::Reply) -> impl IntoResponse {

@@ -24,8 +24,8 @@ pub use crate::headers::{append_set_cookies, no_store, set_cookie_headers};
 pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
-pub use crate::request::{RawView, RequestHead, RequestView, header_map};
-pub use crate::state::{RequestState, optional_context, optional_user, require_state};
+pub use crate::request::{ForeignView, RequestHead, RequestView, header_map};
+pub use crate::state::{RequestSlot, RequestState, optional_context, optional_user, require_state};
 
 /// What an extractor type is made of: the [`RequestState`] the middleware left on the request.
 /// [`extractor_types!`](crate::extractor_types) implements it for `Qelos`, `RequireUser` and

@@ -36,6 +36,10 @@ pub enum ConfigError {
     /// A skip path is not an absolute path.
     #[error("invalid skip path {0:?}: skip paths start with '/'")]
     InvalidSkipPath(String),
+    /// A [`require_auth_under`](QelosConfigBuilder::require_auth_under) prefix is not an
+    /// absolute path.
+    #[error("invalid require_auth_under prefix {0:?}: prefixes start with '/'")]
+    InvalidRequireAuthPath(String),
     /// A trusted or redirect origin is not an absolute `http(s)` origin
     /// (`scheme://host[:port]`, nothing after it).
     #[error("invalid origin {0:?}: use scheme://host[:port]")]
@@ -77,6 +81,7 @@ pub struct QelosConfig {
     pub(crate) access_cookie: String,
     pub(crate) refresh_cookie: String,
     pub(crate) require_auth: bool,
+    pub(crate) require_auth_under: Vec<String>,
     pub(crate) skip_paths: Vec<String>,
     pub(crate) refresh_grace: Duration,
     pub(crate) identity_cache_ttl: Option<Duration>,
@@ -115,6 +120,7 @@ impl std::fmt::Debug for QelosConfig {
             .field("access_cookie", &self.access_cookie)
             .field("refresh_cookie", &self.refresh_cookie)
             .field("require_auth", &self.require_auth)
+            .field("require_auth_under", &self.require_auth_under)
             .field("skip_paths", &self.skip_paths)
             .field("timeout", &self.sdk.timeout())
             .field("refresh_grace", &self.refresh_grace)
@@ -216,9 +222,38 @@ impl QelosConfig {
     pub fn refresh_token_cookie(&self) -> &str {
         &self.refresh_cookie
     }
-    /// Whether anonymous requests are rejected with 401.
+    /// Whether anonymous requests are rejected with 401 everywhere.
     pub fn require_auth(&self) -> bool {
         self.require_auth
+    }
+    /// The [`require_auth_under`](QelosConfigBuilder::require_auth_under) prefixes
+    /// (normalised like skip paths).
+    pub fn require_auth_prefixes(&self) -> &[String] {
+        &self.require_auth_under
+    }
+    /// `true` when anonymous requests to `path` are refused: global
+    /// [`require_auth`](Self::require_auth), or `path` under a
+    /// [`require_auth_under`](QelosConfigBuilder::require_auth_under) prefix (whole segments).
+    /// Skip paths are never refused, whatever this says.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::QelosConfig;
+    /// let config = QelosConfig::builder("http://localhost:3000")
+    ///     .require_auth_under("/private")
+    ///     .build()?;
+    /// assert!(config.requires_auth("/private/me"));
+    /// assert!(!config.requires_auth("/privateer"));
+    /// assert!(!config.requires_auth("/me"));
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn requires_auth(&self, path: &str) -> bool {
+        self.require_auth
+            || self
+                .require_auth_under
+                .iter()
+                .any(|p| path_is_under(path, p))
     }
     /// The skip-path prefixes (normalised: leading `/`, no trailing `/`).
     pub fn skip_path_prefixes(&self) -> &[String] {
@@ -301,6 +336,22 @@ pub fn path_is_under(path: &str, prefix: &str) -> bool {
     }
 }
 
+/// Validates and normalises path prefixes (leading `/`, no trailing `/`; `/` stays `/`).
+fn prefixes(
+    raw: Vec<String>,
+    invalid: fn(String) -> ConfigError,
+) -> Result<Vec<String>, ConfigError> {
+    raw.into_iter()
+        .map(|p| {
+            if !p.starts_with('/') {
+                return Err(invalid(p));
+            }
+            let trimmed = p.trim_end_matches('/');
+            Ok(if trimmed.is_empty() { "/" } else { trimmed }.to_owned())
+        })
+        .collect()
+}
+
 fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -327,6 +378,7 @@ pub struct QelosConfigBuilder {
     access_cookie: String,
     refresh_cookie: String,
     require_auth: bool,
+    require_auth_under: Vec<String>,
     skip_paths: Vec<String>,
     timeout: Duration,
     refresh_grace: Duration,
@@ -355,6 +407,7 @@ impl std::fmt::Debug for QelosConfigBuilder {
             .field("app_url", &self.app_url)
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("require_auth", &self.require_auth)
+            .field("require_auth_under", &self.require_auth_under)
             .field("skip_paths", &self.skip_paths)
             .field("on_token_refresh", &self.on_refresh.is_some())
             .field("sdk_options", &self.sdk_options.len())
@@ -370,6 +423,7 @@ impl QelosConfigBuilder {
             access_cookie: DEFAULT_ACCESS_COOKIE.into(),
             refresh_cookie: DEFAULT_REFRESH_COOKIE.into(),
             require_auth: false,
+            require_auth_under: Vec::new(),
             skip_paths: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             refresh_grace: DEFAULT_REFRESH_GRACE,
@@ -469,6 +523,32 @@ impl QelosConfigBuilder {
     /// Reject anonymous requests with `401 {"code":"UNAUTHORIZED"}` (default `false`).
     pub fn require_auth(mut self, on: bool) -> Self {
         self.require_auth = on;
+        self
+    }
+    /// Requires a signed-in user under `prefix` only (repeatable): requests under it behave as
+    /// with [`require_auth(true)`](Self::require_auth) (anonymous: `401
+    /// {"code":"UNAUTHORIZED"}`; Qelos down: `503 {"code":"QELOS_UNAVAILABLE"}`), the rest of
+    /// the app stays open. Prefixes match whole segments, like skip paths: `/private` covers
+    /// `/private` and `/private/me`, not `/privateer`; a skip path wins over it. It is the same
+    /// integrator, so a refresh is shared with the rest of the app.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::{ConfigError, QelosConfig};
+    /// let config = QelosConfig::builder("http://localhost:3000")
+    ///     .require_auth_under("/private")
+    ///     .require_auth_under("/admin/")
+    ///     .build()?;
+    /// assert_eq!(config.require_auth_prefixes(), ["/private", "/admin"]);
+    /// assert!(matches!(
+    ///     QelosConfig::builder("http://localhost:3000").require_auth_under("private").build(),
+    ///     Err(ConfigError::InvalidRequireAuthPath(_))
+    /// ));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn require_auth_under(mut self, prefix: impl Into<String>) -> Self {
+        self.require_auth_under.push(prefix.into());
         self
     }
     /// Adds one skip-path prefix: requests under it get no context and cause no upstream call.
@@ -648,25 +728,16 @@ impl QelosConfigBuilder {
     /// # Errors
     ///
     /// [`ConfigError::Sdk`] for a bad URL or header, [`ConfigError::InvalidCookieName`],
-    /// [`ConfigError::InvalidSkipPath`].
+    /// [`ConfigError::InvalidSkipPath`], [`ConfigError::InvalidRequireAuthPath`].
     pub fn build(self) -> Result<QelosConfig, ConfigError> {
         for name in [&self.access_cookie, &self.refresh_cookie] {
             if !valid_cookie_name(name) {
                 return Err(ConfigError::InvalidCookieName(name.clone()));
             }
         }
-        let mut skip_paths = Vec::with_capacity(self.skip_paths.len());
-        for p in self.skip_paths {
-            if !p.starts_with('/') {
-                return Err(ConfigError::InvalidSkipPath(p));
-            }
-            let trimmed = p.trim_end_matches('/');
-            skip_paths.push(if trimmed.is_empty() {
-                "/".to_owned()
-            } else {
-                trimmed.to_owned()
-            });
-        }
+        let skip_paths = prefixes(self.skip_paths, ConfigError::InvalidSkipPath)?;
+        let require_auth_under =
+            prefixes(self.require_auth_under, ConfigError::InvalidRequireAuthPath)?;
         let trusted = parse_origins(&self.trusted_origins)?;
         let redirect_origins = parse_origins(&self.redirect_origins)?;
         let mut sdk = QelosSdk::builder(self.app_url.trim()).timeout(self.timeout);
@@ -687,6 +758,7 @@ impl QelosConfigBuilder {
             access_cookie: self.access_cookie,
             refresh_cookie: self.refresh_cookie,
             require_auth: self.require_auth,
+            require_auth_under,
             skip_paths,
             refresh_grace: self.refresh_grace,
             identity_cache_ttl: self.identity_cache_ttl,
@@ -770,6 +842,36 @@ mod tests {
             QelosConfig::builder("http://x").skip_path("health").build(),
             Err(ConfigError::InvalidSkipPath(_))
         ));
+    }
+
+    #[test]
+    fn require_auth_under_matches_whole_segments_and_refuses_relative_prefixes() {
+        let config = QelosConfig::builder("http://x")
+            .require_auth_under("/private/")
+            .require_auth_under("/admin")
+            .build()
+            .unwrap();
+        assert!(!config.require_auth());
+        assert!(config.requires_auth("/private"));
+        assert!(config.requires_auth("/private/me"));
+        assert!(config.requires_auth("/admin/users"));
+        assert!(!config.requires_auth("/privateer"));
+        assert!(!config.requires_auth("/"));
+        assert!(matches!(
+            QelosConfig::builder("http://x")
+                .require_auth_under("private")
+                .build(),
+            Err(ConfigError::InvalidRequireAuthPath(p)) if p == "private"
+        ));
+    }
+
+    #[test]
+    fn global_require_auth_covers_every_path() {
+        let config = QelosConfig::builder("http://x")
+            .require_auth(true)
+            .build()
+            .unwrap();
+        assert!(config.requires_auth("/anything"));
     }
 
     #[test]

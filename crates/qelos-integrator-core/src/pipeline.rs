@@ -237,6 +237,17 @@ impl Integrator {
         }
     }
 
+    /// The request's [`RequestSlot`](crate::adapter::RequestSlot), for a middleware that runs
+    /// before routing and cannot answer a request itself (Rocket's fairing): [`attach`](Self::attach)
+    /// (no upstream call), remembering whether the path requires a user.
+    pub fn attach_slot<R>(&self, request: &R) -> crate::adapter::RequestSlot
+    where
+        R: RequestView + ?Sized,
+    {
+        let required = self.shared.config.requires_auth(request.path());
+        crate::adapter::RequestSlot::new(self.attach(request), required)
+    }
+
     /// The request's context, or the refusal to answer instead of the handler: [`attach`](Self::attach)
     /// and [`RequestState::context`] in one call, for code that serves a request from start to
     /// end itself (a custom framework, a test, a job).
@@ -283,7 +294,8 @@ impl Integrator {
             }
             // A skipped path never defers; answer as for a request without credentials.
             Start::Skipped | Start::Defer(_) => {
-                anonymous(&self.shared, AnonymousReason::NoCredentials)
+                let required = self.shared.config.requires_auth(&head.path);
+                anonymous(&self.shared, AnonymousReason::NoCredentials, required)
             }
         }
     }
@@ -337,13 +349,14 @@ impl Integrator {
             };
             return Start::Defer(head);
         }
+        let required = config.requires_auth(path);
         let caller = config.api_token.is_none();
         if caller
             && !request.has_header(&http::header::AUTHORIZATION)
             && !request.has_header(&http::header::COOKIE)
         {
             // No credentials: decided without reading (or converting) the headers.
-            return Start::Done(anonymous(shared, AnonymousReason::NoCredentials));
+            return Start::Done(anonymous(shared, AnonymousReason::NoCredentials, required));
         }
         let headers = request.headers();
         let (creds, mode) = match &config.api_token {
@@ -357,7 +370,7 @@ impl Integrator {
                     } else {
                         AnonymousReason::NoCredentials
                     };
-                    return Start::Done(anonymous(shared, reason));
+                    return Start::Done(anonymous(shared, reason, required));
                 }
                 if shared.resolver.is_none()
                     && let Some(identity) = cached_identity(shared, &creds)
@@ -375,6 +388,7 @@ impl Integrator {
             mode,
             domain: credentials::inbound_cookie_domain(&headers),
             head,
+            required,
         })
     }
 }
@@ -402,10 +416,11 @@ fn ready_source(decision: &Decision) -> observe::CacheLabel {
     }
 }
 
-/// A request without usable credentials, decided before any upstream call.
-fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason) -> Decision {
+/// A request without usable credentials, decided before any upstream call; `required`: its
+/// path requires a user ([`QelosConfig::requires_auth`]).
+fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason, required: bool) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    finish_anonymous(shared, reason, cookies, None)
+    finish_anonymous(shared, reason, cookies, None, required)
 }
 
 enum Mode {
@@ -419,6 +434,8 @@ struct Job {
     domain: Option<String>,
     /// For the workspace resolver and the `on_token_refresh` hook, when either is set.
     head: Option<Arc<RequestHead>>,
+    /// The path requires a user (global `require_auth` or `require_auth_under`).
+    required: bool,
 }
 
 enum Start {
@@ -433,8 +450,9 @@ fn finish_anonymous(
     reason: AnonymousReason,
     cookies: ResponseCookies,
     sdk: Option<QelosSdk>,
+    required: bool,
 ) -> Decision {
-    if shared.config.require_auth {
+    if required {
         let rejection = if reason == AnonymousReason::Unavailable {
             Rejection::unavailable()
         } else {
@@ -653,7 +671,7 @@ async fn decide(
     } else {
         reason
     };
-    finish_anonymous(shared, reason, cookies, sdk)
+    finish_anonymous(shared, reason, cookies, sdk, job.required)
 }
 
 enum Authenticated {

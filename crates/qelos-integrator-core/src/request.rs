@@ -127,71 +127,59 @@ where
     headers
 }
 
+/// A [`RequestView`] for a framework with its own header type, from the request's path and two
+/// closures over its headers: `has(name)` answers [`RequestView::has_header`] with a lookup in
+/// the framework's headers (nothing converted), and `all()` converts every header (with
+/// [`header_map`]) when the core asks for them, which it does not for requests without
+/// credentials.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::adapter::{ForeignView, RequestView, header_map};
+///
+/// let theirs = [("Authorization", "Bearer a.b.c"), ("X-Tenant", "beta")];
+/// let view = ForeignView {
+///     path: "/me",
+///     has: |name: &str| theirs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
+///     all: || header_map(theirs),
+/// };
+/// assert!(view.has_header(&http::header::AUTHORIZATION));
+/// assert!(!view.has_header(&http::header::COOKIE));
+/// assert_eq!(view.headers()["x-tenant"], "beta");
+/// ```
+#[derive(Debug)]
+pub struct ForeignView<'a, H, A> {
+    /// The request path, without the query string.
+    pub path: &'a str,
+    /// Whether the request has a header of this name (given in lowercase).
+    pub has: H,
+    /// Every header, as an `http` map.
+    pub all: A,
+}
+
+impl<H, A> RequestView for ForeignView<'_, H, A>
+where
+    H: Fn(&str) -> bool,
+    A: Fn() -> HeaderMap,
+{
+    fn path(&self) -> &str {
+        self.path
+    }
+    fn headers(&self) -> Cow<'_, HeaderMap> {
+        Cow::Owned((self.all)())
+    }
+    fn has_header(&self, name: &http::HeaderName) -> bool {
+        (self.has)(name.as_str())
+    }
+}
+
 fn append_raw(headers: &mut HeaderMap, name: &str, value: &[u8]) {
     if let (Ok(n), Ok(v)) = (
         http::HeaderName::from_bytes(name.as_bytes()),
         http::HeaderValue::from_bytes(value),
     ) {
         headers.append(n, v);
-    }
-}
-
-/// A [`RequestView`] over a framework's own request type: the path, and a function that lists
-/// the headers as name and raw value. The headers are listed only when the integrator asks, and
-/// converted only for requests that carry credentials.
-///
-/// # Examples
-///
-/// ```
-/// use qelos_integrator_core::adapter::{RawView, RequestView};
-///
-/// let theirs = vec![("Cookie".to_owned(), b"q_access_token=t".to_vec())];
-/// let view = RawView::new("/me", || theirs.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
-/// assert!(view.has_header(&http::header::COOKIE));
-/// assert_eq!(view.headers()["cookie"], "q_access_token=t");
-/// ```
-#[derive(Clone, Copy)]
-pub struct RawView<'a, F> {
-    path: &'a str,
-    headers: F,
-}
-
-impl<F> std::fmt::Debug for RawView<'_, F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawView")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a, F, I, N, V> RawView<'a, F>
-where
-    F: Fn() -> I,
-    I: Iterator<Item = (N, V)>,
-    N: AsRef<str>,
-    V: AsRef<[u8]>,
-{
-    /// The view of a request to `path` whose headers `headers` lists.
-    pub fn new(path: &'a str, headers: F) -> Self {
-        Self { path, headers }
-    }
-}
-
-impl<F, I, N, V> RequestView for RawView<'_, F>
-where
-    F: Fn() -> I,
-    I: Iterator<Item = (N, V)>,
-    N: AsRef<str>,
-    V: AsRef<[u8]>,
-{
-    fn path(&self) -> &str {
-        self.path
-    }
-    fn headers(&self) -> Cow<'_, HeaderMap> {
-        Cow::Owned(header_map((self.headers)()))
-    }
-    fn has_header(&self, name: &http::HeaderName) -> bool {
-        (self.headers)().any(|(n, _)| n.as_ref().eq_ignore_ascii_case(name.as_str()))
     }
 }
 

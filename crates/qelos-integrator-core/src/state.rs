@@ -1,6 +1,6 @@
 //! The one per-request state an adapter stores between its middleware and its extractors.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
@@ -239,6 +239,98 @@ pub fn require_state<'a>(
     state.ok_or_else(|| Rejection::middleware_missing(hint))
 }
 
+/// A request's Qelos state for a middleware that runs before routing and cannot answer a
+/// request itself (Rocket's fairing): the [`RequestState`] it attached, and the request's first
+/// refusal (its own or an extractor's), kept for the framework's error handler and for the
+/// cookies written after the response. `Default` is the slot of a request the middleware did
+/// not see.
+///
+/// Attaching costs no upstream call: the request is resolved when an extractor first asks,
+/// except on paths that require a user ([`refuse_before_routing`](Self::refuse_before_routing)).
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::adapter::RequestSlot;
+/// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = QelosConfig::builder("http://localhost:3000").require_auth_under("/private");
+/// let integrator = Integrator::new(config.build()?);
+/// let slot = integrator.attach_slot(&RequestHead::new("/private/me"));
+/// assert!(slot.refuse_before_routing().await, "anonymous under /private");
+/// assert_eq!(slot.refusal().map(|r| r.code()), Some("UNAUTHORIZED"));
+/// let open = integrator.attach_slot(&RequestHead::new("/me"));
+/// assert!(!open.refuse_before_routing().await);
+/// assert!(open.state("attach the middleware")?.context().await.is_ok());
+/// assert!(RequestSlot::default().state("attach the middleware").is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct RequestSlot {
+    state: Option<RequestState>,
+    required: bool,
+    refusal: OnceLock<Rejection>,
+}
+
+impl RequestSlot {
+    /// The slot of an attached request; `required`: its path requires a user.
+    pub(crate) fn new(state: RequestState, required: bool) -> Self {
+        Self {
+            state: Some(state),
+            required,
+            refusal: OnceLock::new(),
+        }
+    }
+
+    /// On a path that requires a user (`require_auth`, `require_auth_under`), decides now
+    /// whether the request is refused, since a route without an extractor there must refuse
+    /// too; `true` when it is (the refusal is remembered: [`refusal`](Self::refusal)).
+    /// Elsewhere nothing is resolved here, and the answer is `false`.
+    pub async fn refuse_before_routing(&self) -> bool {
+        let Some(state) = self.state.as_ref().filter(|_| self.required) else {
+            return false;
+        };
+        match state.admit().await {
+            Ok(()) => false,
+            Err(rejection) => {
+                self.refuse(rejection);
+                true
+            }
+        }
+    }
+
+    /// The request's state.
+    ///
+    /// # Errors
+    ///
+    /// `500 QELOS_MIDDLEWARE_MISSING` with `hint` where the middleware did not run.
+    pub fn state(&self, hint: &'static str) -> Result<&RequestState, Rejection> {
+        require_state(self.state.as_ref(), hint)
+    }
+
+    /// Remembers `rejection` for the error handler (the first refusal of a request wins) and
+    /// gives it back, for the extractor to fail with.
+    pub fn refuse(&self, rejection: Rejection) -> Rejection {
+        let _ = self.refusal.set(rejection.clone());
+        rejection
+    }
+
+    /// The request's first refusal, if it was refused.
+    pub fn refusal(&self) -> Option<&Rejection> {
+        self.refusal.get()
+    }
+
+    /// What to write after the response, whichever handler answered, in the form of
+    /// [`set_cookie_headers`](crate::adapter::set_cookie_headers): the rotated cookies, and the
+    /// cookies of the refusal.
+    pub fn response_headers(&self) -> Vec<(&'static str, String)> {
+        let state = self.state.as_ref().map(RequestState::take_response_cookies);
+        let refused = self.refusal().map(|r| r.set_cookies().to_vec());
+        let cookies = state.into_iter().chain(refused).flatten().collect();
+        crate::headers::set_cookie_headers(cookies)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +408,86 @@ mod tests {
         assert_eq!(state.context().await.expect_err("down").status(), 503);
         let clone = state.clone();
         assert_eq!(clone.signed_in().await.expect_err("shared").status(), 503);
+    }
+
+    #[tokio::test]
+    async fn require_auth_under_refuses_anonymous_callers_under_the_prefix_only() {
+        let integrator = integrator(|b| b.require_auth_under("/private"));
+        let under = integrator.attach(&RequestHead::new("/private/me"));
+        assert_eq!(under.refusal().expect("refused").code(), "UNAUTHORIZED");
+        assert_eq!(under.admit().await.expect_err("refused").status(), 401);
+        for open in ["/me", "/privateer", "/"] {
+            let state = integrator.attach(&RequestHead::new(open));
+            assert!(state.refusal().is_none(), "{open} stays open");
+            assert!(state.admit().await.is_ok(), "{open} stays open");
+        }
+    }
+
+    #[tokio::test]
+    async fn require_auth_under_answers_an_outage_with_503_under_the_prefix_only() {
+        let integrator = integrator(|b| b.require_auth_under("/private"));
+        let bearer = |path| RequestHead::new(path).header("authorization", "Bearer a.b.c");
+        let under = integrator.attach(&bearer("/private/me"));
+        assert_eq!(under.admit().await.expect_err("down").status(), 503);
+        let open = integrator.attach(&bearer("/me"));
+        assert!(open.admit().await.is_ok(), "an outage continues anonymous");
+        let ctx = open.context().await.expect("context");
+        assert_eq!(
+            ctx.anonymous_reason(),
+            Some(crate::AnonymousReason::Unavailable)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_skip_path_inside_a_required_prefix_is_still_skipped() {
+        let integrator = integrator(|b| b.require_auth_under("/health"));
+        let state = integrator.attach(&RequestHead::new("/health/db"));
+        assert!(state.is_skipped());
+        assert!(state.admit().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_api_path_under_a_required_prefix_is_refused_when_an_extractor_asks() {
+        let integrator = integrator(|b| b.api_proxy(true).require_auth_under("/api/private"));
+        let state = integrator.attach(&RequestHead::new("/api/private/x"));
+        assert!(
+            state.admit().await.is_ok(),
+            "forwarded traffic waits for nothing"
+        );
+        assert_eq!(state.context().await.expect_err("anonymous").status(), 401);
+        let open = integrator.attach(&RequestHead::new("/api/x"));
+        assert!(open.context().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_slot_refuses_before_routing_only_where_a_user_is_required() {
+        let integrator = integrator(|b| b.require_auth_under("/private"));
+        let refused = integrator.attach_slot(&RequestHead::new("/private/plain"));
+        assert!(refused.refuse_before_routing().await);
+        assert_eq!(refused.refusal().expect("remembered").status(), 401);
+        let open = integrator.attach_slot(&RequestHead::new("/plain"));
+        assert!(!open.refuse_before_routing().await);
+        assert!(open.refusal().is_none());
+        assert!(open.response_headers().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_slot_resolves_nothing_until_asked_and_keeps_the_first_refusal() {
+        let head = RequestHead::new("/me").header("authorization", "Bearer a.b.c");
+        let slot = integrator(|b| b).attach_slot(&head);
+        assert!(!slot.refuse_before_routing().await);
+        let state = slot.state("hint").expect("attached");
+        assert!(!state.is_settled(), "no upstream call yet");
+        assert_eq!(slot.refuse(Rejection::unavailable()).status(), 503);
+        slot.refuse(Rejection::unauthorized());
+        assert_eq!(slot.refusal().expect("kept").code(), "QELOS_UNAVAILABLE");
+    }
+
+    #[test]
+    fn a_slot_the_middleware_did_not_see_names_the_missing_middleware() {
+        let slot = RequestSlot::default();
+        assert_eq!(slot.state("add it").expect_err("missing").status(), 500);
+        assert!(slot.response_headers().is_empty());
     }
 
     #[test]

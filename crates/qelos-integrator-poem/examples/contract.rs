@@ -26,6 +26,11 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         .at("/plain", get(plain))
         .at("/maybe-user", get(maybe_user))
         .at("/health/user", get(secret))
+        // The `/private` sub-tree (`require_auth_under("/private")` in s26).
+        .at("/private/me", get(me))
+        .at("/private/plain", get(plain))
+        // A route without a Qelos extractor failing with the app's own error.
+        .at("/own/unauthorized", get(own_unauthorized))
         .at("/entities/:blueprint", get(list).post(create))
         .at(
             "/entities/:blueprint/:id",
@@ -44,6 +49,33 @@ pub(crate) fn app(config: QelosConfig) -> impl Endpoint {
         .catch_error(|_: poem::error::NotFoundError| async {
             Json(app::not_found_json()).with_status(StatusCode::NOT_FOUND)
         })
+        // The app's own 401 handler for its own error.
+        .catch_error(|_: AppUnauthorized| async {
+            Json(app::app_unauthorized_json()).with_status(StatusCode::UNAUTHORIZED)
+        })
+}
+
+/// The app's own "unauthorized" error.
+#[derive(Debug)]
+struct AppUnauthorized;
+
+impl std::fmt::Display for AppUnauthorized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unauthorized")
+    }
+}
+
+impl std::error::Error for AppUnauthorized {}
+
+impl poem::error::ResponseError for AppUnauthorized {
+    fn status(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+}
+
+#[handler]
+fn own_unauthorized() -> poem::Result<&'static str> {
+    Err(AppUnauthorized.into())
 }
 
 #[handler]

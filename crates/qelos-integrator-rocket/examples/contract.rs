@@ -4,9 +4,9 @@
 
 use qelos_contract::app::{self, EntityOp};
 use qelos_integrator_rocket::{Qelos, QelosConfig, QelosFairing, RequireUser};
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::serde::json::Json;
-use rocket::{Build, Rocket, delete, get, post, put, routes};
+use rocket::{Build, Request, Rocket, delete, get, post, put, routes};
 use serde_json::Value;
 
 type Reply = (Status, Json<Value>);
@@ -66,6 +66,36 @@ fn health_user(user: RequireUser) -> Reply {
 #[rocket::catch(404)]
 fn not_found() -> Reply {
     reply((404, app::not_found_json()))
+}
+
+// The `/private` sub-tree (`require_auth_under("/private")` in s26): the context guard and a
+// plain route without one.
+
+#[get("/private/me")]
+fn private_me(q: &Qelos) -> Reply {
+    me(q)
+}
+
+#[get("/private/plain")]
+fn private_plain() -> &'static str {
+    app::PLAIN
+}
+
+// The app's own 401: a route without a Qelos guard fails with `Status::Unauthorized`, and the
+// app's `#[catch(401)]` answers. In Rocket one catcher answers a status, Qelos refusals
+// included: this one renders those with Qelos's body (`refusal`), everything else its own way.
+
+#[get("/own/unauthorized")]
+fn own_unauthorized() -> Status {
+    Status::Unauthorized
+}
+
+#[rocket::catch(401)]
+fn unauthorized(req: &Request<'_>) -> (ContentType, String) {
+    match qelos_integrator_rocket::refusal(req) {
+        Some(refusal) => (ContentType::JSON, refusal.body()),
+        None => (ContentType::JSON, app::app_unauthorized_json().to_string()),
+    }
 }
 
 #[get("/health/db")]
@@ -142,10 +172,13 @@ pub(crate) fn app(rocket: Rocket<Build>, config: QelosConfig) -> Rocket<Build> {
                 remove,
                 plain,
                 maybe_user,
-                health_user
+                health_user,
+                private_me,
+                private_plain,
+                own_unauthorized
             ],
         )
-        .register("/", rocket::catchers![not_found])
+        .register("/", rocket::catchers![not_found, unauthorized])
         .mount("/", qelos.auth_routes())
         // Ranked after the app's routes: `/api/own` wins.
         .mount("/", qelos.api_proxy())

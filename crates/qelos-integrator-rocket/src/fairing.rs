@@ -1,95 +1,78 @@
-//! The fairing: resolves the context once per request, reroutes refusals, writes cookies.
+//! The fairing: leaves each request what its guards need, refuses requests to paths that
+//! require a user before routing, renders refusals with catchers, and writes cookies.
+//!
+//! Why it looks like this: a Rocket fairing cannot answer a request, and it runs before
+//! routing, so it cannot know whether the route asks for a Qelos guard. So `on_request` only
+//! attaches the request (a `RequestSlot` in the request-local cache, no upstream call), and the
+//! guards resolve it when a route first asks (routes without a Qelos guard, static files
+//! included, cost no upstream call). Paths under `require_auth`/`require_auth_under` are the
+//! exception: a guard-less route there must still refuse anonymous callers, so `on_request`
+//! decides them at once and, when refused, reroutes the request to an internal route whose
+//! handler fails with the refusal's status (from outside, with no refusal pending, it forwards:
+//! 404). Every refusal is rendered by a catcher; the fairing registers 401, 500 and 503 catchers
+//! at `/` only for the statuses the application has no catcher for there (none when it has a
+//! default catcher there), so the application's own catchers keep answering. No response is
+//! rewritten: `on_response` only adds the cookies.
 
-use std::borrow::Cow;
-use std::io::Cursor;
-use std::sync::{Mutex, PoisonError};
-
-use qelos_integrator_core::adapter::{RequestView, header_map};
-use qelos_integrator_core::{Integrator, Rejection, RequestState};
-
+use qelos_integrator_core::adapter::{ForeignView, RequestSlot, header_map};
+use qelos_integrator_core::{Integrator, Rejection, config::path_is_under};
+use rocket::catcher::{self, Catcher};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{ContentType, Method, Status};
-use rocket::{Build, Data, Request, Response, Rocket, get, routes, uri};
+use rocket::{Build, Data, Request, Response, Rocket, response::Responder, route, uri};
 
-/// What the fairing left for this request in the request-local cache (one entry per request):
-/// the core's `RequestState` (`None` when the fairing did not run: not attached, or an excluded
-/// path) and a refusal to render.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) attached: Option<RequestState>,
-    pending: Pending,
+/// What the fairing left for this request (the default where it did not run).
+pub(crate) fn slot<'r>(req: &'r Request<'_>) -> &'r RequestSlot {
+    req.local_cache(RequestSlot::default)
 }
 
-/// A refusal to answer for this request, set by the fairing or by a guard.
-#[derive(Debug, Default)]
-struct Pending(Mutex<Option<Rejection>>);
-
-impl State {
-    fn new(attached: RequestState) -> Self {
-        Self {
-            attached: Some(attached),
-            pending: Pending::default(),
-        }
-    }
-
-    /// Remembers a refusal for `on_response` to render.
-    pub(crate) fn refuse(&self, rejection: Rejection) {
-        *self
-            .pending
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(rejection);
-    }
-
-    fn take_refusal(&self) -> Option<Rejection> {
-        self.pending
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-}
-
-pub(crate) fn state<'r>(req: &'r Request<'_>) -> &'r State {
-    req.local_cache(State::default)
-}
-
-/// The request as the core reads it. Rocket has its own header type: headers are converted
-/// only when the core asks for them, which it does not for requests without credentials.
-struct View<'a, 'r>(&'a Request<'r>);
-
-impl RequestView for View<'_, '_> {
-    fn path(&self) -> &str {
-        self.0.uri().path().as_str()
-    }
-    fn headers(&self) -> Cow<'_, http::HeaderMap> {
-        // Rocket's header iterator yields headers by value, borrowing the request.
-        let pairs = self.0.headers().iter().map(|h| {
-            let value = match h.value {
-                Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
-                Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-            };
-            (h.name, value)
-        });
-        Cow::Owned(header_map(pairs))
-    }
-    fn has_header(&self, name: &http::HeaderName) -> bool {
-        self.0.headers().contains(name.as_str())
-    }
-}
-
-/// The internal route a refused request is rerouted to, so no handler of the application runs.
-#[get("/__qelos/refused")]
-fn refused() -> Status {
-    Status::InternalServerError
-}
-
-/// A Rocket fairing that gives every request a Qelos context (or refuses it).
+/// The Qelos refusal of this request, if a guard or the fairing refused it: for an
+/// application's own catcher, which answers Qelos refusals of its status too (Rocket routes an
+/// error status to one catcher). The fairing writes the refusal's cookies whichever catcher
+/// answers.
 ///
-/// A fairing cannot answer a request itself, so a refusal (`require_auth` without a user, or an
-/// outage where a user is required) reroutes the request to an internal route mounted by the
-/// fairing, and `on_response` writes the contract's JSON, status and cookies. Guards that refuse
-/// (`RequireUser`, a missing context) are rendered the same way.
+/// # Examples
+///
+/// ```
+/// use rocket::{Request, catch, http::ContentType};
+///
+/// #[catch(401)]
+/// fn unauthorized(req: &Request<'_>) -> (ContentType, String) {
+///     match qelos_integrator_rocket::refusal(req) {
+///         Some(refusal) => (ContentType::JSON, refusal.body()),
+///         None => (ContentType::Plain, "please sign in".into()),
+///     }
+/// }
+/// ```
+pub fn refusal<'r>(req: &'r Request<'_>) -> Option<&'r Rejection> {
+    slot(req).refusal()
+}
+
+/// The internal route a request refused before routing goes to: it fails with the refusal's
+/// status (a catcher renders it), and forwards (404) when no refusal is pending.
+fn refused<'r>(req: &'r Request<'_>, data: Data<'r>) -> route::BoxFuture<'r> {
+    let outcome = match refusal(req) {
+        Some(r) => route::Outcome::Error(Status::new(r.status().as_u16())),
+        None => route::Outcome::Forward((data, Status::NotFound)),
+    };
+    Box::pin(async move { outcome })
+}
+
+/// The fairing's catcher: the request's refusal of its status as JSON, else Rocket's default.
+fn render<'r>(status: Status, req: &'r Request<'_>) -> catcher::BoxFuture<'r> {
+    Box::pin(async move {
+        match refusal(req).filter(|r| r.status().as_u16() == status.code) {
+            Some(r) => (status, (ContentType::JSON, r.body())).respond_to(req),
+            None => Catcher::default().handler.handle(status, req).await,
+        }
+    })
+}
+
+/// A Rocket fairing that gives every request a Qelos context on demand (or refuses it).
+///
+/// Guards resolve the request on first use; refusals are answered by catchers (see the crate
+/// docs). Paths under `require_auth` or `require_auth_under` are decided before routing, so a
+/// route without a Qelos guard there refuses anonymous callers too.
 ///
 /// # Examples
 ///
@@ -143,61 +126,47 @@ impl Fairing for QelosFairing {
         }
     }
 
+    /// Registers the catchers of the statuses a refusal has (401, 500, 503) that the
+    /// application has no catcher for at `/` (none when it has a default catcher there), and
+    /// the internal route of refused requests.
     async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
-        Ok(rocket.mount("/", routes![refused]))
+        let at_root = rocket.catchers().filter(|c| c.base.path() == "/");
+        let taken: Vec<Option<u16>> = at_root.map(|c| c.code).collect();
+        let catchers: Vec<_> = [401, 500, 503]
+            .into_iter()
+            .filter(|code| !taken.contains(&Some(*code)) && !taken.contains(&None))
+            .map(|code| Catcher::new(code, render))
+            .collect();
+        let route = route::Route::ranked(-100, Method::Get, "/__qelos/refused", refused);
+        Ok(rocket.register("/", catchers).mount("/", vec![route]))
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _data: &mut Data<'_>) {
         let path = req.uri().path().as_str();
-        if self
-            .excluded
-            .iter()
-            .any(|p| qelos_integrator_core::config::path_is_under(path, p))
-        {
+        if self.excluded.iter().any(|p| path_is_under(path, p)) {
             return;
         }
-        let attached = self.integrator.attach(&View(req));
-        match attached.admit().await {
-            Ok(()) => {
-                req.local_cache(|| State::new(attached));
-            }
-            Err(rejection) => {
-                state(req).refuse(rejection);
-                req.set_method(Method::Get);
-                req.set_uri(uri!("/__qelos/refused"));
-            }
+        // Rocket has its own header type: headers are converted only when the core asks for
+        // them, which it does not for requests without credentials.
+        let view = ForeignView {
+            path,
+            has: |name: &str| req.headers().contains(name),
+            all: || header_map(req.headers().iter().map(|h| (h.name, h.value.into_owned()))),
+        };
+        let slot = req.local_cache(|| self.integrator.attach_slot(&view));
+        if slot.refuse_before_routing().await {
+            req.set_method(Method::Get);
+            req.set_uri(uri!("/__qelos/refused"));
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let state = state(req);
-        let cookies = state
-            .attached
-            .as_ref()
-            .map(RequestState::take_response_cookies);
-        write_cookies(res, cookies.unwrap_or_default());
-        if let Some(rejection) = state.take_refusal() {
-            let code = rejection.status().as_u16();
-            // A refusal wrapped in `Option<…>` by the handler let the handler run: only a
-            // response that carries the refusal's status is rewritten.
-            if res.status().code == code || req.uri().path() == "/__qelos/refused" {
-                let body = rejection.body();
-                res.set_status(Status::new(code));
-                res.set_header(ContentType::JSON);
-                res.set_sized_body(body.len(), Cursor::new(body));
-                write_cookies(res, rejection.set_cookies().to_vec());
+        for (name, value) in slot(req).response_headers() {
+            if name == "set-cookie" {
+                res.adjoin_raw_header(name, value);
+            } else {
+                res.set_raw_header(name, value);
             }
-        }
-    }
-}
-
-/// Writes cookies the way core says (`Set-Cookie` appended, `Cache-Control: no-store` set).
-fn write_cookies(res: &mut Response<'_>, set_cookies: Vec<String>) {
-    for (name, value) in qelos_integrator_core::adapter::set_cookie_headers(set_cookies) {
-        if name == "set-cookie" {
-            res.adjoin_raw_header(name, value);
-        } else {
-            res.set_raw_header(name, value);
         }
     }
 }

@@ -8,7 +8,7 @@ mod fairing;
 mod guards;
 
 pub use bff::api_proxy;
-pub use fairing::QelosFairing;
+pub use fairing::{QelosFairing, refusal};
 pub use guards::{Qelos, QelosSdk, RequireUser};
 /// The refusal a guard fails with (its `Error`): status, JSON body and cookies.
 pub use qelos_integrator_core::Rejection as QelosRejection;

@@ -13,6 +13,8 @@ struct Rocket;
 
 impl ContractApp for Rocket {
     const NAME: &'static str = "rocket";
+    // The guards resolve a request on first use: a route without one resolves nothing.
+    const RESOLVES_ON_DEMAND: bool = true;
 
     fn spawn(config: QelosConfig) -> std::io::Result<RunningApp> {
         let port = RunningApp::free_port()?;

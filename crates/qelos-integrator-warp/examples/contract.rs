@@ -66,6 +66,21 @@ pub(crate) fn routes(
         .and(warp::get())
         .and(require_user())
         .map(|u: RequireUser| json(None, (200, app::me_json(Some(u.context())))));
+    // The `/private` sub-tree (`require_auth_under("/private")` in s26), and a route without a
+    // Qelos filter that rejects with the app's own rejection (answered by the app's `recover`).
+    let private = warp::path!("private" / "me")
+        .and(warp::get())
+        .and(qelos())
+        .map(|q: Qelos| json(Some(&q), (200, app::me_json(Some(&q)))))
+        .or(warp::path!("private" / "plain")
+            .and(warp::get())
+            .map(|| app::PLAIN.into_response()))
+        .unify()
+        .or(warp::path!("own" / "unauthorized")
+            .and(warp::get())
+            .and_then(|| async { Err::<Response, _>(warp::reject::custom(AppUnauthorized)) }))
+        .unify()
+        .boxed();
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let sdk_me = warp::path!("sdk" / "me")
         .and(warp::get())
@@ -113,6 +128,8 @@ pub(crate) fn routes(
         .unify()
         .or(health_user)
         .unify()
+        .or(private)
+        .unify()
         // Boxed halfway: a chain of this many `or`s is a type deep enough that release builds
         // overflow the trait solver (E0275); a boxed filter cuts the depth.
         .boxed()
@@ -139,10 +156,16 @@ pub(crate) fn routes(
         .unify()
         .or(q.api_proxy())
         .unify()
-        // The app's own not-found handler.
+        // The app's own error handler: its 401 and its not-found answer.
         .recover(|err| async move { Ok::<_, std::convert::Infallible>(not_found(err)) })
         .unify()
 }
+
+/// The app's own "unauthorized" rejection.
+#[derive(Debug)]
+struct AppUnauthorized;
+
+impl warp::reject::Reject for AppUnauthorized {}
 
 /// Serves the contract app for `config` on `listener`. `/bare/me` is served by the same warp
 /// server outside the layer (the one route without the middleware).
@@ -209,6 +232,10 @@ where
 }
 
 fn not_found(err: warp::Rejection) -> Response {
+    if err.find::<AppUnauthorized>().is_some() {
+        let body = warp::reply::json(&app::app_unauthorized_json());
+        return warp::reply::with_status(body, StatusCode::UNAUTHORIZED).into_response();
+    }
     let status = if err.is_not_found() {
         StatusCode::NOT_FOUND
     } else {
