@@ -4,15 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use futures_util::StreamExt;
 use qelos_integrator_core::RequestState;
 use qelos_integrator_core::adapter::{AUTH_ROUTES, Front, FrontEndpoint, FrontRequest};
 use qelos_integrator_core::adapter::{Inbound, Proxy, body_channel, body_stream};
 
 use crate::QelosMiddleware;
-
-/// Chunks of a request body in flight between actix's payload and the core.
-const BODY_CHUNKS_IN_FLIGHT: usize = 8;
 
 /// `http` 1.x headers as actix's (`http` 0.2).
 pub(crate) fn actix_headers(
@@ -41,23 +37,14 @@ pub(crate) fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> 
 
 /// A route answered by `front`'s `endpoint`.
 fn route(front: Front, endpoint: FrontEndpoint) -> actix_web::Route {
-    web::to(move |req: HttpRequest, mut payload: web::Payload| {
+    web::to(move |req: HttpRequest, payload: web::Payload| {
         let front = front.clone();
         async move {
-            let inbound = Inbound {
-                peer: req.peer_addr().map(|a| a.ip()),
-                https: req.app_config().secure(),
-            };
+            let inbound = Inbound::new(req.peer_addr().map(|a| a.ip()), req.app_config().secure());
             // actix's payload is not `Send`: a local task pumps it into a bounded channel that
             // the core reads (backpressure keeps memory flat).
-            let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
-            actix_web::rt::spawn(async move {
-                while let Some(chunk) = payload.next().await {
-                    if !sender.send(chunk.map_err(std::io::Error::other)).await {
-                        break;
-                    }
-                }
-            });
+            let (sender, body) = body_channel();
+            actix_web::rt::spawn(sender.pump(payload));
             let (method, uri) = (req.method().as_str(), req.uri().to_string());
             let request = FrontRequest::from_raw(method, &uri, pairs(req.headers()), body)
                 .inbound(inbound)

@@ -17,10 +17,7 @@ fn mount<S: Clone + Send + Sync + 'static>(front: &Front, routes: &[FrontRoute])
         let (front, endpoint) = (front.clone(), route.endpoint);
         let handler = move |request: Request| async move {
             let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
-            let inbound = Inbound {
-                peer: peer.map(|c| c.0.ip()),
-                https: false,
-            };
+            let inbound = Inbound::new(peer.map(|c| c.0.ip()), false);
             let response = front.serve_http(endpoint, request, inbound).await;
             response.map(Body::new)
         };

@@ -203,15 +203,19 @@ where
     /// A request from a framework's own types (actix, rocket): the method, the path with
     /// query, and the raw headers. A method, URI or header that is not valid HTTP is answered
     /// `400 QELOS_BAD_REQUEST` by [`Front::serve`].
-    pub fn from_raw<'h>(
+    pub fn from_raw<N, V>(
         method: &str,
         path_and_query: &str,
-        headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+        headers: impl IntoIterator<Item = (N, V)>,
         body: S,
-    ) -> Self {
+    ) -> Self
+    where
+        N: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
         let mut request = http::Request::builder().method(method).uri(path_and_query);
         for (name, value) in headers {
-            request = request.header(name, value);
+            request = request.header(name.as_ref(), value.as_ref());
         }
         let head = request.body(()).ok().map(|r| r.into_parts().0);
         Self {

@@ -83,6 +83,13 @@ pub struct Inbound {
     pub https: bool,
 }
 
+impl Inbound {
+    /// The connection from `peer`, over TLS when `https`.
+    pub fn new(peer: Option<IpAddr>, https: bool) -> Self {
+        Self { peer, https }
+    }
+}
+
 /// The body of a proxied response: the upstream body, streamed.
 pub type ProxyBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
 
@@ -387,19 +394,36 @@ impl BodySender {
     pub async fn send(&self, chunk: Result<Bytes, std::io::Error>) -> bool {
         self.0.send(chunk).await.is_ok()
     }
+
+    /// Sends every chunk of `body` (errors as `io::Error`s), until it ends or the proxy stops
+    /// reading: the pump of [`body_channel`], run in a local task or joined with the call.
+    pub async fn pump<S, E>(self, body: S)
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            if !self.send(chunk.map_err(std::io::Error::other)).await {
+                break;
+            }
+        }
+    }
 }
+
+/// Chunks of a request body in flight in a [`body_channel`].
+const BODY_CHUNKS_IN_FLIGHT: usize = 8;
 
 /// A bounded channel that carries a request body to the proxy, for frameworks whose body
 /// streams are not `Send + 'static` (actix's payload, rocket's data): one task pumps the
-/// framework's stream into the [`BodySender`] while the proxy reads the returned stream. At
-/// most `capacity` chunks are in flight, so memory does not grow with the body size.
-pub fn body_channel(
-    capacity: usize,
-) -> (
+/// framework's stream into the [`BodySender`] ([`BodySender::pump`]) while the proxy reads the
+/// returned stream. At most eight chunks are in flight, so memory does not grow with the body
+/// size.
+pub fn body_channel() -> (
     BodySender,
     impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 ) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(BODY_CHUNKS_IN_FLIGHT);
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     (BodySender(tx), stream)
 }

@@ -14,10 +14,10 @@ fn serve(front: Front, endpoint: FrontEndpoint) -> impl Endpoint<Output = Respon
     poem::endpoint::make(move |mut req: Request| {
         let front = front.clone();
         async move {
-            let inbound = Inbound {
-                peer: req.remote_addr().as_socket_addr().map(|a| a.ip()),
-                https: req.scheme() == &Scheme::HTTPS,
-            };
+            let inbound = Inbound::new(
+                req.remote_addr().as_socket_addr().map(|a| a.ip()),
+                req.scheme() == &Scheme::HTTPS,
+            );
             let state = req.extensions().get::<RequestState>().cloned();
             let body = req.take_body().into_bytes_stream();
             let (mut head, ()) = poem::http::Request::new(()).into_parts();

@@ -1,15 +1,14 @@
 //! The same-origin front (core's route table): the login, logout and social-login routes and
 //! the `/api/**` proxy, as Rocket routes.
 
-use bytes::BytesMut;
 use qelos_integrator_core::adapter::{AUTH_ROUTES, Front, FrontEndpoint, FrontRequest};
 use qelos_integrator_core::adapter::{FrontRoute, Inbound, PROXY_ROUTES, Proxy};
 use qelos_integrator_core::adapter::{body_channel, body_stream};
 use rocket::data::ByteUnit;
-use rocket::http::{Method, Status};
+use rocket::http::Status;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request, Response};
-use tokio::io::AsyncReadExt;
+use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::QelosFairing;
 
@@ -17,19 +16,8 @@ use crate::QelosFairing;
 /// negative to -1 for paths without a query), so the app's own `/api/...` routes win.
 const PROXY_RANK: isize = 100;
 
-/// Chunks of a request body in flight between Rocket's data stream and the core.
-const BODY_CHUNKS_IN_FLIGHT: usize = 8;
-
 /// Methods a route without a method (the proxy) is mounted for.
-const METHODS: [Method; 7] = [
-    Method::Get,
-    Method::Head,
-    Method::Post,
-    Method::Put,
-    Method::Patch,
-    Method::Delete,
-    Method::Options,
-];
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// One front route's handler.
 #[derive(Clone, Debug)]
@@ -38,46 +26,25 @@ struct FrontHandler(Front, FrontEndpoint);
 #[rocket::async_trait]
 impl Handler for FrontHandler {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let inbound = Inbound {
-            peer: req.remote().map(|a| a.ip()),
-            https: false,
-        };
+        let inbound = Inbound::new(req.remote().map(|a| a.ip()), false);
         // Rocket's data borrows the request: it is pumped into a bounded channel that the core
         // reads, both in this future (backpressure keeps memory flat).
-        let (sender, body) = body_channel(BODY_CHUNKS_IN_FLIGHT);
-        let mut stream = data.open(ByteUnit::max_value());
-        let pump = async move {
-            loop {
-                let mut chunk = BytesMut::with_capacity(64 * 1024);
-                let read = stream.read_buf(&mut chunk).await;
-                let more = matches!(read, Ok(n) if n > 0);
-                let sent = match read {
-                    Ok(0) => false,
-                    Ok(_) => sender.send(Ok(chunk.freeze())).await,
-                    Err(err) => sender.send(Err(err)).await,
-                };
-                if !(more && sent) {
-                    break;
-                }
-            }
-        };
+        let (sender, body) = body_channel();
+        let pump = sender.pump(ReaderStream::new(data.open(ByteUnit::max_value())));
         let uri = req.uri().to_string();
-        let headers: Vec<_> = req.headers().iter().collect();
-        let headers = headers
-            .iter()
-            .map(|h| (h.name().as_str(), h.value().as_bytes()));
+        let headers = req.headers().iter().map(|h| (h.name, h.value.into_owned()));
         let request = FrontRequest::from_raw(req.method().as_str(), &uri, headers, body);
         let (response, ()) = tokio::join!(self.0.serve(self.1, request.inbound(inbound)), pump);
         let (head, body) = response.into_parts();
-        let mut response = Response::new();
-        response.set_status(Status::new(head.status.as_u16()));
+        let mut response = Response::build();
+        response.status(Status::new(head.status.as_u16()));
         for (name, value) in &head.headers {
             if let Ok(value) = value.to_str() {
-                response.adjoin_raw_header(name.as_str().to_owned(), value.to_owned());
+                response.raw_header_adjoin(name.as_str().to_owned(), value.to_owned());
             }
         }
-        response.set_streamed_body(tokio_util::io::StreamReader::new(body_stream(body)));
-        Outcome::Success(response)
+        let response = response.streamed_body(StreamReader::new(body_stream(body)));
+        Outcome::Success(response.finalize())
     }
 }
 
@@ -87,10 +54,10 @@ fn mount(front: &Front, routes: &[FrontRoute], rank: Option<isize>) -> Vec<Route
     for r in routes {
         let path = r.path(|p| format!("<{p}>"), |r| format!("<{r}..>"));
         let handler = FrontHandler(front.clone(), r.endpoint);
-        let method: Option<Method> = r.method.as_ref().and_then(|m| m.as_str().parse().ok());
-        for method in method.as_ref().map_or(&METHODS[..], std::slice::from_ref) {
-            let route = Route::ranked(rank, *method, &path, handler.clone());
-            mounted.push(route);
+        let one = r.method.as_ref().map(|m| vec![m.as_str()]);
+        let methods = one.unwrap_or_else(|| METHODS.to_vec());
+        for method in methods.iter().filter_map(|m| m.parse().ok()) {
+            mounted.push(Route::ranked(rank, method, &path, handler.clone()));
         }
     }
     mounted
@@ -122,12 +89,13 @@ fn mount(front: &Front, routes: &[FrontRoute], rank: Option<isize>) -> Vec<Route
 /// # Ok(rocket) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> Vec<Route> {
-    // Rocket's `<path..>` also matches `/api` itself: the rest-of-path route alone.
-    mount(
-        &Front::proxy_only(proxy),
-        &PROXY_ROUTES[1..],
-        Some(PROXY_RANK),
-    )
+    proxy_routes(&Front::proxy_only(proxy))
+}
+
+/// The proxy's routes, ranked after the app's. Rocket's `<path..>` also matches `/api` itself:
+/// the rest-of-path route alone.
+fn proxy_routes(front: &Front) -> Vec<Route> {
+    mount(front, &PROXY_ROUTES[1..], Some(PROXY_RANK))
 }
 
 impl QelosFairing {
@@ -151,10 +119,6 @@ impl QelosFairing {
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(&self) -> Vec<Route> {
-        mount(
-            &Front::new(self.integrator()),
-            &PROXY_ROUTES[1..],
-            Some(PROXY_RANK),
-        )
+        proxy_routes(&Front::new(self.integrator()))
     }
 }

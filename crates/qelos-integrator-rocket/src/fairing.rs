@@ -98,13 +98,6 @@ pub struct QelosFairing {
 }
 
 impl QelosFairing {
-    /// A fairing over an existing integrator.
-    pub fn from_integrator(integrator: Integrator) -> Self {
-        Self {
-            integrator,
-            excluded: Vec::new(),
-        }
-    }
     /// Leaves requests under `prefix` entirely alone (as routes outside a middleware in other
     /// frameworks): guards there answer `500 QELOS_MIDDLEWARE_MISSING`. For paths that should
     /// simply get no context, use the config's skip paths.
@@ -115,7 +108,9 @@ impl QelosFairing {
     }
 }
 
-qelos_integrator_core::integrator_methods!(QelosFairing);
+qelos_integrator_core::integrator_methods!(QelosFairing {
+    excluded: Vec::new()
+});
 
 #[rocket::async_trait]
 impl Fairing for QelosFairing {

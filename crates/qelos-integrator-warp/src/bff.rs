@@ -42,10 +42,10 @@ fn mount(front: Front, routes: &'static [FrontRoute]) -> BoxedFilter<(Response,)
         .then(move |Head(endpoint, parts, peer), state, body| {
             let front = front.clone();
             async move {
-                let inbound = qelos_integrator_core::adapter::Inbound {
-                    peer: peer.map(|p: PeerAddr| p.0.ip()),
-                    https: false,
-                };
+                let inbound = qelos_integrator_core::adapter::Inbound::new(
+                    peer.map(|p: PeerAddr| p.0.ip()),
+                    false,
+                );
                 let request = FrontRequest::new(parts, into_io(body))
                     .inbound(inbound)
                     .state(state);
