@@ -70,8 +70,9 @@ fn main() -> Result {
                 Some(n) => n.parse()?,
                 None => 20_000,
             };
-            let (_mock, qelos, _rt, bearer) = start_mock()?;
-            serial::run(&qelos, &bearer, requests, args.get(2).map(String::as_str))
+            let (mock, qelos, _rt, bearer) = start_mock()?;
+            let only = args.get(2).map(String::as_str);
+            serial::run(&qelos, mock.0.id(), &bearer, requests, only)
         }
         _ => {
             println!(
@@ -188,7 +189,7 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 }
 
 /// CPU time a process has used so far (user + system, all threads), in microseconds.
-fn cpu_us(pid: u32) -> u64 {
+pub(crate) fn cpu_us(pid: u32) -> u64 {
     stat_cpu_us(&format!("/proc/{pid}/stat"))
 }
 

@@ -1,7 +1,9 @@
 //! `qelos-bench serial`: the client-side cost of one signed-in identification, measured one
 //! request at a time on one thread (no load, no contention), as CPU time per request of this
 //! process: the hand-written lower bound, the SDK's two calls alone, and the whole
-//! `Integrator::resolve`, interleaved over several rounds.
+//! `Integrator::resolve`, interleaved over several rounds. The mock's CPU time per request is
+//! printed beside it: one request at a time, the mock's work per request is the same whichever
+//! client sends it, which separates what a client costs the mock from how load batches it.
 
 use std::time::Instant;
 
@@ -18,7 +20,13 @@ fn thread_cpu_us() -> f64 {
     crate::stat_cpu_us("/proc/thread-self/stat") as f64
 }
 
-pub(crate) fn run(qelos: &str, bearer: &str, requests: usize, only: Option<&str>) -> crate::Result {
+pub(crate) fn run(
+    qelos: &str,
+    mock_pid: u32,
+    bearer: &str,
+    requests: usize,
+    only: Option<&str>,
+) -> crate::Result {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -61,27 +69,33 @@ pub(crate) fn run(qelos: &str, bearer: &str, requests: usize, only: Option<&str>
     ];
     cases.retain(|(name, _)| only.is_none_or(|o| name.to_lowercase().contains(o)));
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    let mut mock_cpu: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
     for round in 0..5 {
         for (i, (name, case)) in cases.iter_mut().enumerate() {
             let (cpu0, t0) = (thread_cpu_us(), Instant::now());
+            let mock0 = crate::cpu_us(mock_pid) as f64;
             let mut answered = 0;
             for _ in 0..requests {
                 answered += case();
             }
             let used = (thread_cpu_us() - cpu0) / requests as f64;
+            let mock = (crate::cpu_us(mock_pid) as f64 - mock0) / requests as f64;
             println!(
-                "round {} {name:<22} {used:>7.1} µs CPU/request  {:>7.1} µs wall/request  ({answered})",
+                "round {} {name:<22} {used:>7.1} µs CPU/request  {:>7.1} µs wall/request  mock {mock:>6.1} µs CPU/request  ({answered})",
                 round + 1,
                 t0.elapsed().as_secs_f64() * 1e6 / requests as f64,
             );
             cpu[i].push(used);
+            mock_cpu[i].push(mock);
         }
     }
     for (i, (name, _)) in cases.iter().enumerate() {
         cpu[i].sort_by(f64::total_cmp);
+        mock_cpu[i].sort_by(f64::total_cmp);
         println!(
-            "median {name:<22} {:>7.1} µs CPU/request",
-            cpu[i][cpu[i].len() / 2]
+            "median {name:<22} {:>7.1} µs CPU/request  mock {:>6.1} µs CPU/request",
+            cpu[i][cpu[i].len() / 2],
+            mock_cpu[i][mock_cpu[i].len() / 2]
         );
     }
     Ok(())
