@@ -3,17 +3,26 @@
 //! An adapter does three things per request, all with this module:
 //!
 //! 1. its middleware calls [`Integrator::attach`](crate::Integrator::attach) with the request
-//!    (anything implementing [`RequestView`]), awaits [`RequestState::admit`] unless
+//!    (anything implementing [`RequestView`]: `http` 1.x requests already do, a [`ForeignView`]
+//!    covers a framework's own header type), awaits [`RequestState::admit`] unless
 //!    [`RequestState::is_settled`], answers the refusal or stores the [`RequestState`] in the
 //!    request and runs the handler;
-//! 2. its extractors read the stored state ([`require_state`] for "the middleware did not run
-//!    here") and ask it for the context;
+//! 2. its extractors read the stored state: the types come from
+//!    [`extractor_types!`](crate::extractor_types), each made with [`FromState::from_state`]
+//!    ([`require_state`] answers "the middleware did not run here"), and their refusal type from
+//!    [`rejection_type!`](crate::rejection_type);
 //! 3. after the handler, the middleware writes [`RequestState::take_response_cookies`] with
 //!    [`append_set_cookies`] (or [`set_cookie_headers`] for non-`http` header types).
 //!
+//! A middleware that cannot answer a request (one that runs before routing) leaves a
+//! [`RequestSlot`] instead ([`Integrator::attach_slot`](crate::Integrator::attach_slot)). The
+//! middleware's builder methods come from [`integrator_methods!`](crate::integrator_methods),
+//! the application's imports from [`application_api!`](crate::application_api).
+//!
 //! The same-origin front (login, logout, social login, the `/api/**` proxy) is one table of
 //! routes ([`AUTH_ROUTES`], [`PROXY_ROUTES`]) that an adapter mounts in its framework's syntax
-//! ([`FrontRoute::path`]), all answered by [`Front::serve`]. `docs/porting.md` walks through an adapter.
+//! ([`FrontRoute::path`]), all answered by [`Front::serve`]. `docs/porting.md` walks through an
+//! adapter.
 
 pub use crate::endpoints::{AuthReply, EndpointRequest, SOCIAL_STATE_COOKIE};
 pub use crate::front::{

@@ -3,7 +3,11 @@
 //! Before a handler runs, the integrator works out which Qelos user is calling, which workspace
 //! is active, and builds a [`QelosSdk`](qelos_sdk::QelosSdk) bound to that user's tokens, with
 //! expiry, refresh and cookie rotation handled. Framework adapters (axum, actix, rocket, poem,
-//! warp) are thin layers over [`Integrator::attach`] and the [`adapter`] module; see [`docs/porting.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/porting.md) for writing one.
+//! warp; axum and warp over `qelos-integrator-tower`'s layer) are thin layers over
+//! [`Integrator::attach`] and the [`adapter`] module, which also holds the same-origin front
+//! (login, logout, social login and the `/api/**` proxy) as one route table; see
+//! [`docs/porting.md`](https://github.com/qelos-rs/qelos-rs/blob/main/docs/porting.md) for
+//! writing one.
 //!
 //! # Example
 //!
