@@ -65,31 +65,11 @@ fn close(env: &mut Env, row: &mut Row, browsers: &[Arc<Browser>]) {
         format!("no answer 500 ({})", row.tally.count(500)),
         row.tally.count(500) == 0,
     );
-    let expired: Vec<String> = browsers
-        .iter()
-        .filter_map(|b| {
-            b.expired_where
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
-                .map(|at| format!("browser {} at {at}", b.id))
-        })
-        .take(5)
-        .collect();
+    let expired = first_five(browsers, |b| &b.expired_where);
     if !expired.is_empty() {
         row.note(format!("cookies expired (first 5): {}", expired.join("; ")));
     }
-    let refused: Vec<String> = browsers
-        .iter()
-        .filter_map(|b| {
-            b.first_401
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
-                .map(|at| format!("browser {} at {at}", b.id))
-        })
-        .take(5)
-        .collect();
+    let refused = first_five(browsers, |b| &b.first_401);
     if !refused.is_empty() {
         row.note(format!(
             "first 401s (first 5 browsers): {}",
@@ -106,6 +86,23 @@ fn close(env: &mut Env, row: &mut Row, browsers: &[Arc<Browser>]) {
         leaks == 0,
     );
     row.rss_mib = env.rss_mib();
+}
+
+/// "browser N at WHERE" for the first five browsers that noted something in `field`.
+fn first_five(
+    browsers: &[Arc<Browser>],
+    field: impl Fn(&Browser) -> &std::sync::Mutex<Option<String>>,
+) -> Vec<String> {
+    browsers
+        .iter()
+        .filter_map(|b| {
+            let noted = field(b)
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            noted.clone().map(|at| format!("browser {} at {at}", b.id))
+        })
+        .take(5)
+        .collect()
 }
 
 fn block<T>(f: impl FnOnce() -> T) -> T {
