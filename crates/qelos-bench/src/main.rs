@@ -353,6 +353,17 @@ fn run(args: &[String]) -> Result {
                 let (case, _, signed) = cases[i];
                 let auth = signed.then(|| bearer.clone());
                 let (app_pid, mock_pid) = (apps[i].0.0.id(), mock.0.id());
+                // An unmeasured warm-up first: the case before may have left the upstream
+                // connections idle (the anonymous and cached cases never call the mock), and
+                // whichever half of a ratio ran first would pay for waking them.
+                let warm_up = duration.min(Duration::from_millis(500)) / 2;
+                rt.block_on(load::run(
+                    apps[i].1,
+                    "/me",
+                    auth.clone(),
+                    o.connections,
+                    warm_up,
+                ));
                 let (app0, mock0) = (cpu_us(app_pid), cpu_us(mock_pid));
                 let mut stats =
                     rt.block_on(load::run(apps[i].1, "/me", auth, o.connections, duration));

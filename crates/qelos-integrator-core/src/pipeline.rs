@@ -230,8 +230,10 @@ impl Integrator {
                 let shared = Arc::clone(&self.shared);
                 let job = Arc::new(job);
                 RequestState::pending(Box::new(move || {
-                    let future = identify(Arc::clone(&shared), Arc::clone(&job), started);
-                    Box::pin(future.instrument(span.clone()))
+                    let (shared, job, span) = (Arc::clone(&shared), Arc::clone(&job), span.clone());
+                    // The identification future is large: it is built inside the box (on first
+                    // poll) rather than built on the stack and copied in.
+                    Box::pin(async move { identify(shared, job, started).instrument(span).await })
                 }))
             }
         }
@@ -773,9 +775,11 @@ async fn authenticate(shared: &Arc<Shared>, job: &Job, hooks: &Arc<RequestHooks>
 
     let workspaces_api = sdk.workspaces();
     hooks.set_source(Source::Upstream);
+    // Boxed: the two calls' futures are most of this future's size, which every request's
+    // boxed resolution would otherwise copy whole.
     let (me, workspaces) = futures_util::future::join(
-        observe::metrics::timed("me", sdk.get_logged_in_user()),
-        observe::metrics::timed("workspaces", workspaces_api.list()),
+        Box::pin(observe::metrics::timed("me", sdk.get_logged_in_user())),
+        Box::pin(observe::metrics::timed("workspaces", workspaces_api.list())),
     )
     .await;
     match me {
