@@ -334,7 +334,12 @@ impl Front {
             let missing = Rejection::middleware_missing("mount the auth routes of a middleware");
             return boxed(missing.into_response::<String>());
         };
-        let req = EndpointRequest::from_parts(&head.uri, &head.headers);
+        // HTTP/2 clients may split cookies over several `Cookie` headers: read them as one.
+        let cookies = joined_cookies(&head.headers);
+        let mut req = EndpointRequest::from_parts(&head.uri, &head.headers);
+        if let Some(cookies) = &cookies {
+            req.cookie = Some(cookies);
+        }
         let reply = match endpoint {
             FrontEndpoint::Login => {
                 let body = read_limited(body, LOGIN_BODY_LIMIT).await;
@@ -357,6 +362,16 @@ impl Front {
         };
         boxed(reply.into_response::<String>())
     }
+}
+
+/// Every `Cookie` header as one value (`a=1; b=2`), when there is more than one.
+fn joined_cookies(headers: &http::HeaderMap) -> Option<String> {
+    let mut values = headers.get_all(http::header::COOKIE).iter();
+    values.next()?;
+    values.next()?;
+    let all = headers.get_all(http::header::COOKIE).iter();
+    let texts: Vec<&str> = all.filter_map(|v| v.to_str().ok()).collect();
+    Some(texts.join("; "))
 }
 
 /// The whole body when it is at most `limit` bytes, else nothing.
@@ -445,6 +460,30 @@ mod tests {
         let request = FrontRequest::from_raw("GET", "/auth/x y", [("host", &b"a"[..])], body);
         let response = front().serve(FrontEndpoint::SocialLogin, request).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn a_state_cookie_in_a_second_cookie_header_still_binds_the_social_callback() {
+        let request = |cookies: &[&str]| {
+            let mut builder =
+                http::Request::get("/auth/callback?rt=r&state=abc123").header("host", "app.test");
+            for c in cookies {
+                builder = builder.header("cookie", *c);
+            }
+            builder
+                .body(http_body_util::Empty::<Bytes>::new())
+                .expect("request")
+        };
+        let front = front();
+        let endpoint = FrontEndpoint::SocialCallback;
+        // Bound: the exchange with Qelos runs (and fails here: nothing listens), no 403.
+        let split = request(&["theme=dark", "q_auth_state=abc123"]);
+        let split = front.serve_http(endpoint, split, Inbound::default()).await;
+        assert_ne!(split.status(), StatusCode::FORBIDDEN, "{split:?}");
+        // Not bound: another state, in any header.
+        let other = request(&["theme=dark", "q_auth_state=zzz"]);
+        let other = front.serve_http(endpoint, other, Inbound::default()).await;
+        assert_eq!(other.status(), StatusCode::FORBIDDEN);
     }
 
     #[tokio::test]
