@@ -84,6 +84,7 @@ where
         // The request is read now; the state owns its data, so `!Send` actix types never
         // cross an await inside the core.
         let view = ForeignView {
+            method: req.method().as_str(),
             path: req.path(),
             has: |name: &str| req.headers().contains_key(name),
             all: || header_map(crate::bff::pairs(req.headers())),

@@ -49,7 +49,7 @@ impl TokenRefresh {
         }
     }
 
-    /// The request whose tokens were refreshed: its path and headers.
+    /// The request whose tokens were refreshed: its method, path and headers.
     pub fn request(&self) -> &RequestHead {
         &self.request
     }

@@ -57,12 +57,8 @@ impl Shared {
         request: &R,
         headers: &http::HeaderMap,
     ) -> Option<Arc<RequestHead>> {
-        (self.resolver.is_some() || self.on_refresh.is_some()).then(|| {
-            Arc::new(RequestHead {
-                path: request.path().to_owned(),
-                headers: headers.clone(),
-            })
-        })
+        (self.resolver.is_some() || self.on_refresh.is_some())
+            .then(|| Arc::new(RequestHead::copy_of(request, headers.clone())))
     }
 }
 
@@ -345,10 +341,7 @@ impl Integrator {
             return Start::Skipped;
         }
         if defer && config.is_deferred(path) {
-            let head = RequestHead {
-                path: path.to_owned(),
-                headers: request.headers().into_owned(),
-            };
+            let head = RequestHead::copy_of(request, request.headers().into_owned());
             return Start::Defer(head);
         }
         let required = config.requires_auth(path);

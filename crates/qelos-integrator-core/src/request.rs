@@ -21,11 +21,14 @@ use http::HeaderMap;
 /// struct MyRequest { path: String, headers: HeaderMap }
 ///
 /// impl RequestView for MyRequest {
+///     fn method(&self) -> &str { "GET" }
 ///     fn path(&self) -> &str { &self.path }
 ///     fn headers(&self) -> Cow<'_, HeaderMap> { Cow::Borrowed(&self.headers) }
 /// }
 /// ```
 pub trait RequestView {
+    /// The request method (`GET`, `POST`, ...).
+    fn method(&self) -> &str;
     /// The request path, without the query string.
     fn path(&self) -> &str;
     /// The request headers. Frameworks on `http` 1.x borrow; others convert.
@@ -39,8 +42,9 @@ pub trait RequestView {
     }
 }
 
-/// An owned request head: path and headers. Handed to workspace resolvers, and usable as a
-/// [`RequestView`] by adapters whose framework has its own header types.
+/// An owned request head: method, path and headers. Handed to workspace resolvers and to the
+/// `on_token_refresh` hook, and usable as a [`RequestView`] by adapters whose framework has its
+/// own header types.
 ///
 /// # Examples
 ///
@@ -48,9 +52,12 @@ pub trait RequestView {
 /// use qelos_integrator_core::RequestHead;
 /// let head = RequestHead::new("/me").header("x-tenant", "Acme");
 /// assert_eq!(head.header_str("x-tenant"), Some("Acme"));
+/// assert_eq!(head.method, http::Method::GET);
 /// ```
 #[derive(Clone, Default)]
 pub struct RequestHead {
+    /// Request method (`GET` for a head made with [`new`](Self::new)).
+    pub method: http::Method,
     /// Request path without the query string.
     pub path: String,
     /// Request headers.
@@ -61,6 +68,7 @@ pub struct RequestHead {
 impl std::fmt::Debug for RequestHead {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestHead")
+            .field("method", &self.method)
             .field("path", &self.path)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .finish()
@@ -68,17 +76,41 @@ impl std::fmt::Debug for RequestHead {
 }
 
 impl RequestHead {
-    /// A head with the given path and no headers.
+    /// A `GET` head with the given path and no headers.
     pub fn new(path: impl Into<String>) -> Self {
         Self {
+            method: http::Method::GET,
             path: path.into(),
             headers: HeaderMap::new(),
         }
     }
 
-    /// The path and headers of an `http` request head (copied).
+    /// The same head with another method (one that is not a valid method is ignored).
+    #[must_use]
+    pub fn method(mut self, method: &str) -> Self {
+        if let Ok(method) = http::Method::from_bytes(method.as_bytes()) {
+            self.method = method;
+        }
+        self
+    }
+
+    /// The method, path and headers of a request, copied (`headers`: its headers as the
+    /// integrator already read them).
+    pub(crate) fn copy_of<R: RequestView + ?Sized>(request: &R, headers: HeaderMap) -> Self {
+        Self::new(request.path())
+            .method(request.method())
+            .with_headers(headers)
+    }
+
+    fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The method, path and headers of an `http` request head (copied).
     pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
         Self {
+            method: parts.method.clone(),
             path: parts.uri.path().to_owned(),
             headers: parts.headers.clone(),
         }
@@ -140,6 +172,7 @@ where
 ///
 /// let theirs = [("Authorization", "Bearer a.b.c"), ("X-Tenant", "beta")];
 /// let view = ForeignView {
+///     method: "GET",
 ///     path: "/me",
 ///     has: |name: &str| theirs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
 ///     all: || header_map(theirs),
@@ -150,6 +183,8 @@ where
 /// ```
 #[derive(Debug)]
 pub struct ForeignView<'a, H, A> {
+    /// The request method.
+    pub method: &'a str,
     /// The request path, without the query string.
     pub path: &'a str,
     /// Whether the request has a header of this name (given in lowercase).
@@ -163,6 +198,9 @@ where
     H: Fn(&str) -> bool,
     A: Fn() -> HeaderMap,
 {
+    fn method(&self) -> &str {
+        self.method
+    }
     fn path(&self) -> &str {
         self.path
     }
@@ -184,6 +222,9 @@ fn append_raw(headers: &mut HeaderMap, name: &str, value: &[u8]) {
 }
 
 impl RequestView for RequestHead {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
     fn path(&self) -> &str {
         &self.path
     }
@@ -193,6 +234,9 @@ impl RequestView for RequestHead {
 }
 
 impl RequestView for http::request::Parts {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
     fn path(&self) -> &str {
         self.uri.path()
     }
@@ -202,6 +246,9 @@ impl RequestView for http::request::Parts {
 }
 
 impl<B> RequestView for http::Request<B> {
+    fn method(&self) -> &str {
+        self.method().as_str()
+    }
     fn path(&self) -> &str {
         self.uri().path()
     }
@@ -211,6 +258,9 @@ impl<B> RequestView for http::Request<B> {
 }
 
 impl<T: RequestView + ?Sized> RequestView for &T {
+    fn method(&self) -> &str {
+        (**self).method()
+    }
     fn path(&self) -> &str {
         (**self).path()
     }

@@ -29,9 +29,10 @@ fn cookie_head(path: &str, t: &MintedTokens) -> RequestHead {
         .header("x-trace", "abc")
 }
 
-/// What a hook saw: the path, a header, the old and new access and refresh tokens.
+/// What a hook saw: the method, the path, a header, the old and new access and refresh tokens.
 #[derive(Debug, Default, Clone)]
 struct Seen {
+    method: String,
     path: String,
     trace: Option<String>,
     old_access: Option<String>,
@@ -48,6 +49,7 @@ fn recording_hook(
             s.as_ref().map(|s| s.expose().to_owned())
         };
         seen.lock().unwrap().push(Seen {
+            method: event.request().method.to_string(),
             path: event.request().path.clone(),
             trace: event.request().header_str("x-trace").map(str::to_owned),
             old_access: expose(&event.old_tokens().access),
@@ -67,11 +69,13 @@ async fn the_hook_sees_the_request_and_the_old_and_new_pair() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let integrator = Integrator::new(QelosConfig::builder(mock.url()).build().unwrap())
         .on_token_refresh(recording_hook(Arc::clone(&seen)));
-    let ctx = signed_in(integrator.resolve(&cookie_head("/dashboard", &t)).await);
+    let head = cookie_head("/dashboard", &t).method("POST");
+    let ctx = signed_in(integrator.resolve(&head).await);
     assert!(ctx.is_authenticated());
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "one refresh, one call: {seen:?}");
     let event = &seen[0];
+    assert_eq!(event.method, "POST");
     assert_eq!(event.path, "/dashboard");
     assert_eq!(event.trace.as_deref(), Some("abc"));
     assert_eq!(event.old_access.as_deref(), Some(t.access.as_str()));

@@ -53,6 +53,9 @@ pub struct QelosEndpoint<E> {
 struct View<'a>(&'a Request);
 
 impl RequestView for View<'_> {
+    fn method(&self) -> &str {
+        self.0.method().as_str()
+    }
     fn path(&self) -> &str {
         self.0.uri().path()
     }

@@ -144,6 +144,7 @@ impl Fairing for QelosFairing {
         // Rocket has its own header type: headers are converted only when the core asks for
         // them, which it does not for requests without credentials.
         let view = ForeignView {
+            method: req.method().as_str(),
             path,
             has: |name: &str| req.headers().contains(name),
             all: || header_map(req.headers().iter().map(|h| (h.name, h.value.into_owned()))),
