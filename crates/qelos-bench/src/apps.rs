@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use qelos_integrator_core::{QelosConfig, QelosContext};
-use serde_json::json;
 
 /// What an app does per request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +17,8 @@ pub(crate) enum Mode {
     Adapter,
     /// The adapter with the identity cache on.
     Cached,
+    /// axum only: a minimal layer and extractor, the floor of any middleware design.
+    Floor,
 }
 
 impl Mode {
@@ -27,37 +28,48 @@ impl Mode {
             "lower" => Mode::Lower,
             "adapter" => Mode::Adapter,
             "cached" => Mode::Cached,
+            "floor" => Mode::Floor,
             _ => return None,
         })
     }
 }
 
-/// The anonymous body, also the bare framework's answer, built the way the adapter's handler
-/// builds its answer (`json!` from empty fields): the ratios then measure the integrator, not a
-/// difference between two handlers.
+/// The answer of every app: who is calling and in which workspace. Every app (bare, lower
+/// bound, adapter) serializes it the same way, borrowing its fields: the ratios then measure the
+/// integrator, not a difference between two handlers (the signed-in answer carries four strings
+/// the anonymous one does not, and copying them would be the handler's cost, not the adapter's).
+#[derive(serde::Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MeBody<'a> {
+    user_id: Option<&'a str>,
+    username: Option<&'a str>,
+    workspace_id: Option<&'a str>,
+    workspace_name: Option<&'a str>,
+    workspace_count: usize,
+}
+
+impl MeBody<'_> {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The anonymous body, also the bare framework's answer.
 pub(crate) fn anonymous_body() -> String {
-    let none: Option<&String> = None;
-    json!({
-        "userId": none,
-        "username": none,
-        "workspaceId": none,
-        "workspaceName": none,
-        "workspaceCount": 0usize,
-    })
-    .to_string()
+    MeBody::default().to_json()
 }
 
 pub(crate) fn me_body(ctx: &QelosContext) -> String {
     let user = ctx.user();
     let ws = ctx.workspace();
-    json!({
-        "userId": user.map(|u| &u.id),
-        "username": user.map(|u| &u.username),
-        "workspaceId": ws.map(|w| &w.id),
-        "workspaceName": ws.map(|w| &w.name),
-        "workspaceCount": ctx.workspaces().len(),
-    })
-    .to_string()
+    MeBody {
+        user_id: user.map(|u| u.id.as_str()),
+        username: user.map(|u| u.username.as_str()),
+        workspace_id: ws.map(|w| w.id.as_str()),
+        workspace_name: ws.map(|w| w.name.as_str()),
+        workspace_count: ctx.workspaces().len(),
+    }
+    .to_json()
 }
 
 /// The hand-written lower bound: exactly `/api/me` and `/api/workspaces`, concurrently.
@@ -94,14 +106,14 @@ impl Lower {
             Ok(r) => r.json().await.unwrap_or_default(),
             Err(_) => serde_json::Value::Null,
         };
-        json!({
-            "userId": me.get("_id"),
-            "username": me.get("username"),
-            "workspaceId": me.pointer("/workspace/_id"),
-            "workspaceName": me.pointer("/workspace/name"),
-            "workspaceCount": list.as_array().map_or(0, Vec::len),
-        })
-        .to_string()
+        MeBody {
+            user_id: me.get("_id").and_then(serde_json::Value::as_str),
+            username: me.get("username").and_then(serde_json::Value::as_str),
+            workspace_id: me.pointer("/workspace/_id").and_then(serde_json::Value::as_str),
+            workspace_name: me.pointer("/workspace/name").and_then(serde_json::Value::as_str),
+            workspace_count: list.as_array().map_or(0, Vec::len),
+        }
+        .to_json()
     }
 }
 
@@ -120,6 +132,9 @@ pub(crate) fn serve(
     addr: SocketAddr,
     qelos: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    if mode == Mode::Floor && framework != "axum" {
+        return Err("the floor app is axum's only".into());
+    }
     match framework {
         "axum" => axum_app(mode, addr, qelos),
         "actix" => actix_app(mode, addr, qelos),
@@ -149,6 +164,14 @@ fn axum_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
     use qelos_integrator_axum::{Qelos, QelosLayer};
     let json = |body: String| ([(http::header::CONTENT_TYPE, "application/json")], body);
     let app = match mode {
+        Mode::Floor => axum::Router::new()
+            .route(
+                "/me",
+                get(move |_: axum::Extension<floor::Marker>| async move {
+                    json(anonymous_body())
+                }),
+            )
+            .layer(floor::FloorLayer),
         Mode::Bare => {
             axum::Router::new().route("/me", get(move || async move { json(anonymous_body()) }))
         }
@@ -258,7 +281,7 @@ fn poem_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
         json(me_body(&q))
     }
     let ep = match mode {
-        Mode::Bare => Route::new().at("/me", get(bare)).boxed(),
+        Mode::Bare | Mode::Floor => Route::new().at("/me", get(bare)).boxed(),
         Mode::Lower => Route::new()
             .at("/me", get(lower))
             .data(Lower::new(qelos))
@@ -283,7 +306,7 @@ fn warp_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
         warp::reply::with_header(body, "content-type", "application/json").into_response()
     };
     let routes = match mode {
-        Mode::Bare => warp::path!("me")
+        Mode::Bare | Mode::Floor => warp::path!("me")
             .map(move || json(anonymous_body()))
             .boxed(),
         Mode::Lower => {
@@ -359,7 +382,7 @@ fn rocket_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn s
         .merge(("log_level", "off"));
     let base = rocket::custom(figment);
     let app = match mode {
-        Mode::Bare => base.mount("/", rocket::routes![bare]),
+        Mode::Bare | Mode::Floor => base.mount("/", rocket::routes![bare]),
         Mode::Lower => base
             .mount("/", rocket::routes![lower])
             .manage(Lower::new(qelos)),
@@ -369,4 +392,45 @@ fn rocket_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn s
     };
     rocket::execute(app.launch()).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// The least any middleware-plus-extractor design costs in axum: a layer that leaves one
+/// shared value in the request's extensions, and a handler that extracts it. `qelos-bench app
+/// axum floor …` serves it, for profiling beside the bare app and the adapter (see
+/// `docs/benchmarks.md`).
+mod floor {
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    #[derive(Clone)]
+    pub(crate) struct Marker(#[allow(dead_code)] Arc<u8>);
+
+    #[derive(Clone)]
+    pub(crate) struct FloorLayer;
+
+    impl<S> tower::Layer<S> for FloorLayer {
+        type Service = Floor<S>;
+        fn layer(&self, inner: S) -> Floor<S> {
+            Floor(inner)
+        }
+    }
+
+    #[derive(Clone)]
+    pub(crate) struct Floor<S>(S);
+
+    impl<S, B> tower::Service<http::Request<B>> for Floor<S>
+    where
+        S: tower::Service<http::Request<B>>,
+    {
+        type Response = S::Response;
+        type Error = S::Error;
+        type Future = S::Future;
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+            self.0.poll_ready(cx)
+        }
+        fn call(&mut self, mut req: http::Request<B>) -> S::Future {
+            req.extensions_mut().insert(Marker(Arc::new(1)));
+            self.0.call(req)
+        }
+    }
 }

@@ -324,6 +324,7 @@ fn run(args: &[String]) -> Result {
                 Mode::Lower => "lower",
                 Mode::Adapter => "adapter",
                 Mode::Cached => "cached",
+                Mode::Floor => "floor",
             };
             let app = Guard(
                 Command::new(&me)

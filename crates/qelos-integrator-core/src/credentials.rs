@@ -1,6 +1,6 @@
 //! Reading the caller's credentials from request headers (contract step 2).
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use http::header::{AUTHORIZATION, COOKIE, HOST};
 use qelos_sdk::Secret;
 
@@ -60,12 +60,12 @@ pub(crate) fn read(
     let mut creds = RequestCredentials::default();
     let mut garbage = false;
 
-    let mut keep = |value: String| -> Option<Secret> {
+    let mut keep = |value: &str| -> Option<Secret> {
         if value.len() > MAX_TOKEN_LEN {
             garbage = true;
             None
         } else {
-            Some(Secret::new(value))
+            Some(Secret::from(value))
         }
     };
 
@@ -84,11 +84,11 @@ pub(crate) fn read(
     };
 
     creds.access = match bearer {
-        Some(token) => keep(token.to_owned()),
-        None => cookies::find(cookie_headers(), access_cookie).and_then(&mut keep),
+        Some(token) => keep(token),
+        None => cookies::find(cookie_headers(), access_cookie).and_then(|v| keep(&v)),
     };
-    creds.refresh = cookies::find(cookie_headers(), refresh_cookie).and_then(&mut keep);
-    creds.session_cookie = cookies::session_cookie_header(cookie_headers()).and_then(&mut keep);
+    creds.refresh = cookies::find(cookie_headers(), refresh_cookie).and_then(|v| keep(&v));
+    creds.session_cookie = cookies::session_cookie_header(cookie_headers()).and_then(|v| keep(&v));
     creds.garbage = garbage;
     creds
 }
@@ -122,11 +122,15 @@ fn bearer_token_bytes(value: &[u8]) -> Option<&str> {
 }
 
 /// The cookie domain of the request (its `Host`, port stripped), see [`cookies::cookie_domain`].
-pub(crate) fn inbound_cookie_domain(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
+pub(crate) fn inbound_cookie_domain(host: Option<&HeaderValue>) -> Option<String> {
+    host.and_then(|v| v.to_str().ok())
         .and_then(cookies::cookie_domain)
+}
+
+/// The request's `Host`, kept (a reference count, no copy) until a cookie needs its domain
+/// ([`inbound_cookie_domain`]): most requests write no cookie.
+pub(crate) fn inbound_host(headers: &HeaderMap) -> Option<HeaderValue> {
+    headers.get(HOST).cloned()
 }
 
 #[cfg(test)]
@@ -215,7 +219,7 @@ mod tests {
     fn inbound_domain_comes_from_host() {
         let h = headers(&[("host", b"app.example.com:8080")]);
         assert_eq!(
-            inbound_cookie_domain(&h).as_deref(),
+            inbound_cookie_domain(inbound_host(&h).as_ref()).as_deref(),
             Some("app.example.com")
         );
     }

@@ -94,10 +94,11 @@ impl<'a> Scanner<'a> {
         let start = self.at + 1;
         let mut i = start;
         loop {
+            // Up to the next quote or backslash, a vector at a time: payloads are mostly strings.
+            i += memchr::memchr2(b'"', b'\\', self.json.get(i..)?)?;
             match self.json.get(i)? {
                 b'"' => break,
-                b'\\' => i += 2,
-                _ => i += 1,
+                _ => i += 2,
             }
         }
         self.at = i + 1;
@@ -105,7 +106,6 @@ impl<'a> Scanner<'a> {
         json.get(start..i)
     }
 
-    /// A number, as whole seconds: fractions are cut, negatives become 0.
     fn number(&mut self) -> Option<u64> {
         let start = self.at;
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.json.get(self.at) {
@@ -141,11 +141,9 @@ impl<'a> Scanner<'a> {
                     depth -= 1;
                     self.at += 1;
                 }
+                // The end of this value: the caller reads the separator.
                 b',' | b'}' | b']' if depth == 0 => return Some(()),
                 _ => self.at += 1,
-            }
-            if depth == 0 && matches!(self.peek(), Some(b',' | b'}')) {
-                return Some(());
             }
         }
     }

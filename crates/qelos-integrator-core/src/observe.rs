@@ -82,6 +82,15 @@ pub(crate) fn finish(
     metrics::request(outcome_label, reason, cache, elapsed);
 }
 
+/// `true` when a subscriber may record `debug` spans. The span macros check the same, but when
+/// the check fails and no subscriber was ever set, `tracing`'s `log` compatibility (which some
+/// web frameworks turn on) still formats every span's fields: the per-request spans are not
+/// built then.
+pub(crate) fn debug_spans() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
+}
+
 /// `true` when the clock should be read for this request: the span listens or metrics are on.
 pub(crate) fn wants_clock(span: &tracing::Span) -> bool {
     cfg!(feature = "metrics") || !span.is_disabled()

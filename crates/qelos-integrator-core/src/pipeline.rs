@@ -370,9 +370,9 @@ impl Integrator {
                 if shared.resolver.is_none()
                     && let Some(identity) = cached_identity(shared, &creds)
                 {
-                    let domain = credentials::inbound_cookie_domain(&headers);
+                    let host = credentials::inbound_host(&headers);
                     let head = shared.head_for_hooks(request, &headers);
-                    return Start::Done(from_cache(shared, creds, domain, head, identity));
+                    return Start::Done(from_cache(shared, creds, host, head, identity));
                 }
                 (creds, Mode::Caller)
             }
@@ -381,7 +381,7 @@ impl Integrator {
         Start::Identify(Job {
             creds,
             mode,
-            domain: credentials::inbound_cookie_domain(&headers),
+            host: credentials::inbound_host(&headers),
             head,
             required,
         })
@@ -391,6 +391,9 @@ impl Integrator {
 /// The `qelos.resolve` span: the path now, the outcome fields when the request is decided
 /// (see `docs/operations.md`). Free when no subscriber listens at `debug`.
 fn resolve_span(path: &str) -> tracing::Span {
+    if !observe::debug_spans() {
+        return tracing::Span::none();
+    }
     tracing::debug_span!(
         "qelos.resolve",
         path = %path,
@@ -426,7 +429,8 @@ enum Mode {
 struct Job {
     creds: RequestCredentials,
     mode: Mode,
-    domain: Option<String>,
+    /// The request's `Host`, for the domain of Qelos's own cookies.
+    host: Option<http::HeaderValue>,
     /// For the workspace resolver and the `on_token_refresh` hook, when either is set.
     head: Option<Arc<RequestHead>>,
     /// The path requires a user (global `require_auth` or `require_auth_under`).
@@ -478,12 +482,12 @@ fn cached_identity(shared: &Shared, creds: &RequestCredentials) -> Option<Arc<Id
 fn from_cache(
     shared: &Arc<Shared>,
     creds: RequestCredentials,
-    domain: Option<String>,
+    host: Option<http::HeaderValue>,
     head: Option<Arc<RequestHead>>,
     identity: Arc<Identity>,
 ) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, domain, head);
+    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, host, head);
     let tokens = TokenPair::new(creds.access, creds.refresh);
     let sdk = shared
         .config
@@ -515,7 +519,8 @@ fn signed_in(
 struct RequestHooks {
     shared: Arc<Shared>,
     cookies: ResponseCookies,
-    domain: Option<String>,
+    /// The request's `Host`: Qelos's own cookies are rewritten to its domain.
+    host: Option<http::HeaderValue>,
     /// The request, for the `on_token_refresh` hook.
     head: Option<Arc<RequestHead>>,
     session_dead: AtomicBool,
@@ -578,9 +583,13 @@ impl SessionHooks for RequestHooks {
     }
 
     fn on_set_cookie(&self, set_cookie: &[String]) {
+        if set_cookie.is_empty() {
+            return;
+        }
+        let domain = credentials::inbound_cookie_domain(self.host.as_ref());
         for value in set_cookie {
             self.cookies
-                .push(cookies::rewrite_domain(value, self.domain.as_deref()));
+                .push(cookies::rewrite_domain(value, domain.as_deref()));
         }
     }
 }
@@ -589,13 +598,13 @@ impl RequestHooks {
     fn new(
         shared: &Arc<Shared>,
         cookies: &ResponseCookies,
-        domain: Option<String>,
+        host: Option<http::HeaderValue>,
         head: Option<Arc<RequestHead>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             shared: Arc::clone(shared),
             cookies: cookies.clone(),
-            domain,
+            host,
             head,
             session_dead: AtomicBool::new(false),
             refreshed: AtomicBool::new(false),
@@ -616,7 +625,7 @@ impl RequestHooks {
 
 async fn identify(shared: Arc<Shared>, job: Arc<Job>, started: Option<Instant>) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks = RequestHooks::new(&shared, &cookies, job.domain.clone(), job.head.clone());
+    let hooks = RequestHooks::new(&shared, &cookies, job.host.clone(), job.head.clone());
     let decision = decide(&shared, &job, &hooks, cookies).await;
     observe::finish(
         &tracing::Span::current(),

@@ -20,8 +20,8 @@ pub(crate) type Resolve = Box<dyn Fn() -> BoxFuture<'static, Decision> + Send + 
 ///
 /// It is one cell holding the request's [`QelosContext`] or its refusal:
 ///
-/// - requests decided at once (no credentials, a cached identity, `api_token` mode) carry a
-///   filled cell;
+/// - requests decided at once (no credentials, a cached identity, a refusal) carry the
+///   decision itself;
 /// - requests whose caller Qelos must identify carry a lazy cell that the middleware fills
 ///   before the handler ([`admit`](Self::admit));
 /// - `/api/**` requests with the same-origin proxy on carry a lazy cell that only an extractor
@@ -49,74 +49,86 @@ pub(crate) type Resolve = Box<dyn Fn() -> BoxFuture<'static, Decision> + Send + 
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RequestState(Arc<Inner>);
+pub struct RequestState(Repr);
 
-struct Inner {
-    cell: OnceCell<Decision>,
-    resolve: Option<Resolve>,
-    kind: Kind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+#[derive(Clone)]
+enum Repr {
     /// A skip path: the middleware does not run here.
     Skipped,
-    /// Filled now, or filled by the middleware before the handler.
-    Eager,
-    /// Filled when an extractor first asks (`/api/**` with the proxy on).
-    OnDemand,
+    /// Decided when attached: the decision itself (a context is one shared pointer), so the
+    /// most common requests allocate no cell.
+    Decided(Decision),
+    /// Filled by the middleware before the handler (`eager`), or when an extractor first asks
+    /// (`/api/**` with the proxy on).
+    Lazy(Arc<Lazy>),
+}
+
+struct Lazy {
+    cell: OnceCell<Decision>,
+    resolve: Resolve,
+    eager: bool,
 }
 
 impl std::fmt::Debug for RequestState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, resolved) = match &self.0 {
+            Repr::Skipped => ("Skipped", false),
+            Repr::Decided(_) => ("Eager", true),
+            Repr::Lazy(lazy) if lazy.eager => ("Eager", lazy.cell.initialized()),
+            Repr::Lazy(lazy) => ("OnDemand", lazy.cell.initialized()),
+        };
         f.debug_struct("RequestState")
-            .field("kind", &self.0.kind)
-            .field("resolved", &self.0.cell.initialized())
+            .field("kind", &format_args!("{kind}"))
+            .field("resolved", &resolved)
             .finish()
     }
 }
 
 impl RequestState {
-    fn new(cell: OnceCell<Decision>, resolve: Option<Resolve>, kind: Kind) -> Self {
-        Self(Arc::new(Inner {
-            cell,
-            resolve,
-            kind,
-        }))
-    }
-
     pub(crate) fn skipped() -> Self {
-        Self::new(OnceCell::new(), None, Kind::Skipped)
+        Self(Repr::Skipped)
     }
 
     pub(crate) fn decided(decision: Decision) -> Self {
-        Self::new(OnceCell::new_with(Some(decision)), None, Kind::Eager)
+        Self(Repr::Decided(decision))
+    }
+
+    fn lazy(resolve: Resolve, eager: bool) -> Self {
+        Self(Repr::Lazy(Arc::new(Lazy {
+            cell: OnceCell::new(),
+            resolve,
+            eager,
+        })))
     }
 
     pub(crate) fn pending(resolve: Resolve) -> Self {
-        Self::new(OnceCell::new(), Some(resolve), Kind::Eager)
+        Self::lazy(resolve, true)
     }
 
     pub(crate) fn on_demand(resolve: Resolve) -> Self {
-        Self::new(OnceCell::new(), Some(resolve), Kind::OnDemand)
+        Self::lazy(resolve, false)
     }
 
     /// `true` on a skip path: no context here.
     pub fn is_skipped(&self) -> bool {
-        self.0.kind == Kind::Skipped
+        matches!(self.0, Repr::Skipped)
     }
 
     /// `true` when the middleware need not wait before the handler: the request is decided,
     /// skipped, or resolved on demand. A middleware can then call [`refusal`](Self::refusal)
     /// and the handler without a future of its own.
     pub fn is_settled(&self) -> bool {
-        self.0.kind != Kind::Eager || self.0.cell.initialized()
+        match &self.0 {
+            Repr::Lazy(lazy) => !lazy.eager || lazy.cell.initialized(),
+            _ => true,
+        }
     }
 
     /// The refusal to answer instead of the handler, when it is already known.
     pub fn refusal(&self) -> Option<Rejection> {
-        match (self.0.kind, self.0.cell.get()) {
-            (Kind::Eager, Some(Err(rejection))) => Some(rejection.clone()),
+        match &self.0 {
+            Repr::Decided(Err(rejection)) => Some(rejection.clone()),
+            Repr::Lazy(lazy) if lazy.eager => lazy.cell.get()?.as_ref().err().cloned(),
             _ => None,
         }
     }
@@ -129,26 +141,23 @@ impl RequestState {
     /// The refusal to answer instead of the handler (`require_auth` with no user: 401; an
     /// outage under `require_auth`: 503), with its cookies.
     pub async fn admit(&self) -> Result<(), Rejection> {
-        if self.0.kind == Kind::Eager {
-            self.decision().await.map(drop)
-        } else {
-            Ok(())
+        match &self.0 {
+            Repr::Decided(decision) => decision.as_ref().map(drop).map_err(Clone::clone),
+            Repr::Lazy(lazy) if lazy.eager => self.decision().await.map(drop),
+            _ => Ok(()),
         }
     }
 
     async fn decision(&self) -> Decision {
-        let inner = &*self.0;
-        inner
-            .cell
-            .get_or_init(|| async {
-                match &inner.resolve {
-                    Some(resolve) => resolve().await,
-                    // Only skipped states have neither a value nor a resolver.
-                    None => Err(Rejection::middleware_missing(SKIPPED)),
-                }
-            })
-            .await
-            .clone()
+        match &self.0 {
+            Repr::Decided(decision) => decision.clone(),
+            Repr::Lazy(lazy) => lazy
+                .cell
+                .get_or_init(|| (lazy.resolve)())
+                .await
+                .clone(),
+            Repr::Skipped => Err(Rejection::middleware_missing(SKIPPED)),
+        }
     }
 
     /// The context (the user may be `None`), resolved on the first call on on-demand paths.
@@ -192,7 +201,12 @@ impl RequestState {
 
     /// The `Set-Cookie` values to write after the handler (none when nothing resolved).
     pub fn take_response_cookies(&self) -> Vec<String> {
-        match self.0.cell.get() {
+        let decision = match &self.0 {
+            Repr::Decided(decision) => Some(decision),
+            Repr::Lazy(lazy) => lazy.cell.get(),
+            Repr::Skipped => None,
+        };
+        match decision {
             Some(Ok(ctx)) => ctx.take_response_cookies(),
             _ => Vec::new(),
         }

@@ -426,12 +426,16 @@ impl QelosSdk {
         tokens: &TokenPair,
         with_auth: bool,
     ) -> Result<(reqwest::Response, tracing::Span), Error> {
-        let span = tracing::debug_span!(
-            "qelos.request",
-            method = %call.method,
-            path = call.path,
-            status = tracing::field::Empty
-        );
+        let span = if debug_spans() {
+            tracing::debug_span!(
+                "qelos.request",
+                method = %call.method,
+                path = call.path,
+                status = tracing::field::Empty
+            )
+        } else {
+            tracing::Span::none()
+        };
         let request = span.in_scope(|| self.prepare(call, tokens, with_auth))?;
         let head_timeout = if call.streamed && !crate::deadline::bounded_by_caller() {
             Some(call.timeout.unwrap_or(self.shared.timeout))
@@ -753,6 +757,14 @@ pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, Header
         .map_err(|_| Error::InvalidHeader(format!("bad value for header {name:?}")))?;
     v.set_sensitive(true);
     Ok((n, v))
+}
+
+/// `true` when a subscriber may record `debug` spans. The span macros check the same, but when
+/// the check fails and no subscriber was ever set, `tracing`'s `log` compatibility (which some
+/// web frameworks turn on) still formats every span's fields: a call builds no span then.
+fn debug_spans() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::DEBUG <= STATIC_MAX_LEVEL && tracing::Level::DEBUG <= LevelFilter::current()
 }
 
 /// `Authorization: Bearer <token>`, marked sensitive, built without an intermediate `String`.

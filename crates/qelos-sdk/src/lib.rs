@@ -131,6 +131,7 @@ pub mod invites;
 pub mod lambdas;
 pub mod mcp;
 mod models;
+mod object;
 pub mod payments;
 pub mod request;
 mod secret;

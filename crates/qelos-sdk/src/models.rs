@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::secret::{Secret, TokenPair};
 
 /// The signed-in user, as `GET /api/me` returns it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct User {
     /// The user id (`_id`).
     #[serde(rename = "_id")]
@@ -73,7 +73,7 @@ pub(crate) fn decode_component(v: &str) -> String {
 }
 
 /// A workspace (from `/api/workspaces`, `/api/me`, ...).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Workspace {
     /// Workspace id (`_id`).
     #[serde(rename = "_id")]
@@ -90,6 +90,122 @@ pub struct Workspace {
     /// Every other field (`tenant`, `members`, `logo`, `isPrivilegedUser`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+// `User` and `Workspace` are read on every signed-in request: in one pass, without the copy of
+// the whole object that `#[serde(flatten)]` makes (see `object.rs`). The names and field types
+// are those of the `#[serde]` attributes above.
+
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::object::deserialize_object(deserializer)
+    }
+}
+
+impl crate::object::Object for User {
+    const NAMES: &'static [&'static str] = &[
+        "_id",
+        "username",
+        "email",
+        "fullName",
+        "firstName",
+        "lastName",
+        "roles",
+        "tenant",
+        "workspace",
+    ];
+    const EXPECTING: &'static str = "a user object";
+
+    fn field(key: &str) -> Option<usize> {
+        Some(match key {
+            "_id" => 0,
+            "username" => 1,
+            "email" => 2,
+            "fullName" => 3,
+            "firstName" => 4,
+            "lastName" => 5,
+            "roles" => 6,
+            "tenant" => 7,
+            "workspace" => 8,
+            _ => return None,
+        })
+    }
+
+    fn read_named<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.id = map.next_value()?,
+            1 => self.username = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.full_name = map.next_value()?,
+            4 => self.first_name = map.next_value()?,
+            5 => self.last_name = map.next_value()?,
+            6 => self.roles = map.next_value()?,
+            7 => self.tenant = map.next_value()?,
+            _ => self.workspace = map.next_value()?,
+        }
+        Ok(())
+    }
+
+    fn extra(&mut self) -> &mut Map<String, Value> {
+        &mut self.extra
+    }
+
+    fn finish<E: serde::de::Error>(self, seen: &[bool]) -> Result<Self, E> {
+        match seen.first() {
+            Some(true) => Ok(self),
+            _ => Err(E::missing_field("_id")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Workspace {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::object::deserialize_object(deserializer)
+    }
+}
+
+impl crate::object::Object for Workspace {
+    const NAMES: &'static [&'static str] = &["_id", "name", "roles", "labels"];
+    const EXPECTING: &'static str = "a workspace object";
+
+    fn field(key: &str) -> Option<usize> {
+        Some(match key {
+            "_id" => 0,
+            "name" => 1,
+            "roles" => 2,
+            "labels" => 3,
+            _ => return None,
+        })
+    }
+
+    fn read_named<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.roles = map.next_value()?,
+            _ => self.labels = map.next_value()?,
+        }
+        Ok(())
+    }
+
+    fn extra(&mut self) -> &mut Map<String, Value> {
+        &mut self.extra
+    }
+
+    fn finish<E: serde::de::Error>(self, seen: &[bool]) -> Result<Self, E> {
+        match seen.first() {
+            Some(true) => Ok(self),
+            _ => Err(E::missing_field("_id")),
+        }
+    }
 }
 
 /// Sign-in credentials.

@@ -42,8 +42,9 @@ impl From<String> for Secret {
 }
 
 impl From<&str> for Secret {
+    /// One allocation: the value is copied straight into the shared buffer.
     fn from(value: &str) -> Self {
-        Self::new(value)
+        Self(Arc::from(value))
     }
 }
 
