@@ -146,11 +146,45 @@ pub(crate) enum Chosen {
     Custom(Workspace),
 }
 
+/// The request's SDK: built with the context (the identification used it), or on first use
+/// (an identity from the cache: most handlers read the user and never call Qelos).
+pub(crate) enum RequestSdk {
+    Ready(QelosSdk),
+    OnFirstUse {
+        sdk: std::sync::OnceLock<QelosSdk>,
+        make: Box<dyn Fn() -> QelosSdk + Send + Sync>,
+    },
+}
+
+impl RequestSdk {
+    pub(crate) fn on_first_use(make: impl Fn() -> QelosSdk + Send + Sync + 'static) -> Self {
+        Self::OnFirstUse {
+            sdk: std::sync::OnceLock::new(),
+            make: Box::new(make),
+        }
+    }
+
+    fn get(&self) -> &QelosSdk {
+        match self {
+            Self::Ready(sdk) => sdk,
+            Self::OnFirstUse { sdk, make } => sdk.get_or_init(make),
+        }
+    }
+
+    /// The SDK if it exists yet.
+    fn built(&self) -> Option<&QelosSdk> {
+        match self {
+            Self::Ready(sdk) => Some(sdk),
+            Self::OnFirstUse { sdk, .. } => sdk.get(),
+        }
+    }
+}
+
 pub(crate) struct ContextParts {
     /// User and workspaces, shared with the identity cache (no deep copies per request).
     pub(crate) identity: Option<Arc<Identity>>,
     pub(crate) workspace: Chosen,
-    pub(crate) sdk: QelosSdk,
+    pub(crate) sdk: RequestSdk,
     pub(crate) tokens: TokenPair,
     pub(crate) anonymous: Option<AnonymousReason>,
     pub(crate) cookies: ResponseCookies,
@@ -212,13 +246,14 @@ impl QelosContext {
     /// An SDK bound to this request's credentials. It refreshes by itself; new cookies reach
     /// the response.
     pub fn sdk(&self) -> &QelosSdk {
-        &self.0.sdk
+        self.0.sdk.get()
     }
     /// The tokens of this request, updated after a refresh (OAuth mode); what the request
     /// carried otherwise.
     pub fn tokens(&self) -> TokenPair {
-        match self.0.sdk.auth_kind() {
-            AuthKind::OAuth => self.0.sdk.tokens(),
+        match self.0.sdk.built() {
+            Some(sdk) if sdk.auth_kind() == AuthKind::OAuth => sdk.tokens(),
+            // An SDK not built yet has not refreshed: the request's own tokens.
             _ => self.0.tokens.clone(),
         }
     }

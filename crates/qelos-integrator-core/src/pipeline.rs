@@ -12,7 +12,7 @@ use crate::cache::{Identity, IdentityCache};
 use crate::config::QelosConfig;
 use crate::context::Chosen;
 use crate::context::{
-    AnonymousReason, ContextParts, CookieSettings, QelosContext, ResponseCookies,
+    AnonymousReason, ContextParts, CookieSettings, QelosContext, RequestSdk, ResponseCookies,
 };
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
@@ -462,7 +462,7 @@ fn finish_anonymous(
     Ok(QelosContext::new(ContextParts {
         identity: None,
         workspace: Chosen::None,
-        sdk: sdk.unwrap_or_else(|| shared.config.sdk.clone()),
+        sdk: RequestSdk::Ready(sdk.unwrap_or_else(|| shared.config.sdk.clone())),
         tokens: TokenPair::default(),
         anonymous: Some(reason),
         cookies,
@@ -477,8 +477,9 @@ fn cached_identity(shared: &Shared, creds: &RequestCredentials) -> Option<Arc<Id
     cache.get(&TokenKey::new("access", access.expose()), now_s())
 }
 
-/// A request answered from the identity cache, without a future: the context is built here,
-/// with an SDK bound to the request's tokens and hooks, as for an identity fetched upstream.
+/// A request answered from the identity cache, without a future: the context is built here.
+/// Its SDK, bound to the request's tokens and hooks as for an identity fetched upstream, is
+/// built when the handler first asks for it.
 fn from_cache(
     shared: &Arc<Shared>,
     creds: RequestCredentials,
@@ -487,14 +488,25 @@ fn from_cache(
     identity: Arc<Identity>,
 ) -> Decision {
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
-    let hooks: Arc<dyn SessionHooks> = RequestHooks::new(shared, &cookies, host, head);
     let tokens = TokenPair::new(creds.access, creds.refresh);
-    let sdk = shared
-        .config
-        .sdk
-        .with_auth(Auth::OAuth(tokens), Some(hooks));
     let workspace = default_choice(&identity.user, &identity.workspaces);
-    signed_in(sdk, identity, workspace, cookies)
+    let sdk = {
+        let (shared, cookies, tokens) = (Arc::clone(shared), cookies.clone(), tokens.clone());
+        RequestSdk::on_first_use(move || {
+            let hooks: Arc<dyn SessionHooks> =
+                RequestHooks::new(&shared, &cookies, host.clone(), head.clone());
+            let auth = Auth::OAuth(tokens.clone());
+            shared.config.sdk.with_auth(auth, Some(hooks))
+        })
+    };
+    Ok(QelosContext::new(ContextParts {
+        tokens,
+        identity: Some(identity),
+        workspace,
+        sdk,
+        anonymous: None,
+        cookies,
+    }))
 }
 
 /// The context of a signed-in request.
@@ -508,7 +520,7 @@ fn signed_in(
         tokens: sdk.tokens(),
         identity: Some(identity),
         workspace,
-        sdk,
+        sdk: RequestSdk::Ready(sdk),
         anonymous: None,
         cookies,
     }))
