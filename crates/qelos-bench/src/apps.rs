@@ -109,8 +109,12 @@ impl Lower {
         MeBody {
             user_id: me.get("_id").and_then(serde_json::Value::as_str),
             username: me.get("username").and_then(serde_json::Value::as_str),
-            workspace_id: me.pointer("/workspace/_id").and_then(serde_json::Value::as_str),
-            workspace_name: me.pointer("/workspace/name").and_then(serde_json::Value::as_str),
+            workspace_id: me
+                .pointer("/workspace/_id")
+                .and_then(serde_json::Value::as_str),
+            workspace_name: me
+                .pointer("/workspace/name")
+                .and_then(serde_json::Value::as_str),
             workspace_count: list.as_array().map_or(0, Vec::len),
         }
         .to_json()
@@ -167,9 +171,7 @@ fn axum_app(mode: Mode, addr: SocketAddr, qelos: &str) -> Result<(), Box<dyn std
         Mode::Floor => axum::Router::new()
             .route(
                 "/me",
-                get(move |_: axum::Extension<floor::Marker>| async move {
-                    json(anonymous_body())
-                }),
+                get(move |_: axum::Extension<floor::Marker>| async move { json(anonymous_body()) }),
             )
             .layer(floor::FloorLayer),
         Mode::Bare => {

@@ -1,7 +1,7 @@
 //! Reading the caller's credentials from request headers (contract step 2).
 
-use http::{HeaderMap, HeaderValue};
 use http::header::{AUTHORIZATION, COOKIE, HOST};
+use http::{HeaderMap, HeaderValue};
 use qelos_sdk::Secret;
 
 use crate::cookies;

@@ -151,11 +151,7 @@ impl RequestState {
     async fn decision(&self) -> Decision {
         match &self.0 {
             Repr::Decided(decision) => decision.clone(),
-            Repr::Lazy(lazy) => lazy
-                .cell
-                .get_or_init(|| (lazy.resolve)())
-                .await
-                .clone(),
+            Repr::Lazy(lazy) => lazy.cell.get_or_init(|| (lazy.resolve)()).await.clone(),
             Repr::Skipped => Err(Rejection::middleware_missing(SKIPPED)),
         }
     }

@@ -22,6 +22,11 @@ fn python() -> PathBuf {
     }
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-venv");
     let python = venv.join("bin/python");
+    // Test processes run side by side (nextest): one creates the venv and installs the client
+    // while the others wait on this lock, then find both ready.
+    std::fs::create_dir_all(venv.parent().expect("target dir")).expect("target dir");
+    let lock = std::fs::File::create(venv.with_extension("lock")).expect("lock file");
+    lock.lock().expect("lock the venv");
     if !python.exists() {
         let status = Command::new("python3")
             .arg("-m")
@@ -42,6 +47,7 @@ fn python() -> PathBuf {
             .expect("pip runs");
         assert!(status.success(), "pip install {CLIENT} failed");
     }
+    drop(lock);
     python
 }
 

@@ -68,8 +68,11 @@ pub(crate) trait Object: Default {
     fn field(key: &str) -> Option<usize>;
 
     /// Reads the value of the field `NAMES[index]` from `map`.
-    fn read_named<'de, A: MapAccess<'de>>(&mut self, index: usize, map: &mut A)
-    -> Result<(), A::Error>;
+    fn read_named<'de, A: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
 
     /// Where the keys the type does not name go.
     fn extra(&mut self) -> &mut serde_json::Map<String, serde_json::Value>;
@@ -150,7 +153,10 @@ mod tests {
         assert_eq!(user.id, "u1");
         assert_eq!(user.full_name.as_deref(), Some("A%20B"));
         let ws = user.workspace.as_ref().expect("workspace");
-        assert_eq!((ws.id.as_str(), ws.labels.as_slice()), ("w1", &["x".to_owned()][..]));
+        assert_eq!(
+            (ws.id.as_str(), ws.labels.as_slice()),
+            ("w1", &["x".to_owned()][..])
+        );
         assert_eq!(ws.extra["logo"], "l.png");
         assert_eq!(user.extra["metadata"]["k"][1], 2);
         assert_eq!(serde_json::to_value(&user).expect("back"), json);
@@ -161,10 +167,18 @@ mod tests {
         let missing = serde_json::from_str::<Workspace>(r#"{"name":"W"}"#);
         assert!(missing.expect_err("no _id").to_string().contains("_id"));
         let twice = serde_json::from_str::<Workspace>(r#"{"_id":"w","name":"a","name":"b"}"#);
-        assert!(twice.expect_err("duplicate").to_string().contains("duplicate field"));
+        assert!(
+            twice
+                .expect_err("duplicate")
+                .to_string()
+                .contains("duplicate field")
+        );
         let wrong = serde_json::from_str::<User>(r#"{"_id":"u","roles":"admin"}"#);
         assert!(wrong.is_err(), "roles must be a list");
-        assert!(serde_json::from_str::<User>("[]").is_err(), "an object, not a list");
+        assert!(
+            serde_json::from_str::<User>("[]").is_err(),
+            "an object, not a list"
+        );
     }
 
     #[test]
