@@ -9,7 +9,7 @@ use actix_web::http::header::SET_COOKIE;
 use actix_web::{Error, HttpMessage, ResponseError as _};
 use futures_util::future::LocalBoxFuture;
 use qelos_integrator_core::Integrator;
-use qelos_integrator_core::adapter::{ForeignView, append_set_cookies, header_map};
+use qelos_integrator_core::adapter::{ForeignView, append_set_cookies, each_value, header_map};
 
 use crate::QelosRejection;
 
@@ -86,10 +86,11 @@ where
         let view = ForeignView {
             method: req.method().as_str(),
             path: req.path(),
-            has: |name: &str| req.headers().contains_key(name),
+            get: each_value(|name| req.headers().get_all(name)),
             all: || header_map(crate::bff::pairs(req.headers())),
         };
         let state = self.integrator.attach(&view);
+        drop(view); // its lookups borrow `req`, which the future below takes
         let service = Rc::clone(&self.service);
         Box::pin(async move {
             if let Err(rejection) = state.admit().await {

@@ -33,7 +33,9 @@ pub use crate::headers::{append_set_cookies, no_store, set_cookie_headers};
 pub use crate::proxy::{
     BodySender, Inbound, Proxy, ProxyBody, body_channel, body_stream, upstream_headers,
 };
-pub use crate::request::{ForeignView, RequestHead, RequestView, header_map};
+pub use crate::request::{
+    CREDENTIAL_HEADERS, Each, ForeignView, RequestHead, RequestView, each_value, header_map,
+};
 pub use crate::state::{RequestSlot, RequestState, optional_context, optional_user, require_state};
 
 /// What an extractor type is made of: the [`RequestState`] the middleware left on the request.

@@ -52,13 +52,13 @@ impl Shared {
 
     /// The request's head for the hooks that read it (a workspace resolver, a custom
     /// `on_token_refresh`); `None` without them, so that requests copy no headers for nothing.
-    fn head_for_hooks<R: RequestView + ?Sized>(
-        &self,
-        request: &R,
-        headers: &http::HeaderMap,
-    ) -> Option<Arc<RequestHead>> {
-        (self.resolver.is_some() || self.on_refresh.is_some())
-            .then(|| Arc::new(RequestHead::copy_of(request, headers.clone())))
+    fn head_for_hooks<R: RequestView + ?Sized>(&self, request: &R) -> Option<Arc<RequestHead>> {
+        (self.resolver.is_some() || self.on_refresh.is_some()).then(|| {
+            Arc::new(RequestHead::copy_of(
+                request,
+                request.headers().into_owned(),
+            ))
+        })
     }
 }
 
@@ -353,7 +353,7 @@ impl Integrator {
             // No credentials: decided without reading (or converting) the headers.
             return Start::Done(anonymous(shared, AnonymousReason::NoCredentials, required));
         }
-        let headers = request.headers();
+        let headers = request.credential_headers();
         let (creds, mode) = match &config.api_token {
             Some(token) => (RequestCredentials::default(), Mode::ApiToken(token.clone())),
             None => {
@@ -371,13 +371,13 @@ impl Integrator {
                     && let Some(identity) = cached_identity(shared, &creds)
                 {
                     let host = credentials::inbound_host(&headers);
-                    let head = shared.head_for_hooks(request, &headers);
+                    let head = shared.head_for_hooks(request);
                     return Start::Done(from_cache(shared, creds, host, head, identity));
                 }
                 (creds, Mode::Caller)
             }
         };
-        let head = shared.head_for_hooks(request, &headers);
+        let head = shared.head_for_hooks(request);
         Start::Identify(Job {
             creds,
             mode,

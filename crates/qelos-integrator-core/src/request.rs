@@ -40,7 +40,56 @@ pub trait RequestView {
     fn has_header(&self, name: &http::HeaderName) -> bool {
         self.headers().contains_key(name)
     }
+    /// The headers the integrator reads from every request with credentials: `Authorization`,
+    /// `Cookie` and `Host` ([`CREDENTIAL_HEADERS`]). The default is [`headers`](Self::headers);
+    /// a view that converts headers converts only these.
+    fn credential_headers(&self) -> Cow<'_, HeaderMap> {
+        self.headers()
+    }
 }
+
+/// What a [`ForeignView`]'s `get` calls with each value of a header.
+pub type Each<'a> = &'a mut dyn FnMut(&[u8]);
+
+/// A [`ForeignView`]'s `get` from a lookup in the framework's own header map that answers the
+/// values of one header (anything that is bytes: `&str`, `&HeaderValue`, ...). The lookup
+/// borrows the request: drop the view before the request is moved or changed.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::HashMap;
+/// use qelos_integrator_core::adapter::{ForeignView, RequestView, each_value, header_map};
+///
+/// let theirs: HashMap<&str, Vec<&str>> = HashMap::from([("authorization", vec!["Bearer a.b.c"])]);
+/// let view = ForeignView {
+///     method: "GET",
+///     path: "/me",
+///     get: each_value(|name| theirs.get(name).into_iter().flatten()),
+///     all: || header_map(theirs.iter().flat_map(|(n, vs)| vs.iter().map(move |v| (*n, *v)))),
+/// };
+/// assert!(view.has_header(&http::header::AUTHORIZATION));
+/// assert!(!view.has_header(&http::header::COOKIE));
+/// ```
+pub fn each_value<F, I>(lookup: F) -> impl Fn(&str, Each<'_>)
+where
+    F: Fn(&str) -> I,
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    move |name, each| {
+        for value in lookup(name) {
+            each(value.as_ref());
+        }
+    }
+}
+
+/// The headers [`RequestView::credential_headers`] must hold when the request has them.
+pub const CREDENTIAL_HEADERS: [http::HeaderName; 3] = [
+    http::header::AUTHORIZATION,
+    http::header::COOKIE,
+    http::header::HOST,
+];
 
 /// An owned request head: method, path and headers. Handed to workspace resolvers and to the
 /// `on_token_refresh` hook, and usable as a [`RequestView`] by adapters whose framework has its
@@ -159,43 +208,51 @@ where
     headers
 }
 
-/// A [`RequestView`] for a framework with its own header type, from the request's path and two
-/// closures over its headers: `has(name)` answers [`RequestView::has_header`] with a lookup in
-/// the framework's headers (nothing converted), and `all()` converts every header (with
-/// [`header_map`]) when the core asks for them, which it does not for requests without
-/// credentials.
+/// A [`RequestView`] for a framework with its own header type, from the request's method and
+/// path and two closures over its headers: `get(name, each)` calls `each` with every value of
+/// the header `name` (given in lowercase) in the framework's own map, which answers
+/// [`RequestView::has_header`] and [`RequestView::credential_headers`] converting only those
+/// headers; `all()` converts every header (with [`header_map`]), which the core asks for only
+/// when a workspace resolver or an `on_token_refresh` hook will read the request.
 ///
 /// # Examples
 ///
 /// ```
-/// use qelos_integrator_core::adapter::{ForeignView, RequestView, header_map};
+/// use qelos_integrator_core::adapter::{Each, ForeignView, RequestView, header_map};
 ///
 /// let theirs = [("Authorization", "Bearer a.b.c"), ("X-Tenant", "beta")];
 /// let view = ForeignView {
 ///     method: "GET",
 ///     path: "/me",
-///     has: |name: &str| theirs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
+///     get: |name: &str, each: Each<'_>| {
+///         for (n, v) in theirs {
+///             if n.eq_ignore_ascii_case(name) {
+///                 each(v.as_bytes());
+///             }
+///         }
+///     },
 ///     all: || header_map(theirs),
 /// };
 /// assert!(view.has_header(&http::header::AUTHORIZATION));
 /// assert!(!view.has_header(&http::header::COOKIE));
+/// assert_eq!(view.credential_headers().len(), 1, "only Authorization is converted");
 /// assert_eq!(view.headers()["x-tenant"], "beta");
 /// ```
 #[derive(Debug)]
-pub struct ForeignView<'a, H, A> {
+pub struct ForeignView<'a, G, A> {
     /// The request method.
     pub method: &'a str,
     /// The request path, without the query string.
     pub path: &'a str,
-    /// Whether the request has a header of this name (given in lowercase).
-    pub has: H,
+    /// Calls its second argument with every value of the header named by the first.
+    pub get: G,
     /// Every header, as an `http` map.
     pub all: A,
 }
 
-impl<H, A> RequestView for ForeignView<'_, H, A>
+impl<G, A> RequestView for ForeignView<'_, G, A>
 where
-    H: Fn(&str) -> bool,
+    G: Fn(&str, Each<'_>),
     A: Fn() -> HeaderMap,
 {
     fn method(&self) -> &str {
@@ -208,7 +265,20 @@ where
         Cow::Owned((self.all)())
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
-        (self.has)(name.as_str())
+        let mut found = false;
+        (self.get)(name.as_str(), &mut |_| found = true);
+        found
+    }
+    fn credential_headers(&self) -> Cow<'_, HeaderMap> {
+        let mut headers = HeaderMap::new();
+        for name in CREDENTIAL_HEADERS {
+            (self.get)(name.as_str(), &mut |value| {
+                if let Ok(value) = http::HeaderValue::from_bytes(value) {
+                    headers.append(name.clone(), value);
+                }
+            });
+        }
+        Cow::Owned(headers)
     }
 }
 

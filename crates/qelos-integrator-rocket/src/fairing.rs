@@ -14,7 +14,7 @@
 //! default catcher there), so the application's own catchers keep answering. No response is
 //! rewritten: `on_response` only adds the cookies.
 
-use qelos_integrator_core::adapter::{ForeignView, RequestSlot, header_map};
+use qelos_integrator_core::adapter::{ForeignView, RequestSlot, each_value, header_map};
 use qelos_integrator_core::{Integrator, Rejection, config::path_is_under};
 use rocket::catcher::{self, Catcher};
 use rocket::fairing::{Fairing, Info, Kind};
@@ -146,10 +146,11 @@ impl Fairing for QelosFairing {
         let view = ForeignView {
             method: req.method().as_str(),
             path,
-            has: |name: &str| req.headers().contains(name),
+            get: each_value(|name| req.headers().get(name)),
             all: || header_map(req.headers().iter().map(|h| (h.name, h.value.into_owned()))),
         };
         let slot = req.local_cache(|| self.integrator.attach_slot(&view));
+        drop(view); // its lookups borrow `req`, which a refusal reroutes below
         if slot.refuse_before_routing().await {
             req.set_method(Method::Get);
             req.set_uri(uri!("/__qelos/refused"));
