@@ -96,117 +96,24 @@ pub struct Workspace {
 // the whole object that `#[serde(flatten)]` makes (see `object.rs`). The names and field types
 // are those of the `#[serde]` attributes above.
 
-impl<'de> Deserialize<'de> for User {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::object::deserialize_object(deserializer)
-    }
-}
+crate::object::object_fields!(User, "a user object", {
+    0 "_id" => id,
+    1 "username" => username,
+    2 "email" => email,
+    3 "fullName" => full_name,
+    4 "firstName" => first_name,
+    5 "lastName" => last_name,
+    6 "roles" => roles,
+    7 "tenant" => tenant,
+    8 "workspace" => workspace,
+});
 
-impl crate::object::Object for User {
-    const NAMES: &'static [&'static str] = &[
-        "_id",
-        "username",
-        "email",
-        "fullName",
-        "firstName",
-        "lastName",
-        "roles",
-        "tenant",
-        "workspace",
-    ];
-    const EXPECTING: &'static str = "a user object";
-
-    fn field(key: &str) -> Option<usize> {
-        Some(match key {
-            "_id" => 0,
-            "username" => 1,
-            "email" => 2,
-            "fullName" => 3,
-            "firstName" => 4,
-            "lastName" => 5,
-            "roles" => 6,
-            "tenant" => 7,
-            "workspace" => 8,
-            _ => return None,
-        })
-    }
-
-    fn read_named<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.username = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.full_name = map.next_value()?,
-            4 => self.first_name = map.next_value()?,
-            5 => self.last_name = map.next_value()?,
-            6 => self.roles = map.next_value()?,
-            7 => self.tenant = map.next_value()?,
-            _ => self.workspace = map.next_value()?,
-        }
-        Ok(())
-    }
-
-    fn extra(&mut self) -> &mut Map<String, Value> {
-        &mut self.extra
-    }
-
-    fn finish<E: serde::de::Error>(self, seen: &[bool]) -> Result<Self, E> {
-        match seen.first() {
-            Some(true) => Ok(self),
-            _ => Err(E::missing_field("_id")),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Workspace {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::object::deserialize_object(deserializer)
-    }
-}
-
-impl crate::object::Object for Workspace {
-    const NAMES: &'static [&'static str] = &["_id", "name", "roles", "labels"];
-    const EXPECTING: &'static str = "a workspace object";
-
-    fn field(key: &str) -> Option<usize> {
-        Some(match key {
-            "_id" => 0,
-            "name" => 1,
-            "roles" => 2,
-            "labels" => 3,
-            _ => return None,
-        })
-    }
-
-    fn read_named<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.roles = map.next_value()?,
-            _ => self.labels = map.next_value()?,
-        }
-        Ok(())
-    }
-
-    fn extra(&mut self) -> &mut Map<String, Value> {
-        &mut self.extra
-    }
-
-    fn finish<E: serde::de::Error>(self, seen: &[bool]) -> Result<Self, E> {
-        match seen.first() {
-            Some(true) => Ok(self),
-            _ => Err(E::missing_field("_id")),
-        }
-    }
-}
+crate::object::object_fields!(Workspace, "a workspace object", {
+    0 "_id" => id,
+    1 "name" => name,
+    2 "roles" => roles,
+    3 "labels" => labels,
+});
 
 /// Sign-in credentials.
 ///

@@ -77,9 +77,58 @@ pub(crate) trait Object: Default {
     /// Where the keys the type does not name go.
     fn extra(&mut self) -> &mut serde_json::Map<String, serde_json::Value>;
 
-    /// Checks the object once every key is read (a required field, for example).
-    fn finish<E: de::Error>(self, seen: &[bool]) -> Result<Self, E>;
+    /// Checks the object once every key is read: by default, the first named field (`_id`)
+    /// is required.
+    fn finish<E: de::Error>(self, seen: &[bool]) -> Result<Self, E> {
+        match seen.first() {
+            Some(true) => Ok(self),
+            _ => Err(E::missing_field(
+                Self::NAMES.first().copied().unwrap_or("?"),
+            )),
+        }
+    }
 }
+
+/// [`Object`] and `Deserialize` for a type with an `extra` map, from its table of fields: the
+/// index, the JSON key and the field of each (indices from 0, in order).
+macro_rules! object_fields {
+    ($ty:ty, $expecting:literal, { $($index:literal $key:literal => $field:ident),* $(,)? }) => {
+        impl $crate::object::Object for $ty {
+            const NAMES: &'static [&'static str] = &[$($key),*];
+            const EXPECTING: &'static str = $expecting;
+
+            fn field(key: &str) -> Option<usize> {
+                match key {
+                    $($key => Some($index),)*
+                    _ => None,
+                }
+            }
+
+            fn read_named<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match index {
+                    $($index => self.$field = map.next_value()?,)*
+                    _ => {}
+                }
+                Ok(())
+            }
+
+            fn extra(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+                &mut self.extra
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::object::deserialize_object(deserializer)
+            }
+        }
+    };
+}
+pub(crate) use object_fields;
 
 struct ObjectVisitor<T>(PhantomData<T>);
 
