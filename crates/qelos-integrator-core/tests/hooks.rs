@@ -324,3 +324,36 @@ async fn the_proxys_refresh_runs_the_hook_with_the_proxied_request() {
         written.len()
     );
 }
+
+#[tokio::test]
+async fn a_cached_identitys_sdk_built_on_first_use_refreshes_and_rotates_the_cookies() {
+    let mock = MockServer::start().await.unwrap();
+    let t = minted(&mock, false);
+    let config = QelosConfig::builder(mock.url())
+        .identity_cache(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let integrator = Integrator::new(config);
+    signed_in(integrator.resolve(&cookie_head("/first", &t)).await);
+    let ctx = signed_in(integrator.resolve(&cookie_head("/cached", &t)).await);
+    let before = ctx.tokens();
+    assert_eq!(
+        before.access.as_ref().map(|a| a.expose()),
+        Some(t.access.as_str())
+    );
+    ctx.sdk().refresh_token().await.expect("refreshed");
+    let after = ctx.tokens();
+    assert_ne!(
+        after.access, before.access,
+        "tokens() follows the SDK's refresh"
+    );
+    let cookies = ctx.take_response_cookies();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("q_access_token=")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("q_refresh_token=")),
+        "{cookies:?}"
+    );
+}
