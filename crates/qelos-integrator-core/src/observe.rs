@@ -202,21 +202,25 @@ pub(crate) mod metrics {
     }
 
     /// Awaits one upstream call; with metrics on, records it under `call`.
-    pub(crate) async fn timed<T>(
+    pub(crate) fn timed<T>(
         call: &'static str,
         future: impl std::future::Future<Output = Result<T, qelos_sdk::Error>>,
-    ) -> Result<T, qelos_sdk::Error> {
+    ) -> impl std::future::Future<Output = Result<T, qelos_sdk::Error>> {
+        // Not an `async fn`: that would hold `future` twice (as the argument and as the awaited
+        // value), doubling the size of each identifying call's future.
         #[cfg(feature = "metrics")]
         {
+            use futures_util::FutureExt as _;
             let started = std::time::Instant::now();
-            let result = future.await;
-            upstream(call, result_label(&result), started.elapsed());
-            result
+            future.map(move |result| {
+                upstream(call, result_label(&result), started.elapsed());
+                result
+            })
         }
         #[cfg(not(feature = "metrics"))]
         {
             let _ = call;
-            future.await
+            future
         }
     }
 

@@ -21,7 +21,9 @@ const SALT: &[u8] = b"qelos-rs/shared-store/v1";
 
 /// A cipher bound to one token and one purpose.
 pub(crate) struct Sealer {
-    cipher: Aes256Gcm,
+    /// Boxed: the key schedule is about 1 KiB, and a `Sealer` lives in futures that every
+    /// signed-in request's identification future would otherwise have to make room for.
+    cipher: Box<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -38,7 +40,7 @@ impl Sealer {
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit: `expand` cannot fail here.
         let _ = hk.expand(purpose.as_bytes(), &mut key);
         Self {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            cipher: Box::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))),
         }
     }
 

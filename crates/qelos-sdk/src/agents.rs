@@ -394,7 +394,7 @@ impl Agents {
         let mut call = Call::new(Method::GET, &p).query(query);
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        call.headers = Some(headers);
+        call.headers = Some(Box::new(headers));
         call.streamed = true;
         let (response, span) = self.sdk.send_response(&call).await?;
         ChatStream::open(response, span).await

@@ -594,7 +594,7 @@ impl Chat {
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("text/event-stream"),
         );
-        call.headers = Some(headers);
+        call.headers = Some(Box::new(headers));
         call.streamed = true;
         let (response, span) = self.sdk.send_response(&call).await?;
         ChatStream::open(response, span).await

@@ -1,6 +1,8 @@
 //! One deadline for a group of calls, instead of one timer per call.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 tokio::task_local! {
@@ -34,10 +36,46 @@ tokio::task_local! {
 /// }
 /// # }
 /// ```
-pub async fn with_deadline<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
-    tokio::time::timeout(limit, SHARED_DEADLINE.scope((), future))
-        .await
-        .ok()
+pub fn with_deadline<F: Future>(
+    limit: Duration,
+    future: F,
+) -> impl Future<Output = Option<F::Output>> {
+    WithDeadline {
+        future: SHARED_DEADLINE.scope((), future),
+        limit,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`with_deadline`]. Written out rather than an `async fn`, which would hold
+    /// the future twice (as the argument and inside the timer) and so double the size of every
+    /// future that awaits this one. The timer starts on the first poll.
+    struct WithDeadline<F: Future> {
+        #[pin]
+        future: tokio::task::futures::TaskLocalFuture<(), F>,
+        limit: Duration,
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F: Future> Future for WithDeadline<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep(*this.limit)));
+        }
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// `true` when the current call runs inside [`with_deadline`].
@@ -55,6 +93,16 @@ mod tests {
         let inside = with_deadline(Duration::from_secs(1), async { bounded_by_caller() }).await;
         assert_eq!(inside, Some(true));
         assert!(!bounded_by_caller());
+    }
+
+    #[test]
+    fn a_deadline_made_outside_a_runtime_starts_on_its_first_poll() {
+        let group = with_deadline(Duration::from_millis(50), async { bounded_by_caller() });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(group), Some(true));
     }
 
     #[tokio::test]

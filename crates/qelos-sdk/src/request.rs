@@ -249,7 +249,7 @@ impl Parts {
     fn call(self, path: &str) -> Call<'_> {
         let mut call = Call::new(self.method, path).query(self.query);
         call.body = self.body;
-        call.headers = (!self.headers.is_empty()).then_some(self.headers);
+        call.headers = (!self.headers.is_empty()).then(|| Box::new(self.headers));
         call.timeout = self.timeout;
         call.streamed = self.streamed;
         call

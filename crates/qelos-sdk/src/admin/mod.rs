@@ -161,7 +161,7 @@ impl AdminSdk {
             for (name, value) in self.impersonation.iter().cloned().chain(extra) {
                 headers.insert(name, value);
             }
-            call.headers = Some(headers);
+            call.headers = Some(Box::new(headers));
         }
         if let Some(b) = body {
             call = call.json(b);
