@@ -93,6 +93,47 @@ pub(crate) async fn run(
     connections: usize,
     duration: Duration,
 ) -> Stats {
+    let (mut stats, latencies) = run_raw(addr, path, authorization, connections, duration).await;
+    stats.set_percentiles(latencies);
+    stats
+}
+
+impl Stats {
+    /// Adds another slice of the same case: counts and time add up, CPU per request is
+    /// weighted by requests. Percentiles are set afterwards from all slices' latencies.
+    pub(crate) fn absorb(&mut self, other: &Stats) {
+        let total = (self.ok + other.ok).max(1) as f64;
+        self.app_cpu_us =
+            (self.app_cpu_us * self.ok as f64 + other.app_cpu_us * other.ok as f64) / total;
+        self.mock_cpu_us =
+            (self.mock_cpu_us * self.ok as f64 + other.mock_cpu_us * other.ok as f64) / total;
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.seconds += other.seconds;
+    }
+
+    /// p50 and p99 of `latencies` (µs).
+    pub(crate) fn set_percentiles(&mut self, mut latencies: Vec<u32>) {
+        latencies.sort_unstable();
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        self.p50_us = u64::from(pct(0.50));
+        self.p99_us = u64::from(pct(0.99));
+    }
+}
+
+/// [`run`] without percentiles: the counts and every request's latency (µs).
+pub(crate) async fn run_raw(
+    addr: SocketAddr,
+    path: &'static str,
+    authorization: Option<String>,
+    connections: usize,
+    duration: Duration,
+) -> (Stats, Vec<u32>) {
     let started = Instant::now();
     let until = started + duration;
     let tasks: Vec<_> = (0..connections)
@@ -108,13 +149,5 @@ pub(crate) async fn run(
         }
     }
     stats.seconds = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
-    stats.p50_us = u64::from(pct(0.50));
-    stats.p99_us = u64::from(pct(0.99));
-    stats
+    (stats, all)
 }

@@ -1,7 +1,7 @@
 //! `qelos-bench`: overhead per request of every adapter, against the bare framework and against
 //! the hand-written lower bound, all against one `qelos-mock`.
 //!
-//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--cases "adapter, signed in;bare"] [--out DIR]`
+//! * `qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--slices N] [--frameworks a,b] [--cases "adapter, signed in;bare"] [--out DIR]`
 //! * `qelos-bench app <framework> <bare|lower|adapter|cached> <port> <qelos url>` (internal)
 
 #![allow(clippy::print_stdout)]
@@ -41,11 +41,22 @@ fn main() -> Result {
         Some("run") => run(&args[1..]),
         Some("soak") => soak(&args[1..]),
         Some("load") => {
-            // `qelos-bench load <addr> <seconds> [authorization]`: drive one running app (for
-            // profiling it under valgrind or perf).
-            let addr: SocketAddr = args.get(1).ok_or("load <addr> <seconds>")?.parse()?;
-            let seconds: f64 = args.get(2).ok_or("load <addr> <seconds>")?.parse()?;
-            let auth = args.get(3).cloned();
+            // `qelos-bench load <addr> <seconds> [authorization] [--connections N]`: drive one
+            // running app (for profiling it under valgrind, perf or gdb); 4 connections unless
+            // told.
+            let (mut positional, mut connections) = (Vec::new(), 4usize);
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--connections" => {
+                        connections = it.next().ok_or("--connections N")?.parse()?;
+                    }
+                    _ => positional.push(a.clone()),
+                }
+            }
+            let addr: SocketAddr = positional.first().ok_or("load <addr> <seconds>")?.parse()?;
+            let seconds: f64 = positional.get(1).ok_or("load <addr> <seconds>")?.parse()?;
+            let auth = positional.get(2).cloned();
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
@@ -54,7 +65,7 @@ fn main() -> Result {
                 addr,
                 "/me",
                 auth,
-                4,
+                connections,
                 Duration::from_secs_f64(seconds),
             ));
             println!(
@@ -76,7 +87,7 @@ fn main() -> Result {
         }
         _ => {
             println!(
-                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--frameworks a,b] [--cases \"adapter, signed in;bare\"] [--out DIR]"
+                "usage: qelos-bench run [--smoke] [--seconds N] [--connections N] [--rounds N] [--slices N] [--frameworks a,b] [--cases \"adapter, signed in;bare\"] [--out DIR]"
             );
             Ok(())
         }
@@ -90,6 +101,8 @@ struct Options {
     frameworks: Vec<String>,
     out: PathBuf,
     rounds: usize,
+    /// Slices per case and round (alternating between the cases).
+    slices: usize,
     /// Only the cases whose label contains one of these (all when empty).
     cases: Vec<String>,
 }
@@ -102,6 +115,7 @@ fn options(args: &[String]) -> Result<Options> {
         frameworks: FRAMEWORKS.iter().map(|s| (*s).to_owned()).collect(),
         out: PathBuf::from("target/bench"),
         rounds: 15,
+        slices: 6,
         cases: Vec::new(),
     };
     let mut it = args.iter();
@@ -112,10 +126,12 @@ fn options(args: &[String]) -> Result<Options> {
                 o.seconds = 0.5;
                 o.connections = 2;
                 o.rounds = 1;
+                o.slices = 1;
             }
             "--seconds" => o.seconds = it.next().ok_or("--seconds N")?.parse()?,
             "--connections" => o.connections = it.next().ok_or("--connections N")?.parse()?,
             "--rounds" => o.rounds = it.next().ok_or("--rounds N")?.parse::<usize>()?.max(1),
+            "--slices" => o.slices = it.next().ok_or("--slices N")?.parse::<usize>()?.max(1),
             "--frameworks" => {
                 o.frameworks = it
                     .next()
@@ -350,29 +366,41 @@ fn run(args: &[String]) -> Result {
             ));
         }
         let mut measured: Vec<Vec<Stats>> = vec![Vec::new(); cases.len()];
+        let slice = duration / u32::try_from(o.slices).unwrap_or(1);
+        // Before every slice, an unmeasured warm-up: the case before may have left the upstream
+        // connections idle (the anonymous and cached cases never call the mock), and whichever
+        // half of a ratio ran first would pay for waking them.
+        let warm_up = (slice / 4).min(Duration::from_millis(250));
         for round in 0..o.rounds {
-            for k in 0..cases.len() {
-                let i = (k + round) % cases.len();
-                let (case, _, signed) = cases[i];
-                let auth = signed.then(|| bearer.clone());
-                let (app_pid, mock_pid) = (apps[i].0.0.id(), mock.0.id());
-                // An unmeasured warm-up first: the case before may have left the upstream
-                // connections idle (the anonymous and cached cases never call the mock), and
-                // whichever half of a ratio ran first would pay for waking them.
-                let warm_up = duration.min(Duration::from_millis(500)) / 2;
-                rt.block_on(load::run(
-                    apps[i].1,
-                    "/me",
-                    auth.clone(),
-                    o.connections,
-                    warm_up,
-                ));
-                let (app0, mock0) = (cpu_us(app_pid), cpu_us(mock_pid));
-                let mut stats =
-                    rt.block_on(load::run(apps[i].1, "/me", auth, o.connections, duration));
-                let per = |used: u64| used as f64 / stats.ok.max(1) as f64;
-                stats.app_cpu_us = per(cpu_us(app_pid).saturating_sub(app0));
-                stats.mock_cpu_us = per(cpu_us(mock_pid).saturating_sub(mock0));
+            // Each case's time in a round is cut into `slices` slices, and the slices of all
+            // cases alternate: the two halves of a ratio are then measured under the same
+            // phases of a shared machine, which change within seconds.
+            let mut sums: Vec<(Stats, Vec<u32>)> = vec![Default::default(); cases.len()];
+            for _ in 0..o.slices {
+                for k in 0..cases.len() {
+                    let i = (k + round) % cases.len();
+                    let auth = cases[i].2.then(|| bearer.clone());
+                    let (app_pid, mock_pid) = (apps[i].0.0.id(), mock.0.id());
+                    rt.block_on(load::run(
+                        apps[i].1,
+                        "/me",
+                        auth.clone(),
+                        o.connections,
+                        warm_up,
+                    ));
+                    let (app0, mock0) = (cpu_us(app_pid), cpu_us(mock_pid));
+                    let (mut stats, latencies) =
+                        rt.block_on(load::run_raw(apps[i].1, "/me", auth, o.connections, slice));
+                    let per = |used: u64| used as f64 / stats.ok.max(1) as f64;
+                    stats.app_cpu_us = per(cpu_us(app_pid).saturating_sub(app0));
+                    stats.mock_cpu_us = per(cpu_us(mock_pid).saturating_sub(mock0));
+                    sums[i].0.absorb(&stats);
+                    sums[i].1.extend(latencies);
+                }
+            }
+            for (i, (mut stats, latencies)) in sums.into_iter().enumerate() {
+                let (case, _, _) = cases[i];
+                stats.set_percentiles(latencies);
                 println!(
                     "{fw:<7} {case:<28} round {} {:>9.0} req/s  p50 {:>6} µs  p99 {:>6} µs  app cpu {:>5.1} µs/req  mock cpu {:>5.1} µs/req  errors {}",
                     round + 1,
