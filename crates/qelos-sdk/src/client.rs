@@ -422,10 +422,9 @@ impl QelosSdk {
     }
 
     /// Sends one request once, with the instance's credentials when `with_auth`; answers the
-    /// response head and the call's span (the body is read inside it).
-    /// One request, sent once. Not an `async fn`: the request is built before the returned
-    /// future exists, so the future holds only what awaits the answer (it is part of every
-    /// call's future, and so of every request's).
+    /// response head and the call's span (the body is read inside it). Not an `async fn`: the
+    /// request is built before the returned future exists, so the future holds only what awaits
+    /// the answer (it is part of every call's future, and so of every request's).
     fn send_once(
         &self,
         call: &Call<'_>,
@@ -1030,6 +1029,27 @@ mod tests {
             me <= 1024 && list <= 1024,
             "me {me} bytes, list {list} bytes"
         );
+    }
+
+    fn answer_in_chunks(chunks: &[&'static str]) -> reqwest::Response {
+        let parts: Vec<Result<Bytes, std::io::Error>> = chunks
+            .iter()
+            .map(|c| Ok(Bytes::from_static(c.as_bytes())))
+            .collect();
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(parts));
+        reqwest::Response::from(http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn a_body_read_in_several_chunks_arrives_whole_and_in_order() {
+        let body = read_body(answer_in_chunks(&["{\"a\":", "", "[1,2", "]}"]))
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"{\"a\":[1,2]}");
+        let one = read_body(answer_in_chunks(&["only"])).await.unwrap();
+        assert_eq!(&one[..], b"only");
+        let none = read_body(answer_in_chunks(&[])).await.unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
