@@ -206,22 +206,43 @@ pub(crate) mod metrics {
         call: &'static str,
         future: impl std::future::Future<Output = Result<T, qelos_sdk::Error>>,
     ) -> impl std::future::Future<Output = Result<T, qelos_sdk::Error>> {
+        use futures_util::FutureExt as _;
+        lap(future).map(move |(result, lap)| {
+            record(call, lap, &result);
+            result
+        })
+    }
+
+    /// How long an upstream call took (with metrics off: nothing).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Lap(#[cfg(feature = "metrics")] Duration);
+
+    /// Awaits one upstream call and measures it; [`record`] it once its result is final (a
+    /// body decoded later can still fail).
+    pub(crate) fn lap<T>(
+        future: impl std::future::Future<Output = T>,
+    ) -> impl std::future::Future<Output = (T, Lap)> {
         // Not an `async fn`: that would hold `future` twice (as the argument and as the awaited
         // value), doubling the size of each identifying call's future.
+        use futures_util::FutureExt as _;
         #[cfg(feature = "metrics")]
-        {
-            use futures_util::FutureExt as _;
-            let started = std::time::Instant::now();
-            future.map(move |result| {
-                upstream(call, result_label(&result), started.elapsed());
-                result
-            })
-        }
+        let started = std::time::Instant::now();
+        future.map(move |result| {
+            #[cfg(feature = "metrics")]
+            let lap = Lap(started.elapsed());
+            #[cfg(not(feature = "metrics"))]
+            let lap = Lap();
+            (result, lap)
+        })
+    }
+
+    /// Records one upstream call under `call`.
+    #[inline]
+    pub(crate) fn record<T>(call: &'static str, lap: Lap, result: &Result<T, qelos_sdk::Error>) {
+        #[cfg(feature = "metrics")]
+        upstream(call, result_label(result), lap.0);
         #[cfg(not(feature = "metrics"))]
-        {
-            let _ = call;
-            future
-        }
+        let _ = (call, lap, result);
     }
 
     /// `qelos_upstream_calls_total{call, result}` and

@@ -14,6 +14,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::answer::Answer;
 use crate::client::{Auth, Call, QelosSdk};
 use crate::error::Error;
 use crate::models::{
@@ -188,9 +189,22 @@ impl QelosSdk {
     ///
     /// [`Error::Api`] 401 when not signed in; network, timeout and decode errors.
     pub async fn get_logged_in_user(&self) -> Result<User, Error> {
-        let mut user: User = self.get_json("/api/me").await?;
-        user.decode_names();
-        Ok(user)
+        self.fetch_logged_in_user().await?.decode()
+    }
+
+    /// `GET /api/me`, read but not decoded yet: see [`Answer`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 401 when not signed in; network and timeout errors. Decode errors come
+    /// from [`Answer::decode`].
+    pub async fn fetch_logged_in_user(&self) -> Result<Answer<User>, Error> {
+        let raw = self.send(Call::new(Method::GET, "/api/me")).await?.ok()?;
+        Ok(Answer::new(raw, |raw| {
+            let mut user: User = raw.json()?;
+            user.decode_names();
+            Ok(user)
+        }))
     }
 
     /// `POST /api/me`.

@@ -117,6 +117,7 @@
 pub mod admin;
 mod agents;
 pub mod ai;
+mod answer;
 pub mod auth;
 pub mod blocks;
 pub mod blueprints;
@@ -140,6 +141,7 @@ mod tls;
 pub mod workspaces;
 
 pub use admin::AdminSdk;
+pub use answer::Answer;
 pub use auth::SocialLoginOptions;
 pub use client::{Auth, AuthKind, DEFAULT_TIMEOUT, QelosSdk, QelosSdkBuilder, SessionHooks};
 pub use deadline::with_deadline;

@@ -12,8 +12,9 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::answer::Answer;
 use crate::auth::segment;
-use crate::client::{Call, QelosSdk};
+use crate::client::{Call, QelosSdk, Raw};
 use crate::error::Error;
 use crate::invites::Invite;
 use crate::models::{Member, NewWorkspace, Workspace};
@@ -50,7 +51,21 @@ impl Workspaces {
     ///
     /// [`Error::Api`] 401 when not signed in; network, timeout, decode errors.
     pub async fn list(&self) -> Result<Vec<Workspace>, Error> {
-        self.sdk.get_json("/api/workspaces").await
+        self.fetch_list().await?.decode()
+    }
+    /// `GET /api/workspaces`, read but not decoded yet: see [`Answer`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] 401 when not signed in; network and timeout errors. Decode errors come
+    /// from [`Answer::decode`].
+    pub async fn fetch_list(&self) -> Result<Answer<Vec<Workspace>>, Error> {
+        let raw = self
+            .sdk
+            .send(Call::new(Method::GET, "/api/workspaces"))
+            .await?
+            .ok()?;
+        Ok(Answer::new(raw, Raw::json))
     }
     /// `GET /api/workspaces/:id`.
     ///

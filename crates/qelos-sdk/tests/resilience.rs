@@ -377,3 +377,36 @@ async fn garbage_and_5xx_on_auth_calls_are_outages() {
     );
     assert!(err.is_unavailable() && !err.is_unauthorized());
 }
+
+#[tokio::test]
+async fn fetched_answers_decode_later_to_what_the_plain_calls_return() {
+    let mock = mock().await;
+    let sdk = admin(&mock).await;
+    let workspaces = sdk.workspaces();
+    let (me, list) =
+        futures_util::future::join(sdk.fetch_logged_in_user(), workspaces.fetch_list()).await;
+    let (me, list) = (me.unwrap(), list.unwrap());
+    assert_eq!(me.status(), 200);
+    assert!(format!("{me:?}").contains("body_bytes"));
+    let me = me.decode().unwrap();
+    assert_eq!(me, sdk.get_logged_in_user().await.unwrap());
+    assert_eq!(
+        me.full_name.as_deref(),
+        Some("Test Admin"),
+        "names are URI-decoded as by get_logged_in_user"
+    );
+    assert_eq!(list.decode().unwrap(), workspaces.list().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_fetch_fails_on_the_status_and_garbage_fails_only_at_decode() {
+    let mock = mock().await;
+    let refused = anonymous(&mock).fetch_logged_in_user().await.unwrap_err();
+    assert!(refused.is_unauthorized(), "{refused:?}");
+    mock.set_fault("GET /api/me", Fault::GarbageJson);
+    let sdk = admin(&mock).await;
+    let fetched = sdk.fetch_logged_in_user().await.unwrap();
+    let err = fetched.decode().unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
+    assert!(err.is_unavailable());
+}
