@@ -1,18 +1,4 @@
 //! Answers read whole now and decoded later.
-//!
-//! ```no_run
-//! # async fn run(sdk: qelos_sdk::QelosSdk) -> Result<(), qelos_sdk::Error> {
-//! let workspaces = sdk.workspaces();
-//! // Both calls run at once; both answers are decoded together once both are in.
-//! let (me, list) = futures_util::future::join(
-//!     sdk.fetch_logged_in_user(),
-//!     workspaces.fetch_list(),
-//! )
-//! .await;
-//! let (me, list) = (me?.decode()?, list?.decode()?);
-//! println!("{} is in {} workspaces", me.username, list.len());
-//! # Ok(()) }
-//! ```
 
 use std::fmt;
 
@@ -30,6 +16,20 @@ use crate::error::Error;
 /// on the task's current thread, next to the code that uses them: on a multi-threaded runtime
 /// the answers of concurrent calls wake the task on whichever worker read them, and values
 /// decoded as each arrives would be allocated on one worker and freed on another.
+///
+/// ```no_run
+/// # async fn run(sdk: qelos_sdk::QelosSdk) -> Result<(), qelos_sdk::Error> {
+/// let workspaces = sdk.workspaces();
+/// // Both calls run at once; both answers are decoded together once both are in.
+/// let (me, list) = futures_util::future::join(
+///     sdk.fetch_logged_in_user(),
+///     workspaces.fetch_list(),
+/// )
+/// .await;
+/// let (me, list) = (me?.decode()?, list?.decode()?);
+/// println!("{} is in {} workspaces", me.username, list.len());
+/// # Ok(()) }
+/// ```
 pub struct Answer<T> {
     raw: Raw,
     finish: fn(Raw) -> Result<T, Error>,
