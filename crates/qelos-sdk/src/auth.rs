@@ -199,12 +199,12 @@ impl QelosSdk {
     /// [`Error::Api`] 401 when not signed in; network and timeout errors. Decode errors come
     /// from [`Answer::decode`].
     pub async fn fetch_logged_in_user(&self) -> Result<Answer<User>, Error> {
-        let raw = self.send(Call::new(Method::GET, "/api/me")).await?.ok()?;
-        Ok(Answer::new(raw, |raw| {
+        self.fetch("/api/me", |raw| {
             let mut user: User = raw.json()?;
             user.decode_names();
             Ok(user)
-        }))
+        })
+        .await
     }
 
     /// `POST /api/me`.

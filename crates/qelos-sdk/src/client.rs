@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::answer::Answer;
 use crate::error::Error;
 use crate::secret::{Secret, TokenPair};
 
@@ -703,6 +704,16 @@ impl QelosSdk {
     /// GET and decode.
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         self.send(Call::new(Method::GET, path)).await?.json()
+    }
+
+    /// GET, fail unless 2xx, and leave the decoding (`finish`) to [`Answer::decode`].
+    pub(crate) async fn fetch<T>(
+        &self,
+        path: &str,
+        finish: fn(Raw) -> Result<T, Error>,
+    ) -> Result<Answer<T>, Error> {
+        let raw = self.send(Call::new(Method::GET, path)).await?.ok()?;
+        Ok(Answer::new(raw, finish))
     }
 }
 

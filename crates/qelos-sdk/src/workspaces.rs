@@ -60,12 +60,7 @@ impl Workspaces {
     /// [`Error::Api`] 401 when not signed in; network and timeout errors. Decode errors come
     /// from [`Answer::decode`].
     pub async fn fetch_list(&self) -> Result<Answer<Vec<Workspace>>, Error> {
-        let raw = self
-            .sdk
-            .send(Call::new(Method::GET, "/api/workspaces"))
-            .await?
-            .ok()?;
-        Ok(Answer::new(raw, Raw::json))
+        self.sdk.fetch("/api/workspaces", Raw::json).await
     }
     /// `GET /api/workspaces/:id`.
     ///
