@@ -639,8 +639,15 @@ async fn identify(shared: Arc<Shared>, job: Arc<Job>, started: Option<Instant>) 
     let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
     let hooks = RequestHooks::new(&shared, &cookies, job.host.clone(), job.head.clone());
     let decision = decide(&shared, &job, &hooks, cookies).await;
+    // The `qelos.resolve` span this future runs in, when debug spans are on; otherwise none
+    // (the current span would be the application's).
+    let span = if observe::debug_spans() {
+        tracing::Span::current()
+    } else {
+        tracing::Span::none()
+    };
     observe::finish(
-        &tracing::Span::current(),
+        &span,
         observe::labels(&decision),
         Source::label(hooks.source.load(Ordering::Relaxed)),
         hooks.refreshed.load(Ordering::Relaxed),

@@ -748,7 +748,11 @@ fn answered(
         tracing::debug!(error = %err, "qelos call failed");
         err
     })?;
-    tracing::Span::current().record("status", response.status().as_u16());
+    // Only the call's own span has the field; with debug spans off there is none (and the
+    // current span may be the application's).
+    if debug_spans() {
+        tracing::Span::current().record("status", response.status().as_u16());
+    }
     Ok(response)
 }
 
