@@ -36,7 +36,31 @@ pub use crate::proxy::{
 pub use crate::request::{
     CREDENTIAL_HEADERS, Each, ForeignView, RequestHead, RequestView, each_value, header_map,
 };
-pub use crate::state::{RequestSlot, RequestState, optional_context, optional_user, require_state};
+pub use crate::state::{
+    LocalState, RequestSlot, RequestState, optional_context, optional_user, require_state,
+};
+
+/// The statuses a refusal can have (401, 500, 503) that an application has no error handler
+/// for, given the statuses its handlers take (`None`: a default handler, which takes every
+/// status): where an adapter registers handlers of its own (Rocket's catchers), the
+/// application's keep answering theirs.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::adapter::uncaught_refusal_statuses;
+/// let free: Vec<u16> = uncaught_refusal_statuses([Some(401), Some(404)]).collect();
+/// assert_eq!(free, [500, 503]);
+/// assert_eq!(uncaught_refusal_statuses([None]).count(), 0, "a default handler takes all");
+/// ```
+pub fn uncaught_refusal_statuses(
+    taken: impl IntoIterator<Item = Option<u16>>,
+) -> impl Iterator<Item = u16> {
+    let taken: Vec<Option<u16>> = taken.into_iter().collect();
+    [401, 500, 503]
+        .into_iter()
+        .filter(move |code| !taken.contains(&Some(*code)) && !taken.contains(&None))
+}
 
 /// What an extractor type is made of: the [`RequestState`] the middleware left on the request.
 /// [`extractor_types!`](crate::extractor_types) implements it for `Qelos`, `RequireUser` and
@@ -161,8 +185,10 @@ macro_rules! rejection_type {
 /// The builder methods every adapter's middleware type has, over its `integrator` field:
 /// `new(config)`, `integrator()`, `resolve_workspace(resolver)` and `on_token_refresh(hook)`;
 /// with `{ field: value, .. }` after the type name (empty for none) also
-/// `from_integrator(integrator)`, the other fields set to those values. Without the braces
-/// the type writes its own `from_integrator`.
+/// `from_integrator(integrator)`, the other fields set to those values; with `{ excluded }`
+/// (an `excluded: Vec<String>` field) also `exclude(prefix)` and `excludes(path)`, for a
+/// middleware that covers the whole application (Rocket's fairing). Without the braces the
+/// type writes its own `from_integrator`.
 ///
 /// # Examples
 ///
@@ -176,13 +202,42 @@ macro_rules! rejection_type {
 ///     excluded: Vec<String>,
 /// }
 ///
-/// qelos_integrator_core::integrator_methods!(QelosMiddleware { excluded: Vec::new() });
+/// qelos_integrator_core::integrator_methods!(QelosMiddleware { excluded });
 /// # fn build() -> Result<QelosMiddleware, qelos_integrator_core::ConfigError> {
-/// # Ok(QelosMiddleware::new(qelos_integrator_core::QelosConfig::builder("http://localhost:3000").build()?))
+/// let config = qelos_integrator_core::QelosConfig::builder("http://localhost:3000").build()?;
+/// let middleware = QelosMiddleware::new(config).exclude("/health");
+/// assert!(middleware.excludes("/health/live") && !middleware.excludes("/healthz"));
+/// # Ok(middleware)
 /// # }
 /// ```
 #[macro_export]
 macro_rules! integrator_methods {
+    ($ty:ident { excluded $(,)? }) => {
+        impl $ty {
+            /// The middleware over an existing integrator (several middlewares, or routers,
+            /// sharing one refresh coordinator and cache).
+            pub fn from_integrator(integrator: $crate::Integrator) -> Self {
+                Self { integrator, excluded: ::std::vec::Vec::new() }
+            }
+
+            /// Leaves requests under `prefix` (whole segments) entirely alone, as routes
+            /// outside a middleware in other frameworks: extractors there answer
+            /// `500 QELOS_MIDDLEWARE_MISSING`. For paths that should simply get no context,
+            /// use the config's skip paths.
+            #[must_use]
+            pub fn exclude(mut self, prefix: impl ::std::convert::Into<::std::string::String>) -> Self {
+                self.excluded.push(prefix.into());
+                self
+            }
+
+            /// `true` when `path` is under a prefix given to [`exclude`](Self::exclude).
+            pub fn excludes(&self, path: &str) -> bool {
+                self.excluded.iter().any(|prefix| $crate::config::path_is_under(path, prefix))
+            }
+        }
+
+        $crate::integrator_methods!($ty);
+    };
     ($ty:ident { $($field:ident : $value:expr),* $(,)? }) => {
         impl $ty {
             /// The middleware over an existing integrator (several middlewares, or routers,

@@ -226,6 +226,23 @@ impl QelosConfig {
     pub fn require_auth(&self) -> bool {
         self.require_auth
     }
+    /// `true` when some path requires a user (global [`require_auth`](Self::require_auth) or a
+    /// [`require_auth_under`](QelosConfigBuilder::require_auth_under) prefix): an adapter whose
+    /// middleware runs before routing only needs to look at requests then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::QelosConfig;
+    /// let open = QelosConfig::builder("http://localhost:3000").build()?;
+    /// assert!(!open.requires_auth_anywhere());
+    /// let config = QelosConfig::builder("http://localhost:3000").require_auth_under("/private");
+    /// assert!(config.build()?.requires_auth_anywhere());
+    /// # Ok::<(), qelos_integrator_core::ConfigError>(())
+    /// ```
+    pub fn requires_auth_anywhere(&self) -> bool {
+        self.require_auth || !self.require_auth_under.is_empty()
+    }
     /// The [`require_auth_under`](QelosConfigBuilder::require_auth_under) prefixes
     /// (normalised like skip paths).
     pub fn require_auth_prefixes(&self) -> &[String] {

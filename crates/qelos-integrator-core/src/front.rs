@@ -101,6 +101,31 @@ pub const PROXY_ROUTES: [FrontRoute; 2] = [
 ];
 
 impl FrontRoute {
+    /// The methods to mount the route for, for frameworks that route one method at a time:
+    /// its method, or every method a client sends through the proxy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qelos_integrator_core::adapter::{AUTH_ROUTES, PROXY_ROUTES};
+    /// assert_eq!(AUTH_ROUTES[0].methods(), [http::Method::POST]);
+    /// assert_eq!(PROXY_ROUTES[1].methods().len(), 7);
+    /// ```
+    pub fn methods(&self) -> Vec<Method> {
+        match &self.method {
+            Some(method) => vec![method.clone()],
+            None => vec![
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ],
+        }
+    }
+
     /// The path in a framework's syntax: `param(name)` and `rest(name)` write a one-segment
     /// capture and a rest-of-path capture.
     ///

@@ -334,10 +334,104 @@ impl RequestSlot {
     /// [`set_cookie_headers`](crate::adapter::set_cookie_headers): the rotated cookies, and the
     /// cookies of the refusal.
     pub fn response_headers(&self) -> Vec<(&'static str, String)> {
-        let state = self.state.as_ref().map(RequestState::take_response_cookies);
-        let refused = self.refusal().map(|r| r.set_cookies().to_vec());
-        let cookies = state.into_iter().chain(refused).flatten().collect();
+        let mut cookies = match &self.state {
+            Some(state) => state.take_response_cookies(),
+            None => Vec::new(),
+        };
+        if let Some(refusal) = self.refusal() {
+            cookies.extend_from_slice(refusal.set_cookies());
+        }
+        if cookies.is_empty() {
+            return Vec::new();
+        }
         crate::headers::set_cookie_headers(cookies)
+    }
+}
+
+/// What an adapter whose framework keeps values per request (Rocket's request-local cache)
+/// leaves there: the request's [`RequestSlot`], attached when first asked for, and the value its
+/// extractors lend (`T`: the adapter's context type), resolved once.
+///
+/// # Examples
+///
+/// ```
+/// use qelos_integrator_core::adapter::LocalState;
+/// use qelos_integrator_core::{Integrator, QelosConfig, RequestHead};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let integrator = Integrator::new(QelosConfig::builder("http://localhost:3000").build()?);
+/// let local: LocalState<String> = LocalState::default();
+/// assert!(local.attached().is_none(), "nothing asked yet: nothing to write after the response");
+/// let lent = local
+///     .lend("attach the middleware", || integrator.attach_slot(&RequestHead::new("/")), |ctx| {
+///         format!("signed in: {}", ctx.is_authenticated())
+///     })
+///     .await?;
+/// assert_eq!(lent, "signed in: false");
+/// assert!(local.attached().is_some() && local.response_headers().is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct LocalState<T> {
+    slot: OnceLock<RequestSlot>,
+    lent: OnceLock<Result<T, Rejection>>,
+}
+
+impl<T> Default for LocalState<T> {
+    fn default() -> Self {
+        Self {
+            slot: OnceLock::new(),
+            lent: OnceLock::new(),
+        }
+    }
+}
+
+impl<T> LocalState<T> {
+    /// The request's slot, made by `attach` on the first call.
+    pub fn slot(&self, attach: impl FnOnce() -> RequestSlot) -> &RequestSlot {
+        self.slot.get_or_init(attach)
+    }
+
+    /// The slot, if something attached the request.
+    pub fn attached(&self) -> Option<&RequestSlot> {
+        self.slot.get()
+    }
+
+    /// The request's first refusal, if it was attached and refused.
+    pub fn refusal(&self) -> Option<&Rejection> {
+        self.attached()?.refusal()
+    }
+
+    /// What to write after the response ([`RequestSlot::response_headers`]); nothing when the
+    /// request was never attached.
+    pub fn response_headers(&self) -> Vec<(&'static str, String)> {
+        self.attached()
+            .map(RequestSlot::response_headers)
+            .unwrap_or_default()
+    }
+
+    /// The context, made into `T` by `wrap` and lent for the rest of the request: resolved on
+    /// the first call (attaching the request with `attach` if nothing did), remembered after.
+    ///
+    /// # Errors
+    ///
+    /// The request's refusal; `500 QELOS_MIDDLEWARE_MISSING` with `hint` where the slot has no
+    /// state (the middleware is not attached, or excludes the path).
+    pub async fn lend(
+        &self,
+        hint: &'static str,
+        attach: impl FnOnce() -> RequestSlot,
+        wrap: impl FnOnce(QelosContext) -> T,
+    ) -> Result<&T, Rejection> {
+        if self.lent.get().is_none() {
+            let resolved = async { self.slot(attach).state(hint)?.context().await.map(wrap) };
+            // Extractors of one request run one after another: at most one resolves here, and
+            // the state itself resolves once whatever happens.
+            let _ = self.lent.set(resolved.await);
+        }
+        match self.lent.get() {
+            Some(resolved) => resolved.as_ref().map_err(Clone::clone),
+            None => Err(Rejection::middleware_missing(hint)),
+        }
     }
 }
 

@@ -16,9 +16,6 @@ use crate::QelosFairing;
 /// negative to -1 for paths without a query), so the app's own `/api/...` routes win.
 const PROXY_RANK: isize = 100;
 
-/// Methods a route without a method (the proxy) is mounted for.
-const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
 /// One front route's handler.
 #[derive(Clone, Debug)]
 struct FrontHandler(Front, FrontEndpoint);
@@ -54,9 +51,7 @@ fn mount(front: &Front, routes: &[FrontRoute], rank: Option<isize>) -> Vec<Route
     for r in routes {
         let path = r.path(|p| format!("<{p}>"), |r| format!("<{r}..>"));
         let handler = FrontHandler(front.clone(), r.endpoint);
-        let one = r.method.as_ref().map(|m| vec![m.as_str()]);
-        let methods = one.unwrap_or_else(|| METHODS.to_vec());
-        for method in methods.iter().filter_map(|m| m.parse().ok()) {
+        for method in r.methods().iter().filter_map(|m| m.as_str().parse().ok()) {
             mounted.push(Route::ranked(rank, method, &path, handler.clone()));
         }
     }

@@ -5,7 +5,8 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::QelosRejection as Rejection;
-use crate::fairing::slot;
+use crate::fairing::{attach, local};
+use qelos_integrator_core::adapter::RequestSlot;
 
 qelos_integrator_core::extractor_types! {
     /// The request's Qelos context: user, workspace, workspaces, SDK and tokens.
@@ -64,12 +65,13 @@ const HINT: &str =
     "attach `QelosFairing::new(config)` to the Rocket instance (and do not exclude this path)";
 
 /// The context, resolved once per request and kept in the request-local cache to be lent.
-struct Resolved(Result<Qelos, Rejection>);
-
 async fn context<'r>(req: &'r Request<'_>) -> Result<&'r Qelos, Rejection> {
-    let resolve = async { slot(req).state(HINT)?.context().await.map(Qelos) };
-    let resolved = req.local_cache_async(async { Resolved(resolve.await) });
-    resolved.await.0.as_ref().map_err(Clone::clone)
+    local(req).lend(HINT, || attach(req), Qelos).await
+}
+
+/// The request's slot, attached on first use.
+fn slot<'r>(req: &'r Request<'_>) -> &'r RequestSlot {
+    local(req).slot(|| attach(req))
 }
 
 /// Each guard and how a request gives it; a refusal is remembered for the catcher.

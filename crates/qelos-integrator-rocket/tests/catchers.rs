@@ -133,3 +133,63 @@ async fn a_route_without_a_qelos_guard_makes_no_upstream_call_and_a_guarded_one_
     );
     assert!(qelos.accept().is_ok(), "the guard asked Qelos");
 }
+
+#[rocket::async_test]
+async fn the_fairing_looks_at_requests_before_routing_only_when_some_paths_require_a_user() {
+    use rocket::fairing::{Fairing, Kind};
+    let open = QelosConfig::builder("http://127.0.0.1:9")
+        .build()
+        .expect("config");
+    let open = QelosFairing::new(open).info().kind;
+    assert!(open.is(Kind::Response) && open.is(Kind::Ignite));
+    assert!(!open.is(Kind::Request), "nothing to refuse before routing");
+    let guarded = QelosConfig::builder("http://127.0.0.1:9").require_auth_under("/private");
+    let guarded = QelosFairing::new(guarded.build().expect("config"))
+        .info()
+        .kind;
+    assert!(
+        guarded.is(Kind::Request),
+        "/private must refuse before routing"
+    );
+    let everywhere = QelosConfig::builder("http://127.0.0.1:9").require_auth(true);
+    let everywhere = QelosFairing::new(everywhere.build().expect("config"));
+    assert!(everywhere.info().kind.is(Kind::Request));
+}
+
+#[rocket::async_test]
+async fn without_paths_that_require_a_user_guards_still_resolve_and_guard_less_routes_stay_open() {
+    let config = QelosConfig::builder("http://127.0.0.1:9")
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("config");
+    let rocket = rocket::build().mount("/", routes![secret, plain]);
+    let client = client(rocket.attach(QelosFairing::new(config))).await;
+    let res = client.get("/plain").dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let res = client.get("/secret").dispatch().await;
+    assert_eq!(res.status(), Status::Unauthorized, "the guard refuses");
+    assert_eq!(
+        res.into_string().await.as_deref(),
+        Some(r#"{"code":"UNAUTHORIZED"}"#)
+    );
+}
+
+#[rocket::async_test]
+async fn a_second_qelos_fairing_fails_ignition_instead_of_panicking() {
+    let config = || {
+        QelosConfig::builder("http://127.0.0.1:9")
+            .build()
+            .expect("config")
+    };
+    let rocket = rocket::build()
+        .mount("/", routes![plain])
+        .attach(QelosFairing::new(config()))
+        .attach(QelosFairing::new(config()));
+    let Err(error) = rocket.ignite().await else {
+        panic!("one Qelos fairing per Rocket: the second must fail ignition");
+    };
+    let rocket::error::ErrorKind::FailedFairings(failed) = error.kind() else {
+        panic!("expected a failed fairing, got {:?}", error.kind());
+    };
+    assert_eq!(failed.iter().map(|f| f.name).collect::<Vec<_>>(), ["Qelos"]);
+}
