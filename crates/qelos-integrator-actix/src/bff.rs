@@ -80,7 +80,11 @@ fn route(front: Front, endpoint: FrontEndpoint) -> actix_web::Route {
 /// # let _ = app; Ok(()) }
 /// ```
 pub fn api_proxy(proxy: Proxy) -> actix_web::Scope {
-    let front = Front::proxy_only(proxy);
+    proxy_scope(Front::proxy_only(proxy))
+}
+
+/// `/api/**` answered by `front`'s proxy.
+fn proxy_scope(front: Front) -> actix_web::Scope {
     web::scope("/api").default_service(route(front, FrontEndpoint::Proxy))
 }
 
@@ -120,7 +124,6 @@ impl QelosMiddleware {
     /// override), with the config's body limit and timeout, signed in as the caller when the
     /// request carries the integrator's cookies ([`Proxy::for_integrator`]).
     pub fn api_proxy(&self) -> actix_web::Scope {
-        let front = Front::new(self.integrator());
-        web::scope("/api").default_service(route(front, FrontEndpoint::Proxy))
+        proxy_scope(Front::new(self.integrator()))
     }
 }

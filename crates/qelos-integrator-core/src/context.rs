@@ -1,6 +1,6 @@
 //! The per-request context handed to handlers, and the cookies that go back with the response.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use qelos_sdk::{AuthKind, QelosSdk, TokenPair, User, Workspace};
 
@@ -187,7 +187,38 @@ pub(crate) struct ContextParts {
     pub(crate) sdk: RequestSdk,
     pub(crate) tokens: TokenPair,
     pub(crate) anonymous: Option<AnonymousReason>,
-    pub(crate) cookies: ResponseCookies,
+    pub(crate) cookies: Jar,
+}
+
+/// A context's cookie jar: made up front where something writes to it before the handler (the
+/// pipeline, the request SDK's hooks), else on first use: a request without credentials
+/// allocates no jar unless the handler writes a cookie.
+pub(crate) enum Jar {
+    Made(ResponseCookies),
+    OnFirstUse(Arc<CookieSettings>, OnceLock<ResponseCookies>),
+}
+
+impl Jar {
+    /// A jar made on first use.
+    pub(crate) fn on_first_use(settings: Arc<CookieSettings>) -> Self {
+        Self::OnFirstUse(settings, OnceLock::new())
+    }
+
+    fn get(&self) -> &ResponseCookies {
+        match self {
+            Self::Made(jar) => jar,
+            Self::OnFirstUse(settings, jar) => {
+                jar.get_or_init(|| ResponseCookies::new(Arc::clone(settings)))
+            }
+        }
+    }
+
+    pub(crate) fn take(&self) -> Vec<String> {
+        match self {
+            Self::Made(jar) => jar.take(),
+            Self::OnFirstUse(_, jar) => jar.get().map(ResponseCookies::take).unwrap_or_default(),
+        }
+    }
 }
 
 /// Who is calling, in which workspace, and an SDK bound to their tokens.
@@ -295,7 +326,7 @@ impl QelosContext {
     }
     /// The cookies queued for the response.
     pub fn response_cookies(&self) -> &ResponseCookies {
-        &self.0.cookies
+        self.0.cookies.get()
     }
     /// Takes the queued `Set-Cookie` values. Adapters call this after the handler.
     pub fn take_response_cookies(&self) -> Vec<String> {

@@ -45,6 +45,14 @@ pub(crate) fn decode_value(raw: &str) -> Option<String> {
         .map(|cow| cow.into_owned())
 }
 
+/// The first cookie called `name` in one `Cookie` header value: `None` when there is none,
+/// `Some(None)` when it is there but empty or not decodable (counted as absent, like [`find`]).
+pub(crate) fn first(header: &str, name: &str) -> Option<Option<String>> {
+    pairs(header)
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| decode_value(v).filter(|v| !v.is_empty()))
+}
+
 /// Finds the first cookie called `name` in any of the given `Cookie` header values and returns it
 /// percent-decoded. Empty values count as absent. For reading an application cookie (a chosen
 /// workspace, say) in a workspace resolver.

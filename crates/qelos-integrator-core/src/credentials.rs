@@ -1,7 +1,9 @@
 //! Reading the caller's credentials from request headers (contract step 2).
 
-use http::header::{AUTHORIZATION, COOKIE, HOST};
+use http::header::{AUTHORIZATION, COOKIE};
 use http::{HeaderMap, HeaderValue};
+
+use crate::request::RequestView;
 use qelos_sdk::Secret;
 
 use crate::cookies;
@@ -52,7 +54,77 @@ impl RequestCredentials {
 ///
 /// Cookie values are percent-decoded; values that do not decode, headers that are not visible
 /// ASCII, and `Bearer` without a token count as absent.
-pub(crate) fn read(
+pub(crate) fn read<R: RequestView + ?Sized>(
+    request: &R,
+    access_cookie: &str,
+    refresh_cookie: &str,
+) -> RequestCredentials {
+    if let Some(headers) = request.header_map() {
+        return read_map(headers, access_cookie, refresh_cookie);
+    }
+    let mut creds = RequestCredentials::default();
+    let mut garbage = false;
+
+    let mut keep = |value: &str| -> Option<Secret> {
+        if value.len() > MAX_TOKEN_LEN {
+            garbage = true;
+            None
+        } else {
+            Some(Secret::from(value))
+        }
+    };
+
+    // The first `Authorization` value, copied once (into the secret) while it is lent.
+    let (mut first, mut bearer) = (true, None);
+    request.header_values(&AUTHORIZATION, &mut |value| {
+        if std::mem::take(&mut first) {
+            bearer = bearer_token_bytes(value).map(&mut keep);
+        }
+    });
+    let has_cookie = request.has_header(&COOKIE);
+    if bearer.is_none() && !has_cookie {
+        // Most anonymous requests: nothing more to look at.
+        return creds;
+    }
+    // The `Cookie` values are read where the framework's map lends them: no copy of the
+    // headers, only of the cookies found.
+    let cookie = |name: &str| -> Option<String> {
+        let mut found: Option<Option<String>> = None;
+        request.header_values(&COOKIE, &mut |value| {
+            if found.is_none() {
+                found = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| cookies::first(v, name));
+            }
+        });
+        found.flatten()
+    };
+    let (access, refresh) = (cookie(access_cookie), cookie(refresh_cookie));
+    let mut session = String::new();
+    if has_cookie {
+        request.header_values(&COOKIE, &mut |value| {
+            let found = std::str::from_utf8(value)
+                .ok()
+                .map(|v| cookies::session_cookie_header([v]));
+            if let Some(Some(found)) = found {
+                session.push_str(if session.is_empty() { "" } else { "; " });
+                session.push_str(&found);
+            }
+        });
+    }
+    creds.access = match bearer {
+        Some(token) => token,
+        None => access.and_then(|v| keep(&v)),
+    };
+    creds.refresh = refresh.and_then(|v| keep(&v));
+    creds.session_cookie = (!session.is_empty())
+        .then_some(session)
+        .and_then(|v| keep(&v));
+    creds.garbage = garbage;
+    creds
+}
+
+pub(crate) fn read_map(
     headers: &HeaderMap,
     access_cookie: &str,
     refresh_cookie: &str,
@@ -129,14 +201,61 @@ pub(crate) fn inbound_cookie_domain(host: Option<&HeaderValue>) -> Option<String
 
 /// The request's `Host`, kept (a reference count, no copy) until a cookie needs its domain
 /// ([`inbound_cookie_domain`]): most requests write no cookie.
-pub(crate) fn inbound_host(headers: &HeaderMap) -> Option<HeaderValue> {
-    headers.get(HOST).cloned()
+pub(crate) fn inbound_host<R: RequestView + ?Sized>(request: &R) -> Option<HeaderValue> {
+    request.host()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn a_foreign_view_reads_the_same_credentials_as_its_header_map() {
+        let pairs: [(&str, &str); 4] = [
+            ("cookie", "theme=dark; q_access_token=a.b.c"),
+            ("cookie", "q_refresh_token=r%2B1; qlt_acme=s1; token=s2"),
+            ("authorization", "Basic eA=="),
+            ("host", "app.example.com:8080"),
+        ];
+        let view = crate::request::ForeignView {
+            method: "GET",
+            path: "/",
+            get: |name: &str, each: crate::request::Each<'_>| {
+                for (_, v) in pairs.iter().filter(|(n, _)| *n == name) {
+                    each(v.as_bytes());
+                }
+            },
+            all: || crate::request::header_map(pairs),
+        };
+        let visited = read(&view, "q_access_token", "q_refresh_token");
+        let mapped = read_map(
+            &crate::request::header_map(pairs),
+            "q_access_token",
+            "q_refresh_token",
+        );
+        assert_eq!(visited.access.as_ref().map(|s| s.expose()), Some("a.b.c"));
+        assert_eq!(visited.refresh.as_ref().map(|s| s.expose()), Some("r+1"));
+        assert_eq!(
+            visited.session_cookie.as_ref().map(|s| s.expose()),
+            Some("qlt_acme=s1; token=s2")
+        );
+        assert_eq!(format!("{visited:?}"), format!("{mapped:?}"));
+        for (a, b) in [
+            (&visited.access, &mapped.access),
+            (&visited.refresh, &mapped.refresh),
+            (&visited.session_cookie, &mapped.session_cookie),
+        ] {
+            assert_eq!(
+                a.as_ref().map(|s| s.expose()),
+                b.as_ref().map(|s| s.expose())
+            );
+        }
+        assert_eq!(
+            inbound_host(&view).as_ref().map(|h| h.as_bytes()),
+            Some(&b"app.example.com:8080"[..])
+        );
+    }
 
     fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -155,14 +274,14 @@ mod tests {
             ("authorization", b"Bearer from-header"),
             ("cookie", b"q_access_token=from-cookie"),
         ]);
-        let c = read(&h, "q_access_token", "q_refresh_token");
+        let c = read_map(&h, "q_access_token", "q_refresh_token");
         assert_eq!(c.access.unwrap().expose(), "from-header");
     }
 
     #[test]
     fn custom_cookie_names_are_used() {
         let h = headers(&[("cookie", b"at=1; rt=2; q_access_token=3")]);
-        let c = read(&h, "at", "rt");
+        let c = read_map(&h, "at", "rt");
         assert_eq!(c.access.unwrap().expose(), "1");
         assert_eq!(c.refresh.unwrap().expose(), "2");
     }
@@ -170,13 +289,13 @@ mod tests {
     #[test]
     fn no_credentials_is_empty() {
         let h = headers(&[("cookie", b"theme=dark"), ("authorization", b"Basic eA==")]);
-        assert!(read(&h, "q_access_token", "q_refresh_token").is_empty());
+        assert!(read_map(&h, "q_access_token", "q_refresh_token").is_empty());
     }
 
     #[test]
     fn bearer_without_token_is_anonymous() {
         let h = headers(&[("authorization", b"Bearer ")]);
-        assert!(read(&h, "a", "r").is_empty());
+        assert!(read_map(&h, "a", "r").is_empty());
     }
 
     #[test]
@@ -185,14 +304,14 @@ mod tests {
             ("authorization", b"Bearer \xff\xfe"),
             ("cookie", b"q_access_token=\xe9t\xe9"),
         ]);
-        assert!(read(&h, "q_access_token", "r").is_empty());
+        assert!(read_map(&h, "q_access_token", "r").is_empty());
     }
 
     #[test]
     fn oversized_tokens_are_flagged_as_garbage() {
         let big = format!("Bearer {}", "a".repeat(16 * 1024));
         let h = headers(&[("authorization", big.as_bytes())]);
-        let c = read(&h, "a", "r");
+        let c = read_map(&h, "a", "r");
         assert!(c.access.is_none());
         assert!(c.garbage);
     }
@@ -200,7 +319,7 @@ mod tests {
     #[test]
     fn session_cookies_are_collected_without_app_cookies() {
         let h = headers(&[("cookie", b"q_access_token=x; qlt_0=s; theme=dark")]);
-        let c = read(&h, "q_access_token", "q_refresh_token");
+        let c = read_map(&h, "q_access_token", "q_refresh_token");
         assert_eq!(c.session_cookie.unwrap().expose(), "qlt_0=s");
     }
 
@@ -210,14 +329,17 @@ mod tests {
             "cookie",
             b"q_access_token=supersecret; q_refresh_token=alsosecret",
         )]);
-        let dbg = format!("{:?}", read(&h, "q_access_token", "q_refresh_token"));
+        let dbg = format!("{:?}", read_map(&h, "q_access_token", "q_refresh_token"));
         assert!(!dbg.contains("supersecret"));
         assert!(!dbg.contains("alsosecret"));
     }
 
     #[test]
     fn inbound_domain_comes_from_host() {
-        let h = headers(&[("host", b"app.example.com:8080")]);
+        let h = http::Request::builder()
+            .header("host", "app.example.com:8080")
+            .body(())
+            .unwrap();
         assert_eq!(
             inbound_cookie_domain(inbound_host(&h).as_ref()).as_deref(),
             Some("app.example.com")
@@ -229,7 +351,7 @@ mod tests {
 mod examples {
     #[test]
     fn read_example() {
-        use super::read;
+        use super::read_map;
         use http::HeaderMap;
 
         let mut headers = HeaderMap::new();
@@ -237,7 +359,7 @@ mod examples {
             "cookie",
             "q_access_token=a.b.c; q_refresh_token=r".parse().unwrap(),
         );
-        let creds = read(&headers, "q_access_token", "q_refresh_token");
+        let creds = read_map(&headers, "q_access_token", "q_refresh_token");
         assert_eq!(creds.access.unwrap().expose(), "a.b.c");
         assert_eq!(creds.refresh.unwrap().expose(), "r");
     }

@@ -112,7 +112,7 @@ pub mod __bench {
     }
     /// `credentials::read`: whether the headers carry credentials.
     pub fn read(headers: &http::HeaderMap, access: &str, refresh: &str) -> bool {
-        !crate::credentials::read(headers, access, refresh).is_empty()
+        !crate::credentials::read_map(headers, access, refresh).is_empty()
     }
     /// `jwt::peek_exp`.
     pub fn peek_exp(token: &str) -> Option<u64> {

@@ -10,10 +10,10 @@ use tracing::Instrument as _;
 
 use crate::cache::{Identity, IdentityCache};
 use crate::config::QelosConfig;
-use crate::context::Chosen;
 use crate::context::{
     AnonymousReason, ContextParts, CookieSettings, QelosContext, RequestSdk, ResponseCookies,
 };
+use crate::context::{Chosen, Jar};
 use crate::cookies;
 use crate::credentials::{self, RequestCredentials};
 use crate::hooks::{self, OnTokenRefresh, SharedHook};
@@ -312,7 +312,7 @@ impl Integrator {
         if config.api_token.is_some() || headers.contains_key(http::header::AUTHORIZATION) {
             return None;
         }
-        let creds = credentials::read(headers, &config.access_cookie, &config.refresh_cookie);
+        let creds = credentials::read_map(headers, &config.access_cookie, &config.refresh_cookie);
         let tokens = TokenPair::new(creds.access, creds.refresh);
         if !access_expired(&tokens) {
             return tokens.access.map(|access| (access, Vec::new()));
@@ -353,12 +353,11 @@ impl Integrator {
             // No credentials: decided without reading (or converting) the headers.
             return Start::Done(anonymous(shared, AnonymousReason::NoCredentials, required));
         }
-        let headers = request.credential_headers();
         let (creds, mode) = match &config.api_token {
             Some(token) => (RequestCredentials::default(), Mode::ApiToken(token.clone())),
             None => {
                 let creds =
-                    credentials::read(&headers, &config.access_cookie, &config.refresh_cookie);
+                    credentials::read(request, &config.access_cookie, &config.refresh_cookie);
                 if creds.is_empty() {
                     let reason = if creds.garbage {
                         AnonymousReason::InvalidCredentials
@@ -370,7 +369,7 @@ impl Integrator {
                 if shared.resolver.is_none()
                     && let Some(identity) = cached_identity(shared, &creds)
                 {
-                    let host = credentials::inbound_host(&headers);
+                    let host = credentials::inbound_host(request);
                     let head = shared.head_for_hooks(request);
                     return Start::Done(from_cache(shared, creds, host, head, identity));
                 }
@@ -381,7 +380,7 @@ impl Integrator {
         Start::Identify(Job {
             creds,
             mode,
-            host: credentials::inbound_host(&headers),
+            host: credentials::inbound_host(request),
             head,
             required,
         })
@@ -417,7 +416,7 @@ fn ready_source(decision: &Decision) -> observe::CacheLabel {
 /// A request without usable credentials, decided before any upstream call; `required`: its
 /// path requires a user ([`QelosConfig::requires_auth`]).
 fn anonymous(shared: &Arc<Shared>, reason: AnonymousReason, required: bool) -> Decision {
-    let cookies = ResponseCookies::new(Arc::clone(&shared.cookie_settings));
+    let cookies = Jar::on_first_use(Arc::clone(&shared.cookie_settings));
     finish_anonymous(shared, reason, cookies, None, required)
 }
 
@@ -447,7 +446,7 @@ enum Start {
 fn finish_anonymous(
     shared: &Shared,
     reason: AnonymousReason,
-    cookies: ResponseCookies,
+    cookies: Jar,
     sdk: Option<QelosSdk>,
     required: bool,
 ) -> Decision {
@@ -505,7 +504,7 @@ fn from_cache(
         workspace,
         sdk,
         anonymous: None,
-        cookies,
+        cookies: Jar::Made(cookies),
     }))
 }
 
@@ -522,7 +521,7 @@ fn signed_in(
         workspace,
         sdk: RequestSdk::Ready(sdk),
         anonymous: None,
-        cookies,
+        cookies: Jar::Made(cookies),
     }))
 }
 
@@ -694,7 +693,7 @@ async fn decide(
     } else {
         reason
     };
-    finish_anonymous(shared, reason, cookies, sdk, job.required)
+    finish_anonymous(shared, reason, Jar::Made(cookies), sdk, job.required)
 }
 
 enum Authenticated {
@@ -972,5 +971,27 @@ mod tests {
             .instrument(tracing::Span::none());
         let size = std::mem::size_of_val(&boxed);
         assert!(size <= 1024, "identification future is {size} bytes");
+    }
+
+    #[tokio::test]
+    async fn an_anonymous_context_writes_only_the_cookies_its_own_handler_sets() {
+        let integrator =
+            Integrator::new(QelosConfig::builder("http://127.0.0.1:9").build().unwrap());
+        let first = integrator.resolve(&RequestHead::new("/")).await.unwrap();
+        let second = integrator.resolve(&RequestHead::new("/")).await.unwrap();
+        assert!(
+            first.take_response_cookies().is_empty(),
+            "nothing written, nothing sent"
+        );
+        let cookie = crate::cookies::SetCookie::new("theme", "dark");
+        first.response_cookies().set(&cookie).unwrap();
+        first.clone().response_cookies().push("seen=1".to_owned());
+        let written = first.take_response_cookies();
+        assert_eq!(written.len(), 2, "{written:?}");
+        assert!(written[0].starts_with("theme=dark"), "{written:?}");
+        assert!(
+            second.take_response_cookies().is_empty(),
+            "another request's jar is its own"
+        );
     }
 }

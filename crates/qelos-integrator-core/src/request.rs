@@ -40,11 +40,25 @@ pub trait RequestView {
     fn has_header(&self, name: &http::HeaderName) -> bool {
         self.headers().contains_key(name)
     }
-    /// The headers the integrator reads from every request with credentials: `Authorization`,
-    /// `Cookie` and `Host` ([`CREDENTIAL_HEADERS`]). The default is [`headers`](Self::headers);
-    /// a view that converts headers converts only these.
-    fn credential_headers(&self) -> Cow<'_, HeaderMap> {
-        self.headers()
+    /// Calls `each` with every value of the header `name`, in order. The integrator reads the
+    /// headers of a request with credentials this way (`Authorization`, `Cookie`,
+    /// [`CREDENTIAL_HEADERS`]), so a view over a framework's own header map converts nothing.
+    /// The default reads [`headers`](Self::headers).
+    fn header_values(&self, name: &http::HeaderName, each: Each<'_>) {
+        for value in self.headers().get_all(name) {
+            each(value.as_bytes());
+        }
+    }
+    /// The request's own `http` header map, for views that have one (frameworks on `http` 1.x):
+    /// the integrator then reads credentials in place. `None` (the default) for views that
+    /// convert, which the integrator reads with [`header_values`](Self::header_values).
+    fn header_map(&self) -> Option<&HeaderMap> {
+        None
+    }
+    /// The request's `Host`, kept for the domain of the cookies the integrator writes. The
+    /// default takes it from [`headers`](Self::headers) (a reference count, no copy).
+    fn host(&self) -> Option<http::HeaderValue> {
+        self.headers().get(http::header::HOST).cloned()
     }
 }
 
@@ -84,7 +98,8 @@ where
     }
 }
 
-/// The headers [`RequestView::credential_headers`] must hold when the request has them.
+/// The headers the integrator reads from a request with credentials (through
+/// [`RequestView::header_values`] and [`RequestView::host`]).
 pub const CREDENTIAL_HEADERS: [http::HeaderName; 3] = [
     http::header::AUTHORIZATION,
     http::header::COOKIE,
@@ -211,8 +226,8 @@ where
 /// A [`RequestView`] for a framework with its own header type, from the request's method and
 /// path and two closures over its headers: `get(name, each)` calls `each` with every value of
 /// the header `name` (given in lowercase) in the framework's own map, which answers
-/// [`RequestView::has_header`] and [`RequestView::credential_headers`] converting only those
-/// headers; `all()` converts every header (with [`header_map`]), which the core asks for only
+/// [`RequestView::has_header`], [`RequestView::header_values`] and [`RequestView::host`]
+/// without converting a map; `all()` converts every header (with [`header_map`]), which the core asks for only
 /// when a workspace resolver or an `on_token_refresh` hook will read the request.
 ///
 /// # Examples
@@ -235,7 +250,10 @@ where
 /// };
 /// assert!(view.has_header(&http::header::AUTHORIZATION));
 /// assert!(!view.has_header(&http::header::COOKIE));
-/// assert_eq!(view.credential_headers().len(), 1, "only Authorization is converted");
+/// let mut seen = Vec::new();
+/// view.header_values(&http::header::AUTHORIZATION, &mut |v| seen.push(v.to_vec()));
+/// assert_eq!(seen, [b"Bearer a.b.c".to_vec()]);
+/// assert!(view.host().is_none());
 /// assert_eq!(view.headers()["x-tenant"], "beta");
 /// ```
 #[derive(Debug)]
@@ -269,16 +287,17 @@ where
         (self.get)(name.as_str(), &mut |_| found = true);
         found
     }
-    fn credential_headers(&self) -> Cow<'_, HeaderMap> {
-        let mut headers = HeaderMap::new();
-        for name in CREDENTIAL_HEADERS {
-            (self.get)(name.as_str(), &mut |value| {
-                if let Ok(value) = http::HeaderValue::from_bytes(value) {
-                    headers.append(name.clone(), value);
-                }
-            });
-        }
-        Cow::Owned(headers)
+    fn header_values(&self, name: &http::HeaderName, each: Each<'_>) {
+        (self.get)(name.as_str(), each);
+    }
+    fn host(&self) -> Option<http::HeaderValue> {
+        let mut host = None;
+        (self.get)(http::header::HOST.as_str(), &mut |value| {
+            host = host
+                .take()
+                .or_else(|| http::HeaderValue::from_bytes(value).ok());
+        });
+        host
     }
 }
 
@@ -301,6 +320,9 @@ impl RequestView for RequestHead {
     fn headers(&self) -> Cow<'_, HeaderMap> {
         Cow::Borrowed(&self.headers)
     }
+    fn header_map(&self) -> Option<&HeaderMap> {
+        Some(&self.headers)
+    }
 }
 
 impl RequestView for http::request::Parts {
@@ -313,6 +335,9 @@ impl RequestView for http::request::Parts {
     fn headers(&self) -> Cow<'_, HeaderMap> {
         Cow::Borrowed(&self.headers)
     }
+    fn header_map(&self) -> Option<&HeaderMap> {
+        Some(&self.headers)
+    }
 }
 
 impl<B> RequestView for http::Request<B> {
@@ -324,6 +349,9 @@ impl<B> RequestView for http::Request<B> {
     }
     fn headers(&self) -> Cow<'_, HeaderMap> {
         Cow::Borrowed(self.headers())
+    }
+    fn header_map(&self) -> Option<&HeaderMap> {
+        Some(self.headers())
     }
 }
 
@@ -339,5 +367,14 @@ impl<T: RequestView + ?Sized> RequestView for &T {
     }
     fn has_header(&self, name: &http::HeaderName) -> bool {
         (**self).has_header(name)
+    }
+    fn header_values(&self, name: &http::HeaderName, each: Each<'_>) {
+        (**self).header_values(name, each);
+    }
+    fn header_map(&self) -> Option<&HeaderMap> {
+        (**self).header_map()
+    }
+    fn host(&self) -> Option<http::HeaderValue> {
+        (**self).host()
     }
 }

@@ -62,6 +62,9 @@ impl RequestView for View<'_> {
     fn headers(&self) -> Cow<'_, http::HeaderMap> {
         Cow::Borrowed(self.0.headers())
     }
+    fn header_map(&self) -> Option<&http::HeaderMap> {
+        Some(self.0.headers())
+    }
 }
 
 /// The core rejection as a poem response.
