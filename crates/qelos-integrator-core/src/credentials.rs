@@ -65,14 +65,7 @@ pub(crate) fn read<R: RequestView + ?Sized>(
     let mut creds = RequestCredentials::default();
     let mut garbage = false;
 
-    let mut keep = |value: &str| -> Option<Secret> {
-        if value.len() > MAX_TOKEN_LEN {
-            garbage = true;
-            None
-        } else {
-            Some(Secret::from(value))
-        }
-    };
+    let mut keep = |value: &str| keep_token(value, &mut garbage);
 
     // The first `Authorization` value, copied once (into the secret) while it is lent.
     let (mut first, mut bearer) = (true, None);
@@ -132,14 +125,7 @@ pub(crate) fn read_map(
     let mut creds = RequestCredentials::default();
     let mut garbage = false;
 
-    let mut keep = |value: &str| -> Option<Secret> {
-        if value.len() > MAX_TOKEN_LEN {
-            garbage = true;
-            None
-        } else {
-            Some(Secret::from(value))
-        }
-    };
+    let mut keep = |value: &str| keep_token(value, &mut garbage);
 
     let bearer = headers
         .get(AUTHORIZATION)
@@ -163,6 +149,17 @@ pub(crate) fn read_map(
     creds.session_cookie = cookies::session_cookie_header(cookie_headers()).and_then(|v| keep(&v));
     creds.garbage = garbage;
     creds
+}
+
+/// A token worth keeping, copied into a secret; longer than any token Qelos issues: dropped,
+/// and the request marked as carrying garbage.
+fn keep_token(value: &str, garbage: &mut bool) -> Option<Secret> {
+    if value.len() > MAX_TOKEN_LEN {
+        *garbage = true;
+        None
+    } else {
+        Some(Secret::from(value))
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` value, or `None` for other schemes and for
