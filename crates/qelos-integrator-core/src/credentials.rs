@@ -92,7 +92,6 @@ pub(crate) fn read<R: RequestView + ?Sized>(
         });
         found.flatten()
     };
-    let (access, refresh) = (cookie(access_cookie), cookie(refresh_cookie));
     let mut session = String::new();
     if has_cookie {
         request.header_values(&COOKIE, &mut |value| {
@@ -105,11 +104,13 @@ pub(crate) fn read<R: RequestView + ?Sized>(
             }
         });
     }
+    // The access cookie only matters without a bearer token; cookies only when there are any.
+    let cookie = |name: &str| has_cookie.then(|| cookie(name)).flatten();
     creds.access = match bearer {
         Some(token) => token,
-        None => access.and_then(|v| keep(&v)),
+        None => cookie(access_cookie).and_then(|v| keep(&v)),
     };
-    creds.refresh = refresh.and_then(|v| keep(&v));
+    creds.refresh = cookie(refresh_cookie).and_then(|v| keep(&v));
     creds.session_cookie = (!session.is_empty())
         .then_some(session)
         .and_then(|v| keep(&v));
@@ -196,12 +197,6 @@ pub(crate) fn inbound_cookie_domain(host: Option<&HeaderValue>) -> Option<String
         .and_then(cookies::cookie_domain)
 }
 
-/// The request's `Host`, kept (a reference count, no copy) until a cookie needs its domain
-/// ([`inbound_cookie_domain`]): most requests write no cookie.
-pub(crate) fn inbound_host<R: RequestView + ?Sized>(request: &R) -> Option<HeaderValue> {
-    request.host()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,7 +244,7 @@ mod tests {
             );
         }
         assert_eq!(
-            inbound_host(&view).as_ref().map(|h| h.as_bytes()),
+            view.host().as_ref().map(|h| h.as_bytes()),
             Some(&b"app.example.com:8080"[..])
         );
     }
@@ -338,7 +333,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            inbound_cookie_domain(inbound_host(&h).as_ref()).as_deref(),
+            inbound_cookie_domain(h.host().as_ref()).as_deref(),
             Some("app.example.com")
         );
     }

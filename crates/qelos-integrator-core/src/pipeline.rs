@@ -369,7 +369,7 @@ impl Integrator {
                 if shared.resolver.is_none()
                     && let Some(identity) = cached_identity(shared, &creds)
                 {
-                    let host = credentials::inbound_host(request);
+                    let host = request.host();
                     let head = shared.head_for_hooks(request);
                     return Start::Done(from_cache(shared, creds, host, head, identity));
                 }
@@ -380,7 +380,7 @@ impl Integrator {
         Start::Identify(Job {
             creds,
             mode,
-            host: credentials::inbound_host(request),
+            host: request.host(),
             head,
             required,
         })
